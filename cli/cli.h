@@ -1,0 +1,35 @@
+/* cli.h : what the lmc subcommands share. cli/ is the only code that prints for the user or
+ * exits (DESIGN.md §1); everything else reports through lmc_status. */
+#ifndef LMC_CLI_H
+#define LMC_CLI_H
+
+#include <stdio.h>
+
+#include "lmc/lmc.h"
+
+/* Exit codes: 0 success, 1 failure, 2 bad usage (the habit of grep, zstd and xz). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
+    const char *summary;
+} cli_command;
+
+/* cli_fail() : print "lmc <what>: <status text>: <detail>" to stderr; return CLI_EXIT_FAILURE. */
+int cli_fail(const char *what, lmc_status status);
+
+/* cli_usage_error() : print "lmc <sub>: <message>" and the hint to run --help; return 2. */
+int cli_usage_error(const char *sub, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* cli_json_string() : write `s` as a JSON string literal, escaped. */
+void cli_json_string(FILE *out, const char *s);
+
+/* Subcommands. */
+int cli_cmd_devices(int argc, char **argv);
+
+#endif /* LMC_CLI_H */

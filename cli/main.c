@@ -1,0 +1,56 @@
+/* main.c : the lmc program: global options and subcommand dispatch. Each subcommand lives in its
+ * own cli/cmd_<name>.c and parses its own options; a new one adds one row to `commands`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"devices", cli_cmd_devices, "list OpenCL devices and cpu-ref, with their selectors"},
+};
+static const size_t n_commands = sizeof commands / sizeof commands[0];
+
+static void print_help(FILE *out) {
+    fprintf(out,
+            "lmc %s: lossless compression with byte-level Transformer language models,\n"
+            "exact on every OpenCL device.\n\n"
+            "Usage: lmc <command> [options]\n"
+            "       lmc --version | --help\n\n"
+            "Commands:\n",
+            lmc_version_string());
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\nRun 'lmc <command> --help' for a command's options.\n"
+            "Environment: LMC_DEVICE sets the default device (see 'lmc devices --help').\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *first = argv[1];
+    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 || strcmp(first, "help") == 0) {
+        if (strcmp(first, "help") == 0 && argc > 2) {
+            for (size_t i = 0; i < n_commands; i++)
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    char help_flag[] = "--help";
+                    char *sub_argv[] = {argv[2], help_flag, NULL};
+                    return commands[i].run(2, sub_argv);
+                }
+            fprintf(stderr, "lmc: unknown command '%s'. Run 'lmc --help' for the list.\n", argv[2]);
+            return CLI_EXIT_USAGE;
+        }
+        print_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+        printf("lmc %s\n", lmc_version_string());
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(first, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lmc: unknown command '%s'. Run 'lmc --help' for the list.\n", first);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,9 @@
+/* lmc.h : the whole public API of lmc. Include this, or the individual headers. */
+#ifndef LMC_H
+#define LMC_H
+
+#include "lmc/device.h"
+#include "lmc/status.h"
+#include "lmc/version.h"
+
+#endif /* LMC_H */

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# install-deps.sh : install every Debian 12 package lmc builds, tests and benchmarks with
+# (DESIGN.md §7), then register oclgrind's OpenCL ICD, which Debian's package ships without
+# registering. Safe to run again. Runs apt-get through sudo when not already root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+  libclblast-dev
+  libflac-dev libpng-dev zlib1g-dev liblzma-dev libzstd-dev
+  libgtest-dev
+  oclgrind clang
+  gzip xz-utils flac zstd
+  python3-torch
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# oclgrind: register its ICD so the OpenCL loader lists it as a platform.
+icd_lib=/usr/lib/oclgrind/liboclgrind-rt-icd.so
+if [ -f "$icd_lib" ] && [ ! -f /etc/OpenCL/vendors/oclgrind.icd ]; then
+  echo "install-deps: registering oclgrind's OpenCL ICD"
+  as_root mkdir -p /etc/OpenCL/vendors
+  echo "$icd_lib" | as_root tee /etc/OpenCL/vendors/oclgrind.icd >/dev/null
+fi
+echo "install-deps: all dependencies present"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# test.sh : build lmc with warnings as errors and run the whole test suite, then build it again
+# under AddressSanitizer + UBSan and run the suite again. This is the README's test command and
+# what CI runs (.ci/run).
+#
+#   scripts/test.sh            both builds (build/ and build-asan/)
+#   scripts/test.sh --quick    the Release build only
+#
+# Devices: PoCL's pthread and basic devices are both exposed. Set LMC_REQUIRE_DEVICES (CI sets
+# pthread,basic,oclgrind) to make a missing device fail instead of skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc 2>/dev/null || echo 2)
+
+export POCL_DEVICES="${POCL_DEVICES:-pthread basic}"
+export CTEST_OUTPUT_ON_FAILURE=1
+
+run_suite() {
+  local dir=$1; shift
+  echo "== configure + build: $dir ($*)"
+  cmake -S . -B "$dir" -DLMC_WERROR=ON "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j "$jobs"
+  echo "== test: $dir"
+  (cd "$dir" && ctest -j "$jobs" --timeout 1500)
+}
+
+mkdir -p build build-asan
+run_suite build -DCMAKE_BUILD_TYPE=Release
+
+if [ "$quick" -eq 0 ]; then
+  # PoCL and LLVM leak on their own at exit; scripts/lsan.supp silences those libraries only.
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}"
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug "-DLMC_SANITIZE=address;undefined"
+fi
+echo "== all tests passed"

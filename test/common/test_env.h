@@ -1,0 +1,65 @@
+// test_env.h : what every lmc test suite shares: the devices CI requires, skipping with a reason
+// on a developer machine, and running the lmc program.
+//
+// LMC_REQUIRE_DEVICES (a comma list of selector substrings, e.g. "pthread,basic,oclgrind") turns
+// a missing device from a skip into a failure, so that in CI a cross-device test can never pass
+// by skipping (DESIGN.md §8).
+#ifndef LMC_TEST_ENV_H
+#define LMC_TEST_ENV_H
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "lmc/lmc.h"
+
+namespace lmc_test {
+
+// The device list of this machine, cached for the process.
+const std::vector<lmc_device_info> &Devices();
+
+// Selector substrings named by LMC_REQUIRE_DEVICES (empty when unset).
+std::vector<std::string> RequiredDevices();
+
+// Whether `name` (a selector substring) is in LMC_REQUIRE_DEVICES.
+bool IsRequired(const std::string &name);
+
+// The index in Devices() of the one device whose "platform name" contains `name`, or -1.
+int FindDevice(const std::string &name);
+
+// Every OpenCL device of this machine plus cpu-ref (cpu-ref last).
+std::vector<lmc_device_info> AllDevices();
+
+// The names of the devices the cross-device tests cover: the required ones, else the usual three.
+std::vector<std::string> CoveredDeviceNames();
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;  // stdout
+    std::string err;  // stderr
+};
+
+// Run `args` (a shell command line after the lmc program's path) with optional stdin text and
+// environment assignments (`env`, e.g. "LMC_DEVICE=cpu-ref") before the program.
+CommandResult RunLmc(const std::string &args, const std::string &stdin_text = "",
+                     const std::string &env = "");
+
+// A fresh empty directory under the system temp folder; removed by the caller if wanted.
+std::string MakeTempDir();
+
+}  // namespace lmc_test
+
+// Open device `name` into `out` (lmc_device *), or skip the test (fail when it is required).
+#define LMC_OPEN_DEVICE_OR_SKIP(name, out)                                                       \
+    do {                                                                                         \
+        int lmc_idx_ = lmc_test::FindDevice(name);                                               \
+        if (lmc_idx_ < 0) {                                                                      \
+            if (lmc_test::IsRequired(name)) FAIL() << "required device '" << (name) << "' missing"; \
+            GTEST_SKIP() << "device '" << (name) << "' not present on this machine";             \
+        }                                                                                        \
+        ASSERT_EQ(lmc_device_create(&lmc_test::Devices()[lmc_idx_], &(out)), LMC_OK)             \
+            << lmc_last_error();                                                                 \
+    } while (0)
+
+#endif  // LMC_TEST_ENV_H
