@@ -103,6 +103,14 @@ CommandResult RunLmc(const std::string &args, const std::string &stdin_text, con
     return result;
 }
 
+std::string DataDir() {
+    const char *env = getenv("LMC_DATA_DIR");
+    std::string dir = env && env[0] ? std::string(env) : std::string(LMC_SOURCE_DIR) + "/../shared/data";
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "";
+    return dir;
+}
+
 std::string MakeTempDir() {
     const char *tmp = getenv("TMPDIR");
     std::string pattern = std::string(tmp && tmp[0] ? tmp : "/tmp") + "/lmc-test-XXXXXX";

@@ -45,6 +45,10 @@ struct CommandResult {
 CommandResult RunLmc(const std::string &args, const std::string &stdin_text = "",
                      const std::string &env = "");
 
+// The real corpora (../shared/data, MANIFEST.md): $LMC_DATA_DIR, else ../shared/data from the
+// repository root; "" when that folder does not exist (tests then GTEST_SKIP with a message).
+std::string DataDir();
+
 // A fresh empty directory under the system temp folder; removed by the caller if wanted.
 std::string MakeTempDir();
 
