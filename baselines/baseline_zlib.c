@@ -1,5 +1,10 @@
-/* baseline_zlib.c : gzip as the paper runs it: zlib deflate at level 9 in a gzip wrapper (the
- * 10-byte header and 8-byte trailer of `gzip -9` from a pipe, which stores no file name).
+/* baseline_zlib.c : gzip: zlib deflate at level 9 in a gzip wrapper (the 10-byte header and
+ * 8-byte trailer of `gzip -9` from a pipe, which stores no file name), memLevel 9.
+ *
+ * Why memLevel 9: GNU gzip's deflate buffers 32 Ki literals per block, which is zlib's memLevel 9;
+ * with it our streams have exactly the length `gzip -9` gives (checked on the image corpus: 810843
+ * bytes both). zlib's default memLevel 8 (Python's gzip module, so the paper's reference code)
+ * ends blocks twice as often and is 1.6 points smaller on our gray image patches, same on text.
  * Invariant: decompression accepts exactly one complete gzip member of exactly raw_len bytes. */
 #include <limits.h>
 #include <string.h>
@@ -12,8 +17,8 @@ static lmc_status gzip_compress(const uint8_t *src, size_t n, lmc_buffer *dst) {
     LMC_RETURN_IF(n > UINT_MAX, LMC_ERR_UNSUPPORTED, "gzip: %zu bytes exceed zlib's one-call limit", n);
     z_stream z;
     memset(&z, 0, sizeof z);
-    /* windowBits 15 + 16: a gzip wrapper; memLevel 8 and the default strategy are gzip's own */
-    LMC_RETURN_IF(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK,
+    /* windowBits 15 + 16: a gzip wrapper; memLevel 9 and the default strategy: GNU gzip's own */
+    LMC_RETURN_IF(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK,
                   LMC_ERR_OUT_OF_MEMORY, "gzip: deflateInit2 failed");
     lmc_status status = lmc_buffer_reserve(dst, deflateBound(&z, (uLong)n) + 64);
     if (status == LMC_OK) {
@@ -51,5 +56,5 @@ static lmc_status gzip_decompress(const uint8_t *src, size_t n, uint8_t *dst, si
     return status;
 }
 
-const lmc_baseline lmc_baseline_gzip = {"gzip", "zlib deflate level 9, gzip wrapper", gzip_compress,
+const lmc_baseline lmc_baseline_gzip = {"gzip", "zlib deflate level 9, memLevel 9, gzip wrapper", gzip_compress,
                                         gzip_decompress};

@@ -1,10 +1,11 @@
 /* baseline.h : the classical compressors of the paper's Table 1 behind one small interface, and
  * the measurement of DESIGN.md §6 (chunked and unchunked rates, round trip of every chunk).
  *
- * Settings (DESIGN.md §6): gzip = zlib deflate level 9 in a gzip wrapper; lzma2 = .xz (liblzma
- * preset 6, CRC64 check, as `xz -6`); png = the bytes as an 8-bit gray image whose width is the
- * smaller of the two closest factors of the length, libpng at zlib level 9; flac = the bytes as
- * 8-bit unsigned mono 16 kHz samples, libFLAC level 8 (as `flac --best`); zstd = level 19. */
+ * Settings (DESIGN.md §6): gzip = zlib deflate level 9, memLevel 9, in a gzip wrapper (as
+ * `gzip -9`); lzma2 = .xz (liblzma preset 6, CRC64 check, as `xz -6`); png = the bytes as an
+ * 8-bit gray image whose width is the smaller of the two closest factors of the length, libpng at
+ * zlib level 9; flac = the bytes as 8-bit unsigned mono 16 kHz samples, libFLAC level 8 (as
+ * `flac --best`); zstd = level 19. */
 #ifndef LMC_BASELINE_H
 #define LMC_BASELINE_H
 
