@@ -113,11 +113,15 @@ static const char *find_data_dir(char *buf, size_t cap) {
     return NULL;
 }
 
-/* Split a comma list into `items` (pointers into `list`, which is modified). */
+/* Split a comma list into `items` (pointers into `list`, which is modified). Returns the number
+ * of items, which may exceed `cap` (only the first `cap` are stored). */
 static size_t split_list(char *list, char **items, size_t cap) {
     size_t n = 0;
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        if (tok[0] && n < cap) items[n++] = tok;
+        if (tok[0]) {
+            if (n < cap) items[n] = tok;
+            n++;
+        }
     return n;
 }
 
@@ -281,12 +285,22 @@ int cli_cmd_eval(int argc, char **argv) {
 
     /* Compressors first: a bad name fails before any data is read. */
     size_t n_given = split_list(comp_list, comp_names, MAX_ITEMS);
+    if (n_given > MAX_ITEMS || split_list(set_list, set_names, MAX_ITEMS) > MAX_ITEMS) {
+        exit_code = cli_usage_error("eval", "at most %d compressors and %d datasets", MAX_ITEMS, MAX_ITEMS);
+        goto done;
+    }
+    free(set_list); /* split again below, after the compressors are known to be good */
+    set_list = strdup(set_arg);
+    if (!set_list) goto oom;
     for (size_t i = 0; i < n_given; i++) {
         if (strcmp(comp_names[i], "all") == 0) {
-            for (size_t k = 0; k < lmc_baseline_count() && n_comps < MAX_ITEMS; k++)
+            for (size_t k = 0; k < lmc_baseline_count(); k++) {
+                if (n_comps == MAX_ITEMS) break;
                 resolve_compressor(lmc_baseline_get(k)->name, &comps[n_comps++]);
+            }
             continue;
         }
+        if (n_comps == MAX_ITEMS) break;
         lmc_status status = resolve_compressor(comp_names[i], &comps[n_comps]);
         if (status == LMC_ERR_INVALID_ARGUMENT) {
             exit_code = cli_usage_error("eval", "%s", lmc_last_error());
