@@ -2,6 +2,8 @@
 #ifndef LMC_H
 #define LMC_H
 
+#include "lmc/baseline.h"
+#include "lmc/data.h"
 #include "lmc/device.h"
 #include "lmc/status.h"
 #include "lmc/version.h"
