@@ -2,6 +2,7 @@
 #ifndef LMC_H
 #define LMC_H
 
+#include "lmc/codec.h"
 #include "lmc/device.h"
 #include "lmc/status.h"
 #include "lmc/version.h"
