@@ -7,6 +7,7 @@
 
 static const cli_command commands[] = {
     {"devices", cli_cmd_devices, "list OpenCL devices and cpu-ref, with their selectors"},
+    {"bench", cli_cmd_bench, "speed benchmarks ('lmc bench codec --json')"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

@@ -24,26 +24,25 @@
 #define D_MAX ((int64_t)(LMC_EXP_TABLE_SIZE - 1) << EXP_STEP_SHIFT)
 #define SHARED_MASS (LMC_FREQ_TOTAL - LMC_ROW_SIZE)
 
-/* Steps 1-3: weights in freq[] (as 1 + scaled weight), the argmax, and the leftover L. */
+/* Steps 1-3: weights in freq[] (as 1 + scaled weight), the argmax, and the leftover L.
+ * Written for speed on baseline x86-64 (SSE2): the max and the frequency pass vectorise; the
+ * table lookups are scalar. All distances fit uint32: 0 <= m - l < 2^32. */
 static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argmax,
                           uint32_t *leftover) {
     int32_t m = logits[0];
-    unsigned a = 0;
-    for (unsigned c = 1; c < LMC_ROW_SIZE; c++)
-        if (logits[c] > m) {
-            m = logits[c];
-            a = c;
-        }
+    for (unsigned c = 1; c < LMC_ROW_SIZE; c++) m = logits[c] > m ? logits[c] : m;
     uint32_t w[LMC_ROW_SIZE];
     uint64_t sum = 0;
-    for (unsigned c = 0; c < LMC_ROW_SIZE; c++) {
-        int64_t d = (int64_t)m - (int64_t)logits[c];
-        if (d > D_MAX) d = D_MAX;
+    unsigned a = 0;
+    for (unsigned c = LMC_ROW_SIZE; c-- > 0;) { /* downwards, so `a` ends at the first max */
+        uint32_t d = (uint32_t)m - (uint32_t)logits[c];
+        a = d == 0 ? c : a;
+        d = d < (uint32_t)D_MAX ? d : (uint32_t)D_MAX;
         w[c] = lmc_exp_table[d >> EXP_STEP_SHIFT];
         sum += w[c];
     }
     assert(sum >= lmc_exp_table[0]);
-    uint64_t r = ((uint64_t)SHARED_MASS << 32) / sum;
+    uint64_t r = ((uint64_t)SHARED_MASS << 32) / sum; /* < 2^24: w * r < 2^48 */
     uint32_t total = 0;
     for (unsigned c = 0; c < LMC_ROW_SIZE; c++) {
         uint32_t f = 1u + (uint32_t)(((uint64_t)w[c] * r) >> 32);
@@ -70,8 +69,33 @@ void lmc_quantize_interval(const int32_t logits[LMC_ROW_SIZE], unsigned sym, uin
     uint32_t left;
     quantize_core(logits, f, &a, &left);
     uint32_t c = 0;
-    for (unsigned i = 0; i < sym; i++) c += f[i];
+    for (unsigned i = 0; i < LMC_ROW_SIZE; i++) c += i < sym ? f[i] : 0; /* branch-free: vectorises */
     if (a < sym) c += left;
     *cum = c;
     *freq = f[sym] + (a == sym ? left : 0);
+}
+
+unsigned lmc_quantize_find(const int32_t logits[LMC_ROW_SIZE], uint32_t target, uint32_t *cum,
+                           uint32_t *freq) {
+    assert(target < LMC_FREQ_TOTAL);
+    uint32_t f[LMC_ROW_SIZE];
+    unsigned a;
+    uint32_t left;
+    quantize_core(logits, f, &a, &left);
+    f[a] += left;
+    /* Two levels: sums of 16 blocks of 16 (vectorised), then the block, then the symbol. */
+    uint32_t block[16];
+    for (unsigned b = 0; b < 16; b++) {
+        uint32_t s = 0;
+        for (unsigned i = 0; i < 16; i++) s += f[16 * b + i];
+        block[b] = s;
+    }
+    uint32_t c = 0;
+    unsigned b = 0;
+    while (c + block[b] <= target) c += block[b++];
+    unsigned s = 16 * b;
+    while (c + f[s] <= target) c += f[s++];
+    *cum = c;
+    *freq = f[s];
+    return s;
 }

@@ -22,14 +22,10 @@ static inline void code_symbol(int mode, lmc_arith_encoder *enc, lmc_arith_decod
         lmc_arith_encode(enc, cum, freq);
         return;
     }
-    uint32_t freq[LMC_ROW_SIZE];
-    lmc_quantize_row(row, freq);
-    uint32_t target = lmc_arith_decode_target(dec);
-    uint32_t cum = 0;
-    unsigned s = 0;
-    while (cum + freq[s] <= target) cum += freq[s++]; /* ends: freqs sum to 2^16 > target */
-    lmc_arith_decode_update(dec, cum, freq[s]);
-    lmc_arith_encode(enc, cum, freq[s]); /* the canonical re-encoding, checked at the end */
+    uint32_t cum, freq;
+    unsigned s = lmc_quantize_find(row, lmc_arith_decode_target(dec), &cum, &freq);
+    lmc_arith_decode_update(dec, cum, freq);
+    lmc_arith_encode(enc, cum, freq); /* the canonical re-encoding, checked at the end */
     *b = (uint8_t)s;
 }
 

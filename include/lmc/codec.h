@@ -43,6 +43,11 @@ void lmc_quantize_row(const int32_t logits[LMC_ROW_SIZE], uint32_t freq[LMC_ROW_
 void lmc_quantize_interval(const int32_t logits[LMC_ROW_SIZE], unsigned sym, uint32_t *cum,
                            uint32_t *freq);
 
+/* lmc_quantize_find() : the symbol s of the same table whose interval [cum, cum+freq) holds
+ * target (< LMC_FREQ_TOTAL): the decoder's fast path. @return s. */
+unsigned lmc_quantize_find(const int32_t logits[LMC_ROW_SIZE], uint32_t target, uint32_t *cum,
+                           uint32_t *freq);
+
 /* ---- range coder (codec/arith.c) ---------------------------------------------------------- */
 
 /* State is public so it can live on the stack; treat the fields as private. */

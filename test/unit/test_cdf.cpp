@@ -37,6 +37,12 @@ void CheckTable(const int32_t *row, const char *what) {
         lmc_quantize_interval(row, c, &ic, &iff);
         ASSERT_EQ(ic, cum) << what << " symbol " << c;
         ASSERT_EQ(iff, f[c]) << what << " symbol " << c;
+        // The decoder's fast path finds c at both ends of its interval.
+        for (uint32_t target : {cum, cum + f[c] - 1}) {
+            ASSERT_EQ(lmc_quantize_find(row, target, &ic, &iff), c) << what << " target " << target;
+            ASSERT_EQ(ic, cum);
+            ASSERT_EQ(iff, f[c]);
+        }
         cum += f[c];
     }
 }
