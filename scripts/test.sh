@@ -47,7 +47,7 @@ if [ "$quick" -eq 0 ]; then
       >build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
     cmake --build build-fuzz -j "$jobs" --target fuzz_container
     scratch=$(mktemp -d)
-    ./build-fuzz/test/fuzz/fuzz_container -max_total_time="${LMC_FUZZ_SECONDS:-45}" -max_len=4096 \
+    ./build-fuzz/test/fuzz/fuzz_container -max_total_time="${LMC_FUZZ_SECONDS:-45}" -max_len=4096 -artifact_prefix=build-fuzz/ \
       -print_final_stats=1 "$scratch" test/fuzz/corpus 2>&1 | tail -n 12
     status=${PIPESTATUS[0]}
     rm -rf "$scratch"
