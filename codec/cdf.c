@@ -2,53 +2,80 @@
  * >= 1, summing to exactly 2^16. Integer-only (no floats, no libm), so every machine that runs
  * it gets the same table; encoder and decoder both call it.
  *
- * Method (FORMAT.md §6 names it quantiser 1):
- *  1. m = max logit, a = its first index. d_c = m - l_c as int64 (0 .. 2^32-1: INT32_MIN and
+ * Method (quantiser 1 of codec/FORMAT.md §5):
+ *  1. m = max logit, a = its first index. d_c = m - l_c, exact in uint32 (INT32_MIN and
  *     INT32_MAX need no special case), clamped to the table's range.
- *  2. w_c = lmc_exp_table[d_c >> 8]: 2^24 exp(-x) at the midpoint of the 1/256-nat step holding
- *     d_c (codec/exp_table.h, generated once). Logits closer than 1/512 nat to a step edge move
- *     by under 1/512 nat: a relative probability error below 0.2%, ~1e-6 bits of loss.
- *     Weights reach 0 from about 17.3 nats below the maximum (p < 3e-8).
- *  3. S = sum w_c (>= w_a > 2^23), r = floor(65280 * 2^32 / S) (one division per row), and
- *     f_c = 1 + ((w_c * r) >> 32): every symbol gets its floor of 1, the rest shares 65536-256.
- *  4. The rounding leftover L = 65536 - sum f_c (0 <= L < 513) goes to the argmax a, whose
+ *  2. w_c = lmc_exp_table[d_c >> 8]: 65535 exp(-x) at the midpoint of the 1/256-nat step that
+ *     holds d_c (codec/exp_table.h, generated once). A logit moves by at most 1/512 nat: a
+ *     relative probability error below 0.2%. Weights are 0 from 11.8 nats below the maximum,
+ *     where the ideal frequency is below 1 anyway.
+ *  3. S = sum w_c (65407 <= S < 2^24), r = floor(65280 * 2^16 / S) < 2^16 (one division per
+ *     row), f_c = 1 + ((w_c * r) >> 16): every symbol gets its floor of 1, the rest share
+ *     65536 - 256. 16-bit weights make step 3 one SSE2 multiply-high per 8 symbols.
+ *  4. The rounding leftover L = 65536 - sum f_c (0 <= L <= 768) goes to the argmax a, whose
  *     relative change is then smallest.
- * Invariant: f_c >= 1 and sum f_c == 2^16 for every input (tested exhaustively on extremes). */
+ * Invariant: f_c >= 1 and sum f_c == 2^16 for every input. The SSE2 path and the plain C path
+ * compute the same integers (test_cdf.cpp checks the library against a plain re-implementation
+ * of FORMAT.md §5). */
 #include <assert.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "exp_table.h"
 #include "lmc/codec.h"
 
 #define EXP_STEP_SHIFT 8 /* table step: 2^8 Q16 units = 1/256 nat */
-#define D_MAX ((int64_t)(LMC_EXP_TABLE_SIZE - 1) << EXP_STEP_SHIFT)
+#define D_MAX ((uint32_t)(LMC_EXP_TABLE_SIZE - 1) << EXP_STEP_SHIFT)
 #define SHARED_MASS (LMC_FREQ_TOTAL - LMC_ROW_SIZE)
+#define LANES 16 /* independent max accumulators: the max is latency-bound otherwise */
 
-/* Steps 1-3: weights in freq[] (as 1 + scaled weight), the argmax, and the leftover L.
- * Written for speed on baseline x86-64 (SSE2): the max and the frequency pass vectorise; the
- * table lookups are scalar. All distances fit uint32: 0 <= m - l < 2^32. */
+/* Steps 1-3: 1 + scaled weight in freq[], the argmax, and the leftover L. */
 static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argmax,
                           uint32_t *leftover) {
-    int32_t m = logits[0];
-    for (unsigned c = 1; c < LMC_ROW_SIZE; c++) m = logits[c] > m ? logits[c] : m;
-    uint32_t w[LMC_ROW_SIZE];
-    uint64_t sum = 0;
-    unsigned a = 0;
-    for (unsigned c = LMC_ROW_SIZE; c-- > 0;) { /* downwards, so `a` ends at the first max */
+    int32_t mv[LANES];
+    for (unsigned j = 0; j < LANES; j++) mv[j] = logits[j];
+    for (unsigned c = LANES; c < LMC_ROW_SIZE; c += LANES)
+        for (unsigned j = 0; j < LANES; j++) mv[j] = logits[c + j] > mv[j] ? logits[c + j] : mv[j];
+    int32_t m = mv[0];
+    for (unsigned j = 1; j < LANES; j++) m = mv[j] > m ? mv[j] : m;
+
+    uint16_t w[LMC_ROW_SIZE];
+    uint32_t sum = 0, a = LMC_ROW_SIZE;
+    for (unsigned c = 0; c < LMC_ROW_SIZE; c++) {
         uint32_t d = (uint32_t)m - (uint32_t)logits[c];
-        a = d == 0 ? c : a;
-        d = d < (uint32_t)D_MAX ? d : (uint32_t)D_MAX;
+        a = d == 0 && c < a ? c : a; /* the first maximum */
+        d = d < D_MAX ? d : D_MAX;
         w[c] = lmc_exp_table[d >> EXP_STEP_SHIFT];
         sum += w[c];
     }
-    assert(sum >= lmc_exp_table[0]);
-    uint64_t r = ((uint64_t)SHARED_MASS << 32) / sum; /* < 2^24: w * r < 2^48 */
+    assert(a < LMC_ROW_SIZE && sum >= lmc_exp_table[0] && sum < (1u << 24));
+    const uint32_t r = ((uint32_t)SHARED_MASS << 16) / sum;
+    assert(r < (1u << 16));
     uint32_t total = 0;
+#if defined(__SSE2__)
+    const __m128i vr = _mm_set1_epi16((short)r), one = _mm_set1_epi32(1), zero = _mm_setzero_si128();
+    __m128i acc = zero;
+    for (unsigned c = 0; c < LMC_ROW_SIZE; c += 8) {
+        __m128i h = _mm_mulhi_epu16(_mm_loadu_si128((const __m128i *)(const void *)(w + c)), vr);
+        __m128i lo = _mm_add_epi32(_mm_unpacklo_epi16(h, zero), one);
+        __m128i hi = _mm_add_epi32(_mm_unpackhi_epi16(h, zero), one);
+        _mm_storeu_si128((__m128i *)(void *)(freq + c), lo);
+        _mm_storeu_si128((__m128i *)(void *)(freq + c + 4), hi);
+        acc = _mm_add_epi32(acc, _mm_add_epi32(lo, hi));
+    }
+    acc = _mm_add_epi32(acc, _mm_srli_si128(acc, 8));
+    acc = _mm_add_epi32(acc, _mm_srli_si128(acc, 4));
+    total = (uint32_t)_mm_cvtsi128_si32(acc);
+#else
     for (unsigned c = 0; c < LMC_ROW_SIZE; c++) {
-        uint32_t f = 1u + (uint32_t)(((uint64_t)w[c] * r) >> 32);
+        uint32_t f = 1u + ((w[c] * r) >> 16);
         freq[c] = f;
         total += f;
     }
+#endif
     assert(total <= LMC_FREQ_TOTAL);
     *argmax = a;
     *leftover = LMC_FREQ_TOTAL - total;

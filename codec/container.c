@@ -723,7 +723,7 @@ static lmc_status mem_write(void *user, const void *data, size_t n) {
     membuf *m = (membuf *)user;
     LMC_RETURN_IF(n > m->cap - m->len, LMC_ERR_BUFFER_TOO_SMALL,
                   "output buffer of %zu bytes is too small", m->cap);
-    memcpy(m->dst + m->len, data, n);
+    if (n) memcpy(m->dst + m->len, data, n);
     m->len += n;
     return LMC_OK;
 }
@@ -731,7 +731,7 @@ static lmc_status mem_write(void *user, const void *data, size_t n) {
 static lmc_status mem_read(void *user, void *data, size_t cap, size_t *got) {
     membuf *m = (membuf *)user;
     size_t n = m->cap - m->len < cap ? m->cap - m->len : cap;
-    memcpy(data, m->src + m->len, n);
+    if (n) memcpy(data, m->src + m->len, n); /* src may be NULL for an empty stream */
     m->len += n;
     *got = n;
     return LMC_OK;
@@ -768,7 +768,9 @@ lmc_status lmc_decompress(void *dst, size_t cap, const void *src, size_t n, lmc_
     size_t total = 0;
     while (s == LMC_OK) {
         size_t got = 0;
-        s = lmc_decoder_read(d, (uint8_t *)dst + total, cap - total, &got);
+        uint8_t probe_room;
+        s = cap > total ? lmc_decoder_read(d, (uint8_t *)dst + total, cap - total, &got)
+                        : lmc_decoder_read(d, &probe_room, 0, &got);
         total += got;
         if (s != LMC_OK || got == 0) break;
     }

@@ -3,7 +3,9 @@
 // logits computed in double precision (here only: the codec has no floats).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -86,14 +88,54 @@ TEST(Quantize, RandomRowsKeepInvariants) {
     }
 }
 
-// The committed table is what its generator says: 2^24 exp(-(j + 0.5) / 256), within the one
+// The committed table is what its generator says: 65535 exp(-(j + 0.5) / 256), within the one
 // unit that libm differences may move a rounding, and it reaches 0 before its end.
 TEST(Quantize, ExpTableMatchesDoublePrecision) {
     for (int j = 0; j < LMC_EXP_TABLE_SIZE; j++) {
-        double want = std::ldexp(std::exp(-(j + 0.5) / 256.0), 24);
+        double want = 65535 * std::exp(-(j + 0.5) / 256.0);
         ASSERT_LE(std::fabs(lmc_exp_table[j] - want), 0.5 + 1e-6) << "entry " << j;
     }
     EXPECT_EQ(lmc_exp_table[LMC_EXP_TABLE_SIZE - 1], 0u);
+}
+
+// The library (SSE2 where available) computes exactly quantiser 1 as FORMAT.md §5 writes it,
+// re-implemented here in the plainest integer C++.
+TEST(Quantize, MatchesTheSpecification) {
+    auto spec = [](const int32_t *l, uint32_t *f) {
+        int64_t m = l[0];
+        int a = 0;
+        for (int c = 1; c < 256; c++)
+            if (l[c] > m) {
+                m = l[c];
+                a = c;
+            }
+        uint64_t w[256], S = 0;
+        for (int c = 0; c < 256; c++) {
+            int64_t d = std::min<int64_t>(m - l[c], int64_t(LMC_EXP_TABLE_SIZE - 1) * 256);
+            w[c] = lmc_exp_table[d / 256];
+            S += w[c];
+        }
+        uint64_t r = (uint64_t(65280) << 16) / S, total = 0;
+        for (int c = 0; c < 256; c++) {
+            f[c] = uint32_t(1 + (w[c] * r >> 16));
+            total += f[c];
+        }
+        f[a] += uint32_t(65536 - total);
+    };
+    std::mt19937_64 rng(21);
+    int32_t row[256];
+    for (int iter = 0; iter < 20000; iter++) {
+        int scale_bits = iter % 32;
+        for (int c = 0; c < 256; c++) {
+            uint64_t x = rng();
+            row[c] = scale_bits == 31 ? int32_t(uint32_t(x)) : int32_t(int64_t(x % (UINT64_C(2) << scale_bits)) - (INT64_C(1) << scale_bits));
+            if (iter % 7 == 0 && c % 5 == 0) row[c] = row[0];  // ties
+        }
+        uint32_t got[256], want[256];
+        lmc_quantize_row(row, got);
+        spec(row, want);
+        ASSERT_EQ(0, memcmp(got, want, sizeof got)) << "row " << iter;
+    }
 }
 
 // Loss of the quantiser: E_p[-log2 q] - E_p[-log2 p] (bits per symbol) where p is the softmax
