@@ -24,6 +24,8 @@ static const uint8_t trailer_magic[4] = {'L', 'M', 'C', 'T'};
 #define GROUP_BYTES_TARGET 65536u
 #define GROUP_BYTES_MAX (1u << 24)
 #define VARINT_MAX 10
+/* The encoder's rows of one batch, at most (one window of the largest size fits exactly). */
+#define ENCODER_ROWS_BUDGET ((size_t)64 << 20)
 
 lmc_codec_params lmc_codec_params_default(void) {
     lmc_codec_params p;
@@ -253,7 +255,12 @@ lmc_status lmc_encoder_create(const lmc_codec_params *params, lmc_predictor *pre
     e->h.window_size = p.window_size;
     e->h.group_windows = group_windows_for(p.window_size);
     memcpy(e->h.model_id, pred->model_id, LMC_MODEL_ID_SIZE);
+    /* Windows per batch: what the predictor takes, within the driver's limit and within
+     * ENCODER_ROWS_BUDGET of rows (32 windows of 2048 bytes). */
     e->batch = pred->max_windows < LMC_DRIVE_MAX_BATCH ? pred->max_windows : LMC_DRIVE_MAX_BATCH;
+    size_t by_memory = ENCODER_ROWS_BUDGET / (W * LMC_ROW_SIZE * sizeof(int32_t));
+    if (by_memory < 1) by_memory = 1;
+    if (e->batch > by_memory) e->batch = by_memory;
     e->in = (uint8_t *)malloc(e->batch * W);
     e->rows = (int32_t *)malloc(e->batch * W * LMC_ROW_SIZE * sizeof(int32_t));
     e->payload = (uint8_t *)malloc(e->batch * lmc_arith_bound(W));

@@ -78,7 +78,12 @@ TEST(Quantize, ExtremeRowsKeepInvariants) {
 TEST(Quantize, RandomRowsKeepInvariants) {
     std::mt19937_64 rng(5);
     int32_t row[256];
-    for (int iter = 0; iter < 3000; iter++) {
+#ifdef LMC_TEST_SMALL
+    const int rows = 600;
+#else
+    const int rows = 3000;
+#endif
+    for (int iter = 0; iter < rows; iter++) {
         int scale_bits = iter % 31;  // from 1 Q16 unit to 2^30 (16384 nats)
         for (int c = 0; c < 256; c++) {
             int64_t v = (int64_t)(rng() % (UINT64_C(2) << scale_bits)) - (INT64_C(1) << scale_bits);
