@@ -18,10 +18,18 @@
  * compute the same integers (test_cdf.cpp checks the library against a plain re-implementation
  * of FORMAT.md §5). */
 #include <assert.h>
+#include <stdint.h>
 #include <string.h>
 
-#if defined(__SSE2__)
+/* SSE2 is part of baseline x86-64. LMC_CODEC_NO_SIMD selects the plain C path, which computes
+ * the same integers (test/unit builds both and compares). */
+#if defined(__SSE2__) && !defined(LMC_CODEC_NO_SIMD)
+#define LMC_CDF_SSE2 1
 #include <emmintrin.h>
+#define LMC_ALIGN16 __attribute__((aligned(16)))
+#else
+#define LMC_CDF_SSE2 0
+#define LMC_ALIGN16
 #endif
 
 #include "exp_table.h"
@@ -42,8 +50,41 @@ static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argma
     int32_t m = mv[0];
     for (unsigned j = 1; j < LANES; j++) m = mv[j] > m ? mv[j] : m;
 
-    uint16_t w[LMC_ROW_SIZE];
+    uint16_t w[LMC_ROW_SIZE] LMC_ALIGN16;
     uint32_t sum = 0, a = LMC_ROW_SIZE;
+#if LMC_CDF_SSE2
+    /* Eight symbols a step: distances, clamp (unsigned compare via the sign flip), table index
+     * packed to 16 bits, eight scalar table loads inserted into one vector, and the first
+     * zero distance (the argmax) from a compare mask. */
+    const __m128i vm = _mm_set1_epi32(m), zero = _mm_setzero_si128();
+    const __m128i flip = _mm_set1_epi32(INT32_MIN), dmax = _mm_set1_epi32((int32_t)D_MAX);
+    const __m128i dmax_flipped = _mm_xor_si128(dmax, flip);
+    __m128i vsum = zero;
+    for (unsigned c = 0; c < LMC_ROW_SIZE; c += 8) {
+        __m128i d0 = _mm_sub_epi32(vm, _mm_loadu_si128((const __m128i *)(const void *)(logits + c)));
+        __m128i d1 = _mm_sub_epi32(vm, _mm_loadu_si128((const __m128i *)(const void *)(logits + c + 4)));
+        int z = _mm_movemask_epi8(_mm_packs_epi32(_mm_cmpeq_epi32(d0, zero), _mm_cmpeq_epi32(d1, zero)));
+        if (z && a == LMC_ROW_SIZE) a = c + (unsigned)__builtin_ctz((unsigned)z) / 2;
+        __m128i g0 = _mm_cmpgt_epi32(_mm_xor_si128(d0, flip), dmax_flipped);
+        __m128i g1 = _mm_cmpgt_epi32(_mm_xor_si128(d1, flip), dmax_flipped);
+        d0 = _mm_or_si128(_mm_and_si128(g0, dmax), _mm_andnot_si128(g0, d0));
+        d1 = _mm_or_si128(_mm_and_si128(g1, dmax), _mm_andnot_si128(g1, d1));
+        __m128i idx = _mm_packs_epi32(_mm_srli_epi32(d0, EXP_STEP_SHIFT), _mm_srli_epi32(d1, EXP_STEP_SHIFT));
+        __m128i v = _mm_cvtsi32_si128(lmc_exp_table[_mm_extract_epi16(idx, 0)]);
+        v = _mm_insert_epi16(v, lmc_exp_table[_mm_extract_epi16(idx, 1)], 1);
+        v = _mm_insert_epi16(v, lmc_exp_table[_mm_extract_epi16(idx, 2)], 2);
+        v = _mm_insert_epi16(v, lmc_exp_table[_mm_extract_epi16(idx, 3)], 3);
+        v = _mm_insert_epi16(v, lmc_exp_table[_mm_extract_epi16(idx, 4)], 4);
+        v = _mm_insert_epi16(v, lmc_exp_table[_mm_extract_epi16(idx, 5)], 5);
+        v = _mm_insert_epi16(v, lmc_exp_table[_mm_extract_epi16(idx, 6)], 6);
+        v = _mm_insert_epi16(v, lmc_exp_table[_mm_extract_epi16(idx, 7)], 7);
+        _mm_store_si128((__m128i *)(void *)(w + c), v);
+        vsum = _mm_add_epi32(vsum, _mm_add_epi32(_mm_unpacklo_epi16(v, zero), _mm_unpackhi_epi16(v, zero)));
+    }
+    vsum = _mm_add_epi32(vsum, _mm_srli_si128(vsum, 8));
+    vsum = _mm_add_epi32(vsum, _mm_srli_si128(vsum, 4));
+    sum = (uint32_t)_mm_cvtsi128_si32(vsum);
+#else
     for (unsigned c = 0; c < LMC_ROW_SIZE; c++) {
         uint32_t d = (uint32_t)m - (uint32_t)logits[c];
         a = d == 0 && c < a ? c : a; /* the first maximum */
@@ -51,12 +92,13 @@ static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argma
         w[c] = lmc_exp_table[d >> EXP_STEP_SHIFT];
         sum += w[c];
     }
+#endif
     assert(a < LMC_ROW_SIZE && sum >= lmc_exp_table[0] && sum < (1u << 24));
     const uint32_t r = ((uint32_t)SHARED_MASS << 16) / sum;
     assert(r < (1u << 16));
     uint32_t total = 0;
-#if defined(__SSE2__)
-    const __m128i vr = _mm_set1_epi16((short)r), one = _mm_set1_epi32(1), zero = _mm_setzero_si128();
+#if LMC_CDF_SSE2
+    const __m128i vr = _mm_set1_epi16((short)r), one = _mm_set1_epi32(1);
     __m128i acc = zero;
     for (unsigned c = 0; c < LMC_ROW_SIZE; c += 8) {
         __m128i h = _mm_mulhi_epu16(_mm_loadu_si128((const __m128i *)(const void *)(w + c)), vr);

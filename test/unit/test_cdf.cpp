@@ -14,6 +14,13 @@
 #include "lmc/codec.h"
 #include "../../codec/exp_table.h"
 
+// codec/cdf.c built with LMC_CODEC_NO_SIMD (cdf_plain.c).
+extern "C" {
+void lmc_quantize_row_plain(const int32_t logits[256], uint32_t freq[256]);
+void lmc_quantize_interval_plain(const int32_t logits[256], unsigned sym, uint32_t *cum, uint32_t *freq);
+unsigned lmc_quantize_find_plain(const int32_t logits[256], uint32_t target, uint32_t *cum, uint32_t *freq);
+}
+
 namespace {
 
 void CheckTable(const int32_t *row, const char *what) {
@@ -103,8 +110,8 @@ TEST(Quantize, ExpTableMatchesDoublePrecision) {
     EXPECT_EQ(lmc_exp_table[LMC_EXP_TABLE_SIZE - 1], 0u);
 }
 
-// The library (SSE2 where available) computes exactly quantiser 1 as FORMAT.md §5 writes it,
-// re-implemented here in the plainest integer C++.
+// The library (SSE2 where available) and its plain C path both compute exactly quantiser 1 as
+// FORMAT.md §5 writes it, re-implemented here in the plainest integer C++.
 TEST(Quantize, MatchesTheSpecification) {
     auto spec = [](const int32_t *l, uint32_t *f) {
         int64_t m = l[0];
@@ -136,10 +143,21 @@ TEST(Quantize, MatchesTheSpecification) {
             row[c] = scale_bits == 31 ? int32_t(uint32_t(x)) : int32_t(int64_t(x % (UINT64_C(2) << scale_bits)) - (INT64_C(1) << scale_bits));
             if (iter % 7 == 0 && c % 5 == 0) row[c] = row[0];  // ties
         }
-        uint32_t got[256], want[256];
+        uint32_t got[256], want[256], plain[256];
         lmc_quantize_row(row, got);
+        lmc_quantize_row_plain(row, plain);
         spec(row, want);
         ASSERT_EQ(0, memcmp(got, want, sizeof got)) << "row " << iter;
+        ASSERT_EQ(0, memcmp(plain, want, sizeof plain)) << "plain C path, row " << iter;
+        unsigned sym = unsigned(rng() % 256);
+        uint32_t c1, f1, c2, f2;
+        lmc_quantize_interval(row, sym, &c1, &f1);
+        lmc_quantize_interval_plain(row, sym, &c2, &f2);
+        ASSERT_EQ(c1, c2);
+        ASSERT_EQ(f1, f2);
+        uint32_t target = uint32_t(rng() % 65536);
+        ASSERT_EQ(lmc_quantize_find(row, target, &c1, &f1), lmc_quantize_find_plain(row, target, &c2, &f2));
+        ASSERT_EQ(c1, c2);
     }
 }
 
