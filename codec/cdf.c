@@ -40,8 +40,24 @@
 #define SHARED_MASS (LMC_FREQ_TOTAL - LMC_ROW_SIZE)
 #define LANES 16 /* independent max accumulators: the max is latency-bound otherwise */
 
-/* Steps 1-3: 1 + scaled weight in freq[], the argmax, and the leftover L. */
-static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argmax,
+/* Running sums of freq[] at every 8th symbol, kept as the loop had them: SSE2 keeps 4 partial
+ * sums a block (added up only when a search asks), plain C one. */
+#define N_BLOCKS (LMC_ROW_SIZE / 8)
+#if LMC_CDF_SSE2
+typedef __m128i block_prefix;
+static inline uint32_t prefix_at(const block_prefix *pre, unsigned k) {
+    __m128i v = _mm_add_epi32(pre[k], _mm_srli_si128(pre[k], 8));
+    v = _mm_add_epi32(v, _mm_srli_si128(v, 4));
+    return (uint32_t)_mm_cvtsi128_si32(v);
+}
+#else
+typedef uint32_t block_prefix;
+static inline uint32_t prefix_at(const block_prefix *pre, unsigned k) { return pre[k]; }
+#endif
+
+/* Steps 1-3: 1 + scaled weight in freq[], pre[k] = sum of freq[0 .. 8k-1] (k <= 32), the
+ * argmax, and the leftover L (not yet in freq[] or pre[]). */
+static void quantize_core(const int32_t *logits, uint32_t *freq, block_prefix *pre, unsigned *argmax,
                           uint32_t *leftover) {
     int32_t mv[LANES];
     for (unsigned j = 0; j < LANES; j++) mv[j] = logits[j];
@@ -101,6 +117,7 @@ static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argma
     const __m128i vr = _mm_set1_epi16((short)r), one = _mm_set1_epi32(1);
     __m128i acc = zero;
     for (unsigned c = 0; c < LMC_ROW_SIZE; c += 8) {
+        pre[c / 8] = acc;
         __m128i h = _mm_mulhi_epu16(_mm_loadu_si128((const __m128i *)(const void *)(w + c)), vr);
         __m128i lo = _mm_add_epi32(_mm_unpacklo_epi16(h, zero), one);
         __m128i hi = _mm_add_epi32(_mm_unpackhi_epi16(h, zero), one);
@@ -108,15 +125,16 @@ static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argma
         _mm_storeu_si128((__m128i *)(void *)(freq + c + 4), hi);
         acc = _mm_add_epi32(acc, _mm_add_epi32(lo, hi));
     }
-    acc = _mm_add_epi32(acc, _mm_srli_si128(acc, 8));
-    acc = _mm_add_epi32(acc, _mm_srli_si128(acc, 4));
-    total = (uint32_t)_mm_cvtsi128_si32(acc);
+    pre[N_BLOCKS] = acc;
+    total = prefix_at(pre, N_BLOCKS);
 #else
     for (unsigned c = 0; c < LMC_ROW_SIZE; c++) {
+        if (c % 8 == 0) pre[c / 8] = total;
         uint32_t f = 1u + ((w[c] * r) >> 16);
         freq[c] = f;
         total += f;
     }
+    pre[N_BLOCKS] = total;
 #endif
     assert(total <= LMC_FREQ_TOTAL);
     *argmax = a;
@@ -124,9 +142,10 @@ static void quantize_core(const int32_t *logits, uint32_t *freq, unsigned *argma
 }
 
 void lmc_quantize_row(const int32_t logits[LMC_ROW_SIZE], uint32_t freq[LMC_ROW_SIZE]) {
+    block_prefix pre[N_BLOCKS + 1];
     unsigned a;
     uint32_t left;
-    quantize_core(logits, freq, &a, &left);
+    quantize_core(logits, freq, pre, &a, &left);
     freq[a] += left;
 }
 
@@ -134,13 +153,13 @@ void lmc_quantize_interval(const int32_t logits[LMC_ROW_SIZE], unsigned sym, uin
                            uint32_t *freq) {
     assert(sym < LMC_ROW_SIZE);
     uint32_t f[LMC_ROW_SIZE];
+    block_prefix pre[N_BLOCKS + 1];
     unsigned a;
     uint32_t left;
-    quantize_core(logits, f, &a, &left);
-    uint32_t c = 0;
-    for (unsigned i = 0; i < LMC_ROW_SIZE; i++) c += i < sym ? f[i] : 0; /* branch-free: vectorises */
-    if (a < sym) c += left;
-    *cum = c;
+    quantize_core(logits, f, pre, &a, &left);
+    uint32_t c = prefix_at(pre, sym / 8);
+    for (unsigned i = sym & ~7u; i < sym; i++) c += f[i];
+    *cum = c + (a < sym ? left : 0);
     *freq = f[sym] + (a == sym ? left : 0);
 }
 
@@ -148,22 +167,29 @@ unsigned lmc_quantize_find(const int32_t logits[LMC_ROW_SIZE], uint32_t target, 
                            uint32_t *freq) {
     assert(target < LMC_FREQ_TOTAL);
     uint32_t f[LMC_ROW_SIZE];
+    block_prefix pre[N_BLOCKS + 1];
     unsigned a;
     uint32_t left;
-    quantize_core(logits, f, &a, &left);
+    quantize_core(logits, f, pre, &a, &left);
     f[a] += left;
-    /* Two levels: sums of 16 blocks of 16 (vectorised), then the block, then the symbol. */
-    uint32_t block[16];
-    for (unsigned b = 0; b < 16; b++) {
-        uint32_t s = 0;
-        for (unsigned i = 0; i < 16; i++) s += f[16 * b + i];
-        block[b] = s;
+    /* The block: the largest k with P(k) <= target, P(k) the sum below symbol 8k with the
+     * leftover counted (P(0) = 0 <= target < P(32) = 2^16), by a branch-free binary search;
+     * then the symbol within the block, counting the running sums that stay <= target. */
+    unsigned k = 0;
+    for (unsigned step = N_BLOCKS / 2; step; step /= 2) {
+        unsigned m = k + step;
+        uint32_t p = prefix_at(pre, m) + (a < 8 * m ? left : 0);
+        k = p <= target ? m : k;
     }
-    uint32_t c = 0;
-    unsigned b = 0;
-    while (c + block[b] <= target) c += block[b++];
-    unsigned s = 16 * b;
-    while (c + f[s] <= target) c += f[s++];
+    uint32_t c = prefix_at(pre, k) + (a < 8 * k ? left : 0);
+    unsigned n = 0;
+    uint32_t run = c;
+    for (unsigned j = 0; j < 7; j++) { /* running sums are monotone: the ones <= target lead */
+        run += f[8 * k + j];
+        n += run <= target;
+        c = run <= target ? run : c;
+    }
+    const unsigned s = 8 * k + n;
     *cum = c;
     *freq = f[s];
     return s;
