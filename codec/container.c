@@ -796,7 +796,18 @@ lmc_status lmc_decompress(void *dst, size_t cap, const void *src, size_t n, lmc_
 
 /* ---- the seek path: header, trailer and index of a stream in memory (§4) ------------------- */
 
-lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info *info) {
+/* One frame as the index locates it. */
+typedef struct frame_ref {
+    const uint8_t *payload;
+    size_t payload_len, orig_len;
+    uint64_t end; /* offset just after the frame record */
+} frame_ref;
+
+/* Check header, trailer and index; fill info. When `group` is not NULL, also fill group[0..]
+ * with the frames of checksum group `want_group` and *group_crc with its stored CRC. */
+static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *info,
+                              uint64_t want_group, frame_ref *group, size_t *group_n,
+                              uint32_t *group_crc) {
     const uint8_t *p = (const uint8_t *)src;
     memset(info, 0, sizeof *info);
     LMC_RETURN_IF(n == 0, LMC_ERR_TRUNCATED, "empty input: an .lmc stream has at least a header");
@@ -851,6 +862,13 @@ lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info
                       ".lmc: frame of window %llu at offset %llu disagrees with the index",
                       (unsigned long long)w, (unsigned long long)off);
         payload += (tag - 1) >> 1;
+        if (group && w / h.group_windows == want_group) {
+            frame_ref *f = &group[(*group_n)++];
+            f->payload = p + off + (uint64_t)a + (uint64_t)b;
+            f->payload_len = (size_t)((tag - 1) >> 1);
+            f->orig_len = (size_t)orig;
+            f->end = off + rec;
+        }
         off += rec + ((w + 1) % h.group_windows == 0 ? 4 : 0);
     }
     LMC_RETURN_IF(k != ilen - 4, LMC_ERR_CORRUPT, ".lmc index: %zu unexplained bytes", ilen - 4 - k);
@@ -863,5 +881,77 @@ lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info
     info->original_bytes = total;
     info->payload_bytes = payload;
     info->file_bytes = n;
+    if (group && *group_n) {
+        /* The group's CRC follows its last frame, or the end record's tag for a last partial
+         * group; both lie before the index (checked above). */
+        uint64_t at = group[*group_n - 1].end;
+        if (*group_n < h.group_windows) at += 1;
+        *group_crc = (uint32_t)get_le(p + at, 4);
+    }
     return LMC_OK;
+}
+
+lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info *info) {
+    return walk_stream(src, n, info, 0, NULL, NULL, NULL);
+}
+
+lmc_status lmc_decompress_window(const void *src, size_t n, lmc_predictor *pred, uint64_t k,
+                                 void *dst, size_t cap, size_t *out_len) {
+    *out_len = 0;
+    LMC_RETURN_IF(!pred || !pred->vtable || pred->max_windows < 1, LMC_ERR_INVALID_ARGUMENT,
+                  "lmc_decompress_window: a predictor is required");
+    lmc_container_info info;
+    LMC_TRY(walk_stream(src, n, &info, 0, NULL, NULL, NULL));
+    LMC_TRY(parse_header((const uint8_t *)src, n, pred, &(header){0}));
+    LMC_RETURN_IF(k >= info.n_windows, LMC_ERR_INVALID_ARGUMENT, "window %llu of a stream of %llu windows",
+                  (unsigned long long)k, (unsigned long long)info.n_windows);
+    const size_t G = info.group_windows, W = info.window_size;
+    frame_ref *frames = (frame_ref *)malloc(G * sizeof *frames);
+    uint8_t *group = (uint8_t *)malloc(G * W);
+    int32_t *rows = (int32_t *)malloc(LMC_DRIVE_MAX_BATCH * LMC_ROW_SIZE * sizeof(int32_t));
+    lmc_status s = LMC_OK;
+    size_t n_frames = 0, group_len = 0, start_of_k = 0;
+    uint32_t stored = 0;
+    if (!frames || !group || !rows) {
+        s = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "lmc_decompress_window: out of memory");
+        goto done;
+    }
+    if ((s = walk_stream(src, n, &info, k / G, frames, &n_frames, &stored)) != LMC_OK) goto done;
+    /* Decode the whole checksum group (its CRC covers all of it), in predictor batches. */
+    const size_t batch = pred->max_windows < LMC_DRIVE_MAX_BATCH ? pred->max_windows : LMC_DRIVE_MAX_BATCH;
+    for (size_t i = 0; i < n_frames && s == LMC_OK; i += batch) {
+        const uint8_t *pays[LMC_DRIVE_MAX_BATCH];
+        uint8_t *outs[LMC_DRIVE_MAX_BATCH];
+        size_t plens[LMC_DRIVE_MAX_BATCH], lens[LMC_DRIVE_MAX_BATCH];
+        size_t m = n_frames - i < batch ? n_frames - i : batch;
+        for (size_t j = 0; j < m; j++) {
+            if (i + j == k % G) start_of_k = group_len;
+            pays[j] = frames[i + j].payload;
+            plens[j] = frames[i + j].payload_len;
+            lens[j] = frames[i + j].orig_len;
+            outs[j] = group + group_len;
+            group_len += lens[j];
+        }
+        s = lmc_drive_decode(pred, m, pays, plens, lens, rows, outs);
+    }
+    if (s != LMC_OK) goto done;
+    uint32_t want = lmc_crc32(0, group, group_len);
+    if (want != stored) {
+        s = lmc_set_error(LMC_ERR_CHECKSUM, ".lmc: CRC-32 of the group of window %llu is %08x, decoded data gives %08x",
+                          (unsigned long long)k, stored, want);
+        goto done;
+    }
+    const size_t len = frames[k % G].orig_len;
+    if (len > cap) {
+        s = lmc_set_error(LMC_ERR_BUFFER_TOO_SMALL, "window %llu has %zu bytes, the buffer holds %zu",
+                          (unsigned long long)k, len, cap);
+        goto done;
+    }
+    memcpy(dst, group + start_of_k, len);
+    *out_len = len;
+done:
+    free(frames);
+    free(group);
+    free(rows);
+    return s;
 }

@@ -237,6 +237,13 @@ typedef struct lmc_container_info {
  * in memory, and that every frame the index points at starts where it says. */
 lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info *info);
 
+/* lmc_decompress_window() : decode window k alone (bytes k*W .. k*W+len-1 of the input) from a
+ * whole stream in memory, found through the trailer and the index (the seek path). The
+ * window's checksum group (at most 2^24 bytes; 64 KiB with W = 2048) is decoded and checked
+ * too, since its CRC covers the group. *out_len = the window's length (<= cap). */
+lmc_status lmc_decompress_window(const void *src, size_t n, lmc_predictor *pred, uint64_t k,
+                                 void *dst, size_t cap, size_t *out_len);
+
 #ifdef __cplusplus
 }
 #endif
