@@ -775,9 +775,8 @@ lmc_status lmc_decompress(void *dst, size_t cap, const void *src, size_t n, lmc_
     size_t total = 0;
     while (s == LMC_OK) {
         size_t got = 0;
-        uint8_t probe_room;
-        s = cap > total ? lmc_decoder_read(d, (uint8_t *)dst + total, cap - total, &got)
-                        : lmc_decoder_read(d, &probe_room, 0, &got);
+        if (total == cap) break;
+        s = lmc_decoder_read(d, (uint8_t *)dst + total, cap - total, &got);
         total += got;
         if (s != LMC_OK || got == 0) break;
     }

@@ -189,8 +189,8 @@ void lmc_encoder_destroy(lmc_encoder *enc); /* accepts NULL */
 lmc_status lmc_decoder_create(lmc_predictor *pred, lmc_read_fn read, void *user,
                               lmc_decoder **out);
 
-/* lmc_decoder_read() : up to cap decoded bytes into dst; *got == 0 only at the end of a stream
- * whose index and trailer were checked and after which the input ends. */
+/* lmc_decoder_read() : up to cap (> 0) decoded bytes into dst; *got == 0 only at the end of a
+ * stream whose index and trailer were checked and after which the input ends. */
 lmc_status lmc_decoder_read(lmc_decoder *dec, void *dst, size_t cap, size_t *got);
 
 /* lmc_decoder_stats() : what has been decoded so far (complete after the end). */
