@@ -609,6 +609,7 @@ static lmc_status dec_group(lmc_decoder *d) {
 lmc_status lmc_decoder_read(lmc_decoder *d, void *dst, size_t cap, size_t *got) {
     *got = 0;
     LMC_RETURN_IF(d->failed, d->failed, "decoder: an earlier call failed");
+    LMC_RETURN_IF(cap == 0, LMC_ERR_INVALID_ARGUMENT, "lmc_decoder_read: cap must be > 0");
     uint8_t *out = (uint8_t *)dst;
     while (*got < cap) {
         if (d->group_served == d->group_len) {
