@@ -32,5 +32,6 @@ void cli_json_string(FILE *out, const char *s);
 /* Subcommands. */
 int cli_cmd_devices(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
 
 #endif /* LMC_CLI_H */

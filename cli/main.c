@@ -8,6 +8,7 @@
 static const cli_command commands[] = {
     {"devices", cli_cmd_devices, "list OpenCL devices and cpu-ref, with their selectors"},
     {"eval", cli_cmd_eval, "the paper's Table 1 protocol: compression rates on datasets"},
+    {"bench", cli_cmd_bench, "speed benchmarks ('lmc bench codec --json')"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

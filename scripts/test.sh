@@ -3,7 +3,8 @@
 # under AddressSanitizer + UBSan and run the suite again. This is the README's test command and
 # what CI runs (.ci/run).
 #
-#   scripts/test.sh            both builds (build/ and build-asan/)
+#   scripts/test.sh            both builds (build/ and build-asan/), then a bounded libFuzzer run
+#                              of the .lmc readers (build-fuzz/, LMC_FUZZ_SECONDS, default 45)
 #   scripts/test.sh --quick    the Release build only
 #
 # Devices: PoCL's pthread and basic devices are both exposed. Set LMC_REQUIRE_DEVICES (CI sets
@@ -36,5 +37,23 @@ if [ "$quick" -eq 0 ]; then
   export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug "-DLMC_SANITIZE=address;undefined"
+
+  # Bounded fuzzing of the .lmc readers (test/fuzz/): clang, libFuzzer, ASan + UBSan, seeded
+  # from the committed sample stream; new inputs go to a scratch folder, not the repository.
+  if command -v clang >/dev/null 2>&1; then
+    echo "== fuzz: build-fuzz (${LMC_FUZZ_SECONDS:-45} s)"
+    CC=clang CXX=clang++ cmake -S . -B build-fuzz -DLMC_WERROR=ON -DLMC_FUZZ=ON \
+      "-DLMC_SANITIZE=address;undefined" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      >build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
+    cmake --build build-fuzz -j "$jobs" --target fuzz_container
+    scratch=$(mktemp -d)
+    ./build-fuzz/test/fuzz/fuzz_container -max_total_time="${LMC_FUZZ_SECONDS:-45}" -max_len=4096 -artifact_prefix=build-fuzz/ \
+      -print_final_stats=1 "$scratch" test/fuzz/corpus 2>&1 | tail -n 12
+    status=${PIPESTATUS[0]}
+    rm -rf "$scratch"
+    [ "$status" -eq 0 ] || { echo "fuzz_container failed"; exit 1; }
+  else
+    echo "clang not found: the fuzz step needs it (DESIGN.md §7)"; exit 1
+  fi
 fi
 echo "== all tests passed"

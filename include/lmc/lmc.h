@@ -3,6 +3,7 @@
 #define LMC_H
 
 #include "lmc/baseline.h"
+#include "lmc/codec.h"
 #include "lmc/data.h"
 #include "lmc/device.h"
 #include "lmc/status.h"
