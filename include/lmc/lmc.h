@@ -3,6 +3,7 @@
 #define LMC_H
 
 #include "lmc/device.h"
+#include "lmc/model.h"
 #include "lmc/status.h"
 #include "lmc/version.h"
 
