@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,6 @@ static void sb_add(sbuf *b, const char *fmt, ...)
 #endif
     ;
 
-#include <stdarg.h>
 static void sb_add(sbuf *b, const char *fmt, ...) {
     if (b->oom) return;
     for (;;) {
@@ -432,8 +432,11 @@ static lmc_status load_checked(const uint8_t *data, size_t size, st_header *h, l
     LMC_TRY(parse_int_field("n_layers", h->n_layers, &cfg.n_layers));
     LMC_TRY(parse_int_field("n_heads", h->n_heads, &cfg.n_heads));
     LMC_TRY(parse_int_field("context", h->context, &cfg.context));
-    if (lmc_model_config_check(&cfg) != LMC_OK)
-        return lmc_set_error(LMC_ERR_MODEL, "model file: metadata describes no valid model: %s", lmc_last_error());
+    if (lmc_model_config_check(&cfg) != LMC_OK) {
+        char why[256]; /* copied: lmc_set_error overwrites the buffer lmc_last_error() returns */
+        snprintf(why, sizeof why, "%s", lmc_last_error());
+        return lmc_set_error(LMC_ERR_MODEL, "model file: metadata describes no valid model: %s", why);
+    }
     const uint8_t *body = data + 8 + hlen;
     size_t body_len = size - 8 - (size_t)hlen;
     size_t nt = lmc_model_num_tensors(&cfg);
