@@ -132,19 +132,13 @@ fail:
     return st;
 }
 
-lmc_status lmc_model_save(const lmc_model *model, const char *path) {
-    LMC_RETURN_IF(!model || !path, LMC_ERR_INVALID_ARGUMENT, "lmc_model_save: NULL argument");
-    uint8_t *img = NULL;
-    size_t size = 0;
-    LMC_TRY(lmc_model_serialize(model, &img, &size));
+lmc_status lmc_file_write_atomic(const char *path, const void *data, size_t size) {
+    const uint8_t *img = data;
     size_t plen = strlen(path) + 32;
     char *tmp = malloc(plen);
     lmc_status st = LMC_OK;
     int fd = -1;
-    if (!tmp) {
-        st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "path");
-        goto fail;
-    }
+    if (!tmp) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "path");
     snprintf(tmp, plen, "%s.tmp.%ld", path, (long)getpid());
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
@@ -176,9 +170,56 @@ lmc_status lmc_model_save(const lmc_model *model, const char *path) {
     }
 fail:
     if (fd >= 0) close(fd);
-    if (st != LMC_OK && tmp) unlink(tmp);
+    if (st != LMC_OK) unlink(tmp);
     free(tmp);
+    return st;
+}
+
+lmc_status lmc_model_save(const lmc_model *model, const char *path) {
+    LMC_RETURN_IF(!model || !path, LMC_ERR_INVALID_ARGUMENT, "lmc_model_save: NULL argument");
+    uint8_t *img = NULL;
+    size_t size = 0;
+    LMC_TRY(lmc_model_serialize(model, &img, &size));
+    lmc_status st = lmc_file_write_atomic(path, img, size);
     free(img);
+    return st;
+}
+
+lmc_status lmc_file_read_all(const char *path, uint8_t **data, size_t *size) {
+    *data = NULL;
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lmc_set_error(errno == ENOENT ? LMC_ERR_NOT_FOUND : LMC_ERR_IO, "cannot open %s: %s", path,
+                             strerror(errno));
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    lmc_status st = LMC_OK;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : (1u << 20);
+            uint8_t *q = realloc(buf, nc);
+            if (!q) {
+                st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "reading %s", path);
+                goto fail;
+            }
+            buf = q;
+            cap = nc;
+        }
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (k == 0) break;
+    }
+    if (ferror(f)) {
+        st = lmc_set_error(LMC_ERR_IO, "cannot read %s", path);
+        goto fail;
+    }
+    *data = buf;
+    *size = n;
+    buf = NULL;
+fail:
+    fclose(f);
+    free(buf);
     return st;
 }
 
@@ -530,40 +571,15 @@ lmc_status lmc_model_load_memory(const void *data, size_t size, lmc_model **out)
 lmc_status lmc_model_load(const char *path, lmc_model **out) {
     LMC_RETURN_IF(!path || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_model_load: NULL argument");
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lmc_set_error(errno == ENOENT ? LMC_ERR_NOT_FOUND : LMC_ERR_IO, "cannot open model %s: %s", path,
-                             strerror(errno));
     uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    lmc_status st = LMC_OK;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : (1u << 20);
-            uint8_t *q = realloc(buf, nc);
-            if (!q) {
-                st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "reading %s", path);
-                goto fail;
-            }
-            buf = q;
-            cap = nc;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0) break;
-    }
-    if (ferror(f)) {
-        st = lmc_set_error(LMC_ERR_IO, "cannot read model %s", path);
-        goto fail;
-    }
-    st = lmc_model_load_memory(buf, n, out);
+    size_t n = 0;
+    LMC_TRY(lmc_file_read_all(path, &buf, &n));
+    lmc_status st = lmc_model_load_memory(buf, n, out);
     if (st == LMC_ERR_MODEL) {
         char detail[512];
         snprintf(detail, sizeof detail, "%s", lmc_last_error());
         st = lmc_set_error(LMC_ERR_MODEL, "%s: %s", path, detail);
     }
-fail:
-    fclose(f);
     free(buf);
     return st;
 }

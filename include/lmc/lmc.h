@@ -4,6 +4,7 @@
 
 #include "lmc/device.h"
 #include "lmc/model.h"
+#include "lmc/train.h"
 #include "lmc/status.h"
 #include "lmc/version.h"
 
