@@ -81,6 +81,8 @@ class Buf {
     cl_mem mem_ = nullptr;
 };
 
+void PrintTo(const Shape &s, std::ostream *os) { *os << ShapeName(s); }
+
 using Param = std::tuple<std::string, Shape>;
 
 class ModelOps : public ::testing::TestWithParam<Param> {
