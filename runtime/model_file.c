@@ -524,9 +524,10 @@ static lmc_status load_checked(const uint8_t *data, size_t size, st_header *h, l
         if (order[j]->begin != pos) {
             char name[128];
             snprintf(name, sizeof name, "%s", order[j]->name);
+            unsigned long long begin = (unsigned long long)order[j]->begin;
             free(order);
             return lmc_set_error(LMC_ERR_MODEL, "model file: tensor '%s' starts at data byte %llu, expected %llu "
-                                 "(overlap or hole)", name, (unsigned long long)order[j]->begin, (unsigned long long)pos);
+                                 "(overlap or hole)", name, begin, (unsigned long long)pos);
         }
         pos = order[j]->end;
     }

@@ -52,14 +52,15 @@ struct Tensor {
     std::string bytes;
 };
 
-std::string BuildFile(const std::string &metadata_json, const std::vector<Tensor> &ts, bool python_key_order) {
+std::string BuildFile(const std::string &metadata_json, const std::vector<Tensor> &ts, bool python_key_order,
+                      size_t lead_gap = 0) {
     std::string h = "{";
     bool first = true;
     if (!metadata_json.empty()) {
         h += "\"__metadata__\":" + metadata_json;
         first = false;
     }
-    size_t off = 0;
+    size_t off = lead_gap;  // bytes no tensor claims, before the first one (invalid: a hole)
     for (const Tensor &t : ts) {
         std::string shape = "[";
         for (size_t i = 0; i < t.shape.size(); i++) shape += (i ? "," : "") + std::to_string(t.shape[i]);
@@ -76,6 +77,7 @@ std::string BuildFile(const std::string &metadata_json, const std::vector<Tensor
     std::string out(8, '\0');
     for (int k = 0; k < 8; k++) out[k] = (char)((h.size() >> (8 * k)) & 0xFF);
     out += h;
+    out += std::string(lead_gap, '\0');
     for (const Tensor &t : ts) out += t.bytes;
     return out;
 }
@@ -241,6 +243,7 @@ TEST(ModelFile, WrongFilesAreClearErrors) {
         std::memcpy(&t[3].bytes[8], &nan, 4);
         cases.push_back({"NaN weight", BuildFile(kTinyMeta, t, false), "non-finite"});
     }
+    cases.push_back({"hole in the data", BuildFile(kTinyMeta, ts, false, 8), "starts at data byte 8, expected 0"});
     cases.push_back({"no metadata", BuildFile("", ts, false), "no __metadata__"});
     cases.push_back({"other format",
                      BuildFile("{\"format\":\"lmc-exact-1\",\"d_model\":\"16\",\"n_layers\":\"2\",\"n_heads\":\"2\","
