@@ -2,8 +2,9 @@
 // lmc_ref_embed_bwd (runtime/ref/ref_model.c); layout (B,T,C) row-major, N = B*T rows.
 //
 // embed_fwd : one work-item per (n, c); out[n,c] = embed[in[n],c] * sqrt(C) + pos[t,c].
-// embed_bwd : one work-item per (v, c) of the (V,C) gradient; it walks n = 0..N-1 in order and
-//             adds the rows whose input byte is v: no atomics, the same order on every run.
+// embed_bwd : one work-item per column c; it walks n = 0..N-1 in order and adds row n into the
+//             row of its input byte. A work-item owns column c of every row of dembed, so no two
+//             work-items touch the same element: no atomics, the same order on every run, O(N*C).
 
 kernel void embed_fwd(global float *out, global const uchar *in, global const float *embed,
                       global const float *pos, int T, int C, int NC) {
@@ -17,12 +18,8 @@ kernel void embed_fwd(global float *out, global const uchar *in, global const fl
 
 kernel void embed_bwd(global float *dembed, global const float *dout, global const uchar *in,
                       int N, int C) {
-    int i = (int)get_global_id(0);
-    if (i >= 256 * C) return;
-    int v = i / C, c = i % C;
+    int c = (int)get_global_id(0);
+    if (c >= C) return;
     float s = sqrt((float)C);
-    float acc = dembed[i];
-    for (int n = 0; n < N; n++)
-        if ((int)in[n] == v) acc += dout[n * C + c] * s;
-    dembed[i] = acc;
+    for (int n = 0; n < N; n++) dembed[(int)in[n] * C + c] += dout[n * C + c] * s;
 }

@@ -47,7 +47,7 @@ lmc_status lmc_op_embed_fwd(lmc_device *d, cl_mem out, cl_mem in, cl_mem embed, 
 }
 
 lmc_status lmc_op_embed_bwd(lmc_device *d, cl_mem dembed, cl_mem dout, cl_mem in, int B, int T, int C) {
-    LAUNCH("embed", "embed_bwd", (size_t)256 * C, KMEM(dembed), KMEM(dout), KMEM(in), KINT(B * T), KINT(C));
+    LAUNCH("embed", "embed_bwd", (size_t)C, KMEM(dembed), KMEM(dout), KMEM(in), KINT(B * T), KINT(C));
     return LMC_OK;
 }
 
