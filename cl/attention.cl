@@ -1,33 +1,23 @@
-// attention.cl : causal multi-head attention core (after the q/k/v projections, before wo),
-// forward and backward. Twins of lmc_ref_attention_fwd / _bwd. q, k, v, out (B,T,C) with NH
-// heads of hs = C/NH; att and dpre (B,NH,T,T), zero above the diagonal.
+// attention.cl : the causal softmax of multi-head attention, forward and backward. The matrix
+// products around it (scores = q·kᵀ/sqrt(hs), out = att·v and their gradients) are CLBlast
+// batched GEMMs, one product per (batch, head) (runtime/ops.c, lmc_op_attention_fwd/_bwd);
+// together they are the twin of lmc_ref_attention_fwd / _bwd. att and dpre are (B,NH,T,T).
 //
-// attention_fwd      : one work-item per (b, h, t) query row: scores over t2 <= t scaled by
-//                      1/sqrt(hs), stable softmax (the causal mask), out = att · v.
-// attention_bwd_rows : one work-item per (b, h, t): datt = dy · v, dpre = att (datt - Σ att datt)
-//                      / sqrt(hs) stored, dq[t] += Σ_t2 dpre k[t2].
-// attention_bwd_cols : one work-item per (b, h, t2): dk[t2] += Σ_{t>=t2} dpre q[t] and
-//                      dv[t2] += Σ_{t>=t2} att dy[t], in increasing t. No atomics anywhere.
+// attention_softmax_fwd : one work-item per (b, h, t) row of att, in place: it holds the scaled
+//                         scores; entries t2 <= t become a stable softmax, t2 > t (the future,
+//                         the causal mask) become 0.
+// attention_softmax_bwd : one work-item per row, in place on dpre: it holds datt = dy·vᵀ and
+//                         becomes att * (datt - Σ_t2 att datt) for t2 <= t, 0 above. The 1/sqrt(hs)
+//                         of the scores is applied by the GEMMs that follow.
+// Each work-item reduces its row in index order: no atomics, the same result on every run.
 
-kernel void attention_fwd(global float *out, global float *att, global const float *q,
-                          global const float *k, global const float *v, int B, int T, int C,
-                          int NH) {
+kernel void attention_softmax_fwd(global float *att, int rows, int T) {
     int i = (int)get_global_id(0);
-    if (i >= B * NH * T) return;
-    int t = i % T, h = (i / T) % NH, b = i / (T * NH);
-    int hs = C / NH;
-    float scale = 1.0f / sqrt((float)hs);
-    global const float *qt = q + (b * T + t) * C + h * hs;
-    global float *a = att + i * T;
+    if (i >= rows) return;
+    int t = i % T;
+    global float *a = att + (long)i * T;
     float maxv = -INFINITY;
-    for (int t2 = 0; t2 <= t; t2++) {
-        global const float *kt = k + (b * T + t2) * C + h * hs;
-        float s = 0.0f;
-        for (int j = 0; j < hs; j++) s += qt[j] * kt[j];
-        s *= scale;
-        a[t2] = s;
-        maxv = fmax(maxv, s);
-    }
+    for (int t2 = 0; t2 <= t; t2++) maxv = fmax(maxv, a[t2]);
     float sum = 0.0f;
     for (int t2 = 0; t2 <= t; t2++) {
         a[t2] = exp(a[t2] - maxv);
@@ -35,61 +25,15 @@ kernel void attention_fwd(global float *out, global float *att, global const flo
     }
     float inv = 1.0f / sum;
     for (int t2 = 0; t2 < T; t2++) a[t2] = t2 <= t ? a[t2] * inv : 0.0f;
-    global float *o = out + (b * T + t) * C + h * hs;
-    for (int j = 0; j < hs; j++) {
-        float acc = 0.0f;
-        for (int t2 = 0; t2 <= t; t2++) acc += a[t2] * v[(b * T + t2) * C + h * hs + j];
-        o[j] = acc;
-    }
 }
 
-kernel void attention_bwd_rows(global float *dq, global float *dpre, global const float *dout,
-                               global const float *k, global const float *v,
-                               global const float *att, int B, int T, int C, int NH) {
+kernel void attention_softmax_bwd(global float *dpre, global const float *att, int rows, int T) {
     int i = (int)get_global_id(0);
-    if (i >= B * NH * T) return;
-    int t = i % T, h = (i / T) % NH, b = i / (T * NH);
-    int hs = C / NH;
-    float scale = 1.0f / sqrt((float)hs);
-    global const float *a = att + i * T;
-    global float *dp = dpre + i * T;
-    global const float *dy = dout + (b * T + t) * C + h * hs;
+    if (i >= rows) return;
+    int t = i % T;
+    global const float *a = att + (long)i * T;
+    global float *d = dpre + (long)i * T;
     float dot = 0.0f;
-    for (int t2 = 0; t2 <= t; t2++) {
-        global const float *vt = v + (b * T + t2) * C + h * hs;
-        float s = 0.0f;
-        for (int j = 0; j < hs; j++) s += dy[j] * vt[j];
-        dp[t2] = s; /* datt for now */
-        dot += a[t2] * s;
-    }
-    for (int t2 = 0; t2 < T; t2++) dp[t2] = t2 <= t ? a[t2] * (dp[t2] - dot) * scale : 0.0f;
-    global float *dqt = dq + (b * T + t) * C + h * hs;
-    for (int j = 0; j < hs; j++) {
-        float acc = dqt[j];
-        for (int t2 = 0; t2 <= t; t2++) acc += dp[t2] * k[(b * T + t2) * C + h * hs + j];
-        dqt[j] = acc;
-    }
-}
-
-kernel void attention_bwd_cols(global float *dk, global float *dv, global const float *dpre,
-                               global const float *dout, global const float *q,
-                               global const float *att, int B, int T, int C, int NH) {
-    int i = (int)get_global_id(0);
-    if (i >= B * NH * T) return;
-    int t2 = i % T, h = (i / T) % NH, b = i / (T * NH);
-    int hs = C / NH;
-    int row0 = (b * NH + h) * T; /* att row of (b, h, t) is row0 + t */
-    global float *dkt = dk + (b * T + t2) * C + h * hs;
-    global float *dvt = dv + (b * T + t2) * C + h * hs;
-    for (int j = 0; j < hs; j++) {
-        float ak = dkt[j], av = dvt[j];
-        for (int t = t2; t < T; t++) {
-            float p = dpre[(row0 + t) * T + t2];
-            float w = att[(row0 + t) * T + t2];
-            ak += p * q[(b * T + t) * C + h * hs + j];
-            av += w * dout[(b * T + t) * C + h * hs + j];
-        }
-        dkt[j] = ak;
-        dvt[j] = av;
-    }
+    for (int t2 = 0; t2 <= t; t2++) dot += a[t2] * d[t2];
+    for (int t2 = 0; t2 < T; t2++) d[t2] = t2 <= t ? a[t2] * (d[t2] - dot) : 0.0f;
 }

@@ -87,20 +87,68 @@ lmc_status lmc_op_layernorm_bwd(lmc_device *d, cl_mem dinp, cl_mem dscale, cl_me
     return LMC_OK;
 }
 
+/* Offsets of the (b, h) blocks: q/k/v/out head h of window b starts at b*T*C + h*hs (leading
+ * dimension C); its (T,T) block of att/dpre at (b*NH + h)*T*T (leading dimension T). */
+static lmc_status head_offsets(int B, int T, int C, int NH, size_t **qkv, size_t **tt) {
+    size_t n = (size_t)B * (size_t)NH, hs = (size_t)(C / NH);
+    *qkv = malloc(n * sizeof **qkv);
+    *tt = malloc(n * sizeof **tt);
+    if (!*qkv || !*tt) {
+        free(*qkv);
+        free(*tt);
+        *qkv = *tt = NULL;
+        return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "attention offsets");
+    }
+    for (size_t b = 0; b < (size_t)B; b++)
+        for (size_t h = 0; h < (size_t)NH; h++) {
+            (*qkv)[b * NH + h] = b * (size_t)T * (size_t)C + h * hs;
+            (*tt)[b * NH + h] = (b * NH + h) * (size_t)T * (size_t)T;
+        }
+    return LMC_OK;
+}
+
 lmc_status lmc_op_attention_fwd(lmc_device *d, cl_mem out, cl_mem att, cl_mem q, cl_mem k, cl_mem v, int B,
                                 int T, int C, int NH) {
-    LAUNCH("attention", "attention_fwd", (size_t)B * NH * T, KMEM(out), KMEM(att), KMEM(q), KMEM(k), KMEM(v),
-           KINT(B), KINT(T), KINT(C), KINT(NH));
-    return LMC_OK;
+    size_t *qkv = NULL, *tt = NULL, n = (size_t)B * (size_t)NH, hs = (size_t)(C / NH), Tz = (size_t)T;
+    LMC_TRY(head_offsets(B, T, C, NH, &qkv, &tt));
+    float scale = 1.0f / sqrtf((float)hs);
+    /* att (T,T) = scale * q (T,hs) · kᵀ, per (b, h) */
+    lmc_status st = lmc_gemm_batched(d, 0, 1, Tz, Tz, hs, scale, q, qkv, (size_t)C, k, qkv, (size_t)C, 0.0f, att, tt,
+                                     Tz, n);
+    if (st == LMC_OK) {
+        const karg args[] = {KMEM(att), KINT(B * NH * T), KINT(T)};
+        st = launch(d, "attention", "attention_softmax_fwd", n * Tz, args, 3);
+    }
+    /* out (T,hs) = att (T,T) · v (T,hs) */
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 0, 0, Tz, hs, Tz, 1.0f, att, tt, Tz, v, qkv, (size_t)C, 0.0f, out, qkv, (size_t)C, n);
+    free(qkv);
+    free(tt);
+    return st;
 }
 
 lmc_status lmc_op_attention_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dpre, cl_mem dout,
                                 cl_mem q, cl_mem k, cl_mem v, cl_mem att, int B, int T, int C, int NH) {
-    LAUNCH("attention", "attention_bwd_rows", (size_t)B * NH * T, KMEM(dq), KMEM(dpre), KMEM(dout), KMEM(k),
-           KMEM(v), KMEM(att), KINT(B), KINT(T), KINT(C), KINT(NH));
-    LAUNCH("attention", "attention_bwd_cols", (size_t)B * NH * T, KMEM(dk), KMEM(dv), KMEM(dpre), KMEM(dout),
-           KMEM(q), KMEM(att), KINT(B), KINT(T), KINT(C), KINT(NH));
-    return LMC_OK;
+    size_t *qkv = NULL, *tt = NULL, n = (size_t)B * (size_t)NH, hs = (size_t)(C / NH), Tz = (size_t)T;
+    LMC_TRY(head_offsets(B, T, C, NH, &qkv, &tt));
+    float scale = 1.0f / sqrtf((float)hs);
+    /* datt (T,T) = dy (T,hs) · vᵀ, then the softmax backward in place */
+    lmc_status st = lmc_gemm_batched(d, 0, 1, Tz, Tz, hs, 1.0f, dout, qkv, (size_t)C, v, qkv, (size_t)C, 0.0f, dpre,
+                                     tt, Tz, n);
+    if (st == LMC_OK) {
+        const karg args[] = {KMEM(dpre), KMEM(att), KINT(B * NH * T), KINT(T)};
+        st = launch(d, "attention", "attention_softmax_bwd", n * Tz, args, 4);
+    }
+    /* dq += scale * dpre · k;  dk += scale * dpreᵀ · q;  dv += attᵀ · dy */
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 0, 0, Tz, hs, Tz, scale, dpre, tt, Tz, k, qkv, (size_t)C, 1.0f, dq, qkv, (size_t)C, n);
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 1, 0, Tz, hs, Tz, scale, dpre, tt, Tz, q, qkv, (size_t)C, 1.0f, dk, qkv, (size_t)C, n);
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 1, 0, Tz, hs, Tz, 1.0f, att, tt, Tz, dout, qkv, (size_t)C, 1.0f, dv, qkv, (size_t)C, n);
+    free(qkv);
+    free(tt);
+    return st;
 }
 
 lmc_status lmc_op_gelu_fwd(lmc_device *d, cl_mem out, cl_mem inp, int n) {
