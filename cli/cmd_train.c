@@ -33,7 +33,7 @@ static void print_train_help(void) {
            "  --batch B           windows per step (default 16)\n"
            "  --steps N           steps (default 1000)\n"
            "  --lr X              peak learning rate (default 1e-3)\n"
-           "  --warmup N          linear warmup steps (default 100, at most steps)\n"
+           "  --warmup N          linear warmup steps (default: 100, or steps/10 if fewer)\n"
            "  --schedule S        cosine (to 10%% of lr at the end, default) or constant\n"
            "  --grad-clip X       clip the global gradient norm (default 1; 0 = off)\n"
            "  --seed N            initialisation and window sampling (default 1)\n"
