@@ -31,6 +31,7 @@ void cli_json_string(FILE *out, const char *s);
 
 /* Subcommands. */
 int cli_cmd_devices(int argc, char **argv);
+int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_train(int argc, char **argv);
 
 #endif /* LMC_CLI_H */

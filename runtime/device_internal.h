@@ -30,6 +30,8 @@ struct lmc_device {
     cl_context context;
     cl_command_queue queue;
     lmc_program_entry *programs; /* in-process program cache */
+    unsigned programs_from_disk;   /* programs loaded from the on-disk binary cache */
+    unsigned programs_from_source; /* programs compiled from source */
 };
 
 /* lmc_cl_error_name() : "CL_OUT_OF_RESOURCES" for -5, "CL_UNKNOWN_ERROR" for unknown codes. */

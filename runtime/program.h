@@ -32,6 +32,15 @@ lmc_status lmc_program_get(lmc_device *device, const char *name, const char *pre
 lmc_status lmc_program_build_source(lmc_device *device, const char *label, const char *source,
                                     const char *preamble, cl_program *program);
 
+/* The on-disk binary cache. A compiled program is stored under the cache folder, keyed by the
+ * SHA-256 of (cache format version, platform, device name, driver version, build options,
+ * preamble, common.cl, source), so that any change to one of them misses. The folder is
+ * $LMC_CACHE_DIR, else $XDG_CACHE_HOME/lmc, else $HOME/.cache/lmc; LMC_CACHE_DIR=off disables
+ * the cache. Files are written to a temporary name and renamed; a file that is unreadable,
+ * truncated or fails its checksum is ignored and rebuilt, silently. Simulators are not cached.
+ * lmc_program_cache_dir() : the folder in use, or "" when the cache is off. Into buf (cap). */
+void lmc_program_cache_dir(char *buf, size_t cap);
+
 /* lmc_kernel_create() : kernel `kernel` of program `name` (no preamble). Caller owns *out. */
 lmc_status lmc_kernel_create(lmc_device *device, const char *name, const char *kernel,
                              cl_kernel *out);

@@ -10,7 +10,7 @@ packages=(
   libclblast-dev
   libflac-dev libpng-dev zlib1g-dev liblzma-dev libzstd-dev
   libgtest-dev
-  oclgrind clang
+  oclgrind clang libclang-rt-14-dev
   gzip xz-utils flac zstd
   python3-torch
 )

@@ -2,10 +2,12 @@
 #ifndef LMC_H
 #define LMC_H
 
+#include "lmc/baseline.h"
+#include "lmc/data.h"
 #include "lmc/device.h"
 #include "lmc/model.h"
-#include "lmc/train.h"
 #include "lmc/status.h"
+#include "lmc/train.h"
 #include "lmc/version.h"
 
 #endif /* LMC_H */

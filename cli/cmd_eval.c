@@ -1,0 +1,406 @@
+/* cmd_eval.c : `lmc eval`, the paper's protocol (DESIGN.md §6): every (compressor, dataset) pair
+ * gives the chunked rate (2048-byte chunks, a classical header counted once) and the unchunked
+ * rate (one stream), time and MB/s, printed in the layout of the paper's Table 1 with the
+ * published figure beside ours, or as a JSON list with --json.
+ *
+ * A compressor name resolves to a row kind. Today: `classical` (the lmc_baseline registry). The
+ * `lm:MODEL` kind is recognised and refused with a clear error until the model runtime is in
+ * this build; adding it means one more case in resolve_compressor() and measure_row(), and its
+ * extra JSON keys in print_json(). Every chunk is round-tripped before a rate is printed. */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lmc/baseline.h"
+#include "lmc/data.h"
+
+#ifndef LMC_SOURCE_DIR
+#error "LMC_SOURCE_DIR must be defined by the build"
+#endif
+
+/* Random bytes for `--dataset all`: 4 MiB (2048 chunks), enough for every rate to settle to a
+ * tenth of a point; the paper used 1 GB. */
+#define EVAL_RANDOM_ALL "random:4M"
+
+typedef enum eval_kind { EVAL_CLASSICAL = 0, EVAL_LM = 1 } eval_kind;
+
+typedef struct eval_compressor {
+    const char *name; /* as given (or expanded from `all`) */
+    eval_kind kind;
+    const lmc_baseline *baseline; /* EVAL_CLASSICAL */
+} eval_compressor;
+
+typedef struct eval_row {
+    size_t compressor, dataset; /* indices */
+    lmc_baseline_result r;
+} eval_row;
+
+/* The paper's Table 1 (PAPER.md), in %: [compressor][whole = 0, chunked = 1][data kind];
+ * negative where the paper has no figure. */
+static const struct {
+    const char *name;
+    double rate[2][4];
+} paper_table[] = {
+    {"gzip", {{32.3, 70.7, 36.4, 100.0}, {48.1, 68.6, 38.5, 100.1}}},
+    {"lzma2", {{23.0, 57.9, 29.9, 100.0}, {50.0, 62.4, 38.2, 100.0}}},
+    {"png", {{42.9, 58.5, 32.2, 100.0}, {80.6, 61.7, 37.6, 103.2}}},
+    {"flac", {{89.5, 61.9, 30.9, 107.8}, {88.9, 60.9, 30.3, 107.2}}},
+};
+static const char *const paper_column[4] = {"enwik9", "ImageNet", "LibriSpeech", "random"};
+
+static double paper_rate(const char *compressor, int chunked, lmc_data_kind kind) {
+    for (size_t i = 0; i < sizeof paper_table / sizeof paper_table[0]; i++)
+        if (strcmp(paper_table[i].name, compressor) == 0) return paper_table[i].rate[chunked][kind];
+    return -1.0;
+}
+
+static void print_eval_help(void) {
+    printf("Usage: lmc eval --compressor LIST --dataset LIST [--chunks N] [--json] [--mask7] [--seed S]\n\n"
+           "Reproduce the paper's Table 1 protocol: each dataset is cut into 2048-byte chunks\n"
+           "(whole chunks only); each compressor gives the chunked rate (every chunk on its own,\n"
+           "the header counted once: (sum of chunk sizes - (n-1) * size of one compressed zero\n"
+           "byte) / raw) and the unchunked rate (one stream over all chunks). Every chunk and the\n"
+           "stream are decompressed and compared. The table shows ours with the paper's figure in\n"
+           "parentheses; a progress bar goes to stderr on a terminal.\n\n"
+           "Options:\n"
+           "  --compressor LIST  comma list of gzip, lzma2, png, flac, zstd, lm:MODEL; 'all' = the\n"
+           "                     classical five (lm:MODEL is not available in this build yet)\n"
+           "  --dataset LIST     comma list of text:PATH, image:PATH, audio:PATH, random:N\n"
+           "                     (PATH a file or a folder read recursively in sorted order; N bytes,\n"
+           "                     k/M/G suffixes allowed); 'all' = the corpora under the data folder:\n"
+           "                     text:DIR/text/eval, image:DIR/images, audio:DIR/audio, " EVAL_RANDOM_ALL "\n"
+           "  --chunks N         use only the first N chunks of each dataset\n"
+           "  --mask7            the paper's 7-bit masking: text bytes >= 128 lose the top bit,\n"
+           "                     image/audio/random bytes are shifted right by one; compressed\n"
+           "                     lengths are scaled by 8/7\n"
+           "  --seed S           seed of random:N (splitmix64, default 0)\n"
+           "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
+           "                     names given; 'all' rows carry the expanded names), raw_bytes, chunks,\n"
+           "                     chunked_rate, unchunked_rate (fractions), seconds, mask7\n"
+           "  -h, --help         this help\n\n"
+           "Data: images are gray = floor(mean(R,G,B)) cut into 32x64 patches (32 rows, 64 columns),\n"
+           "image by image; audio (FLAC or 8/16/24/32-bit PCM WAV) is mono = mean of channels,\n"
+           "resampled to 16 kHz by linear interpolation (no anti-alias filter), 16-bit sample s ->\n"
+           "(s >> 8) + 128. Each file is chunked on its own; its partial last chunk is dropped.\n\n"
+           "Data folder for 'all': $LMC_DATA_DIR if set; else ../shared/data relative to the\n"
+           "current folder if it exists; else ../shared/data next to the source tree this program\n"
+           "was built from (%s/../shared/data).\n",
+           LMC_SOURCE_DIR);
+}
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The data folder for `--dataset all` (see the help), or NULL with the error recorded. */
+static const char *find_data_dir(char *buf, size_t cap) {
+    const char *env = getenv("LMC_DATA_DIR");
+    if (env && env[0]) {
+        if (is_dir(env)) return env;
+        lmc_set_error(LMC_ERR_NOT_FOUND, "LMC_DATA_DIR=%s is not a folder", env);
+        return NULL;
+    }
+    if (is_dir("../shared/data")) return "../shared/data";
+    snprintf(buf, cap, "%s/../shared/data", LMC_SOURCE_DIR);
+    if (is_dir(buf)) return buf;
+    lmc_set_error(LMC_ERR_NOT_FOUND,
+                  "no data folder for '--dataset all': set LMC_DATA_DIR (tried ../shared/data and %s)", buf);
+    return NULL;
+}
+
+/* Split a comma list into `items` (pointers into `list`, which is modified). Returns the number
+ * of items, which may exceed `cap` (only the first `cap` are stored). */
+static size_t split_list(char *list, char **items, size_t cap) {
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (tok[0]) {
+            if (n < cap) items[n] = tok;
+            n++;
+        }
+    return n;
+}
+
+static lmc_status resolve_compressor(const char *name, eval_compressor *out) {
+    memset(out, 0, sizeof *out);
+    out->name = name;
+    if (strncmp(name, "lm:", 3) == 0) {
+        out->kind = EVAL_LM;
+        return lmc_set_error(LMC_ERR_UNSUPPORTED,
+                             "%s: language-model rows are not available in this build yet "
+                             "(only gzip, lzma2, png, flac, zstd)", name);
+    }
+    out->kind = EVAL_CLASSICAL;
+    out->baseline = lmc_baseline_find(name);
+    LMC_RETURN_IF(!out->baseline, LMC_ERR_INVALID_ARGUMENT,
+                  "unknown compressor '%s' (known: gzip, lzma2, png, flac, zstd, lm:MODEL)", name);
+    return LMC_OK;
+}
+
+typedef struct progress_state {
+    int on;
+    const char *compressor, *dataset;
+} progress_state;
+
+static void show_progress(uint64_t done, uint64_t total, void *user) {
+    const progress_state *p = user;
+    if (!p->on || total == 0) return;
+    int width = 30, filled = (int)((double)width * (double)done / (double)total);
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r\033[K[%s] %3d%% %s on %.40s", bar, (int)(100.0 * (double)done / (double)total),
+            p->compressor, p->dataset);
+    fflush(stderr);
+}
+
+static lmc_status measure_row(const eval_compressor *c, const lmc_dataset *ds, double scale,
+                              progress_state *progress, eval_row *row) {
+    switch (c->kind) {
+    case EVAL_CLASSICAL:
+        return lmc_baseline_measure(c->baseline, lmc_dataset_bytes(ds), lmc_dataset_chunk_count(ds),
+                                    LMC_CHUNK_BYTES, scale, show_progress, progress, &row->r);
+    case EVAL_LM: break;
+    }
+    return lmc_set_error(LMC_ERR_UNSUPPORTED, "%s: not available in this build yet", c->name);
+}
+
+static void print_json(const eval_compressor *comps, char **datasets, const eval_row *rows, size_t n_rows,
+                       int mask7) {
+    printf("[");
+    for (size_t i = 0; i < n_rows; i++) {
+        const lmc_baseline_result *r = &rows[i].r;
+        printf("%s\n  {\"compressor\": ", i ? "," : "");
+        cli_json_string(stdout, comps[rows[i].compressor].name);
+        printf(", \"dataset\": ");
+        cli_json_string(stdout, datasets[rows[i].dataset]);
+        printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
+               ", \"chunked_rate\": %.6f, \"unchunked_rate\": %.6f, \"seconds\": %.3f"
+               ", \"mask7\": %s}",
+               r->raw_bytes, r->n_chunks, r->chunked_rate, r->unchunked_rate,
+               r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
+    }
+    printf("\n]\n");
+}
+
+static void print_table(const eval_compressor *comps, size_t n_comps, char **datasets,
+                        const lmc_data_kind *kinds, size_t n_sets, const eval_row *rows, int mask7) {
+    printf("Compression rate (compressed / raw, %%), ours (paper's Table 1)%s\n\n",
+           mask7 ? ", 7-bit masked, lengths scaled by 8/7" : "");
+    printf("| chunk | compressor |");
+    for (size_t d = 0; d < n_sets; d++) printf(" [%zu] %s (%s) |", d + 1, lmc_data_kind_str(kinds[d]), paper_column[kinds[d]]);
+    printf("\n|---|---|");
+    for (size_t d = 0; d < n_sets; d++) printf("---|");
+    printf("\n");
+    for (int chunked = 0; chunked < 2; chunked++)
+        for (size_t c = 0; c < n_comps; c++) {
+            printf("| %s | %s |", chunked ? "2048" : "whole", comps[c].name);
+            for (size_t d = 0; d < n_sets; d++) {
+                const lmc_baseline_result *r = &rows[c * n_sets + d].r;
+                double ours = 100.0 * (chunked ? r->chunked_rate : r->unchunked_rate);
+                double paper = paper_rate(comps[c].name, chunked, kinds[d]);
+                if (paper >= 0)
+                    printf(" %.1f (%.1f) |", ours, paper);
+                else
+                    printf(" %.1f (-) |", ours);
+            }
+            printf("\n");
+        }
+    printf("\nDatasets:\n");
+    for (size_t d = 0; d < n_sets; d++) {
+        const lmc_baseline_result *r = &rows[d].r;
+        printf("  [%zu] %s: %" PRIu64 " chunks, %" PRIu64 " bytes\n", d + 1, datasets[d], r->n_chunks,
+               r->raw_bytes);
+    }
+    printf("\nTime (chunked + unchunked, each compressed and decompressed):\n\n");
+    printf("| compressor | dataset | seconds | compress MB/s | decompress MB/s |\n|---|---|---:|---:|---:|\n");
+    for (size_t c = 0; c < n_comps; c++)
+        for (size_t d = 0; d < n_sets; d++) {
+            const lmc_baseline_result *r = &rows[c * n_sets + d].r;
+            double mb = 2.0 * (double)r->raw_bytes / 1e6;
+            printf("| %s | [%zu] | %.2f | %.2f | %.2f |\n", comps[c].name, d + 1,
+                   r->compress_seconds + r->decompress_seconds,
+                   r->compress_seconds > 0 ? mb / r->compress_seconds : 0.0,
+                   r->decompress_seconds > 0 ? mb / r->decompress_seconds : 0.0);
+        }
+}
+
+int cli_cmd_eval(int argc, char **argv) {
+    enum { OPT_COMPRESSOR = 1000, OPT_DATASET, OPT_CHUNKS, OPT_JSON, OPT_MASK7, OPT_SEED };
+    static const struct option options[] = {
+        {"compressor", required_argument, NULL, OPT_COMPRESSOR}, {"dataset", required_argument, NULL, OPT_DATASET},
+        {"chunks", required_argument, NULL, OPT_CHUNKS},         {"json", no_argument, NULL, OPT_JSON},
+        {"mask7", no_argument, NULL, OPT_MASK7},                 {"seed", required_argument, NULL, OPT_SEED},
+        {"help", no_argument, NULL, 'h'},                        {NULL, 0, NULL, 0}};
+    const char *comp_arg = NULL, *set_arg = NULL;
+    int json = 0, mask7 = 0;
+    size_t max_chunks = 0;
+    uint64_t seed = 0;
+    opterr = 0;
+    optind = 1;
+    int c;
+    char *end = NULL;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_COMPRESSOR: comp_arg = optarg; break;
+        case OPT_DATASET: set_arg = optarg; break;
+        case OPT_CHUNKS:
+            max_chunks = (size_t)strtoull(optarg, &end, 10);
+            if (!optarg[0] || *end || max_chunks == 0 || optarg[0] == '-')
+                return cli_usage_error("eval", "--chunks needs a positive whole number, not '%s'", optarg);
+            break;
+        case OPT_SEED:
+            seed = strtoull(optarg, &end, 10);
+            if (!optarg[0] || *end || optarg[0] == '-')
+                return cli_usage_error("eval", "--seed needs a whole number, not '%s'", optarg);
+            break;
+        case OPT_JSON: json = 1; break;
+        case OPT_MASK7: mask7 = 1; break;
+        case 'h': print_eval_help(); return CLI_EXIT_OK;
+        case ':': return cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
+    if (!comp_arg) return cli_usage_error("eval", "--compressor LIST is required");
+    if (!set_arg) return cli_usage_error("eval", "--dataset LIST is required");
+
+    enum { MAX_ITEMS = 64 };
+    char *comp_list = strdup(comp_arg), *set_list = strdup(set_arg);
+    char *comp_names[MAX_ITEMS], *set_names[MAX_ITEMS];
+    char *expanded_sets[MAX_ITEMS] = {NULL};
+    eval_compressor comps[MAX_ITEMS];
+    lmc_data_kind kinds[MAX_ITEMS];
+    eval_row *rows = NULL;
+    int exit_code = CLI_EXIT_OK;
+    size_t n_comps = 0, n_sets = 0;
+    if (!comp_list || !set_list) {
+        exit_code = cli_fail("eval", lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "out of memory"));
+        goto done;
+    }
+
+    /* Compressors first: a bad name fails before any data is read. */
+    size_t n_given = split_list(comp_list, comp_names, MAX_ITEMS);
+    if (n_given > MAX_ITEMS || split_list(set_list, set_names, MAX_ITEMS) > MAX_ITEMS) {
+        exit_code = cli_usage_error("eval", "at most %d compressors and %d datasets", MAX_ITEMS, MAX_ITEMS);
+        goto done;
+    }
+    free(set_list); /* split again below, after the compressors are known to be good */
+    set_list = strdup(set_arg);
+    if (!set_list) goto oom;
+    for (size_t i = 0; i < n_given; i++) {
+        if (strcmp(comp_names[i], "all") == 0) {
+            for (size_t k = 0; k < lmc_baseline_count(); k++) {
+                if (n_comps == MAX_ITEMS) break;
+                resolve_compressor(lmc_baseline_get(k)->name, &comps[n_comps++]);
+            }
+            continue;
+        }
+        if (n_comps == MAX_ITEMS) break;
+        lmc_status status = resolve_compressor(comp_names[i], &comps[n_comps]);
+        if (status == LMC_ERR_INVALID_ARGUMENT) {
+            exit_code = cli_usage_error("eval", "%s", lmc_last_error());
+            goto done;
+        }
+        if (status != LMC_OK) {
+            exit_code = cli_fail("eval", status);
+            goto done;
+        }
+        n_comps++;
+    }
+    if (n_comps == 0) {
+        exit_code = cli_usage_error("eval", "--compressor names no compressor");
+        goto done;
+    }
+
+    n_given = split_list(set_list, set_names, MAX_ITEMS);
+    for (size_t i = 0; i < n_given && n_sets < MAX_ITEMS; i++) {
+        if (strcmp(set_names[i], "all") != 0) {
+            expanded_sets[n_sets++] = strdup(set_names[i]);
+            if (!expanded_sets[n_sets - 1]) goto oom;
+            continue;
+        }
+        char buf[4096];
+        const char *dir = find_data_dir(buf, sizeof buf);
+        if (!dir) {
+            exit_code = cli_fail("eval", LMC_ERR_NOT_FOUND);
+            goto done;
+        }
+        static const char *const parts[][2] = {{"text:", "/text/eval"}, {"image:", "/images"}, {"audio:", "/audio"}};
+        for (size_t k = 0; k < 3 && n_sets < MAX_ITEMS; k++) {
+            size_t len = strlen(dir) + 32;
+            expanded_sets[n_sets] = malloc(len);
+            if (!expanded_sets[n_sets]) goto oom;
+            snprintf(expanded_sets[n_sets++], len, "%s%s%s", parts[k][0], dir, parts[k][1]);
+        }
+        if (n_sets < MAX_ITEMS) {
+            expanded_sets[n_sets++] = strdup(EVAL_RANDOM_ALL);
+            if (!expanded_sets[n_sets - 1]) goto oom;
+        }
+    }
+    if (n_sets == 0) {
+        exit_code = cli_usage_error("eval", "--dataset names no dataset");
+        goto done;
+    }
+
+    rows = calloc(n_comps * n_sets, sizeof *rows);
+    if (!rows) goto oom;
+    progress_state progress = {isatty(STDERR_FILENO), NULL, NULL};
+    lmc_dataset_params params = lmc_dataset_params_default();
+    params.max_chunks = max_chunks;
+    params.mask7 = mask7;
+    params.seed = seed;
+    for (size_t d = 0; d < n_sets; d++) {
+        if (progress.on) fprintf(stderr, "\r\033[Kreading %s ...", expanded_sets[d]);
+        lmc_dataset *ds = NULL;
+        lmc_status status = lmc_dataset_open(expanded_sets[d], &params, &ds);
+        if (progress.on) fprintf(stderr, "\r\033[K");
+        if (status == LMC_ERR_INVALID_ARGUMENT) { /* a malformed spec: the user's mistake */
+            exit_code = cli_usage_error("eval", "%s", lmc_last_error());
+            goto done;
+        }
+        if (status == LMC_OK && lmc_dataset_chunk_count(ds) == 0)
+            status = lmc_set_error(LMC_ERR_NOT_FOUND, "%s: no whole 2048-byte chunk in the data",
+                                   expanded_sets[d]);
+        if (status != LMC_OK) {
+            lmc_dataset_destroy(ds);
+            exit_code = cli_fail("eval", status);
+            goto done;
+        }
+        kinds[d] = lmc_dataset_kind(ds);
+        double scale = mask7 ? lmc_mask_scale(8, 1) : 1.0;
+        for (size_t k = 0; k < n_comps && status == LMC_OK; k++) {
+            eval_row *row = &rows[k * n_sets + d];
+            row->compressor = k;
+            row->dataset = d;
+            progress.compressor = comps[k].name;
+            progress.dataset = expanded_sets[d];
+            status = measure_row(&comps[k], ds, scale, &progress, row);
+        }
+        if (progress.on) fprintf(stderr, "\r\033[K");
+        lmc_dataset_destroy(ds);
+        if (status != LMC_OK) {
+            exit_code = cli_fail("eval", status);
+            goto done;
+        }
+    }
+    if (json) {
+        print_json(comps, expanded_sets, rows, n_comps * n_sets, mask7);
+    } else {
+        print_table(comps, n_comps, expanded_sets, kinds, n_sets, rows, mask7);
+    }
+    goto done;
+oom:
+    exit_code = cli_fail("eval", lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "out of memory"));
+done:
+    free(rows);
+    for (size_t i = 0; i < MAX_ITEMS; i++) free(expanded_sets[i]);
+    free(comp_list);
+    free(set_list);
+    return exit_code;
+}

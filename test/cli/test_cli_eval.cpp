@@ -1,0 +1,186 @@
+// test_cli_eval.cpp : `lmc eval` as a user meets it (DESIGN.md §6): options and errors, the JSON
+// rows with the names echoed and the rates equal to the library's measurement, --chunks, --mask7,
+// the Table 1 layout with the paper's figures, and `--dataset all` over LMC_DATA_DIR (pointed at
+// generated fixtures, so this runs without the real corpora).
+#include <png.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "data_fixtures.h"
+#include "lmc/baseline.h"
+#include "lmc/data.h"
+#include "test_env.h"
+
+namespace {
+
+using lmc_test::RunLmc;
+
+struct TempDir {
+    std::string path = lmc_test::MakeTempDir();
+    ~TempDir() {
+        std::string cmd = "rm -rf '" + path + "'";
+        if (system(cmd.c_str()) != 0) ADD_FAILURE() << "cannot remove " << path;
+    }
+    std::string operator/(const std::string &name) const { return path + "/" + name; }
+};
+
+size_t Count(const std::string &haystack, const std::string &needle) {
+    size_t n = 0;
+    for (size_t pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1)) n++;
+    return n;
+}
+
+// The number after `"key": ` in the n-th JSON object of `json` (objects start with '{').
+double JsonNumber(const std::string &json, size_t object, const std::string &key) {
+    size_t pos = 0;
+    for (size_t i = 0; i <= object; i++) {
+        pos = json.find('{', pos + (i ? 1 : 0));
+        if (pos == std::string::npos) return -1;
+    }
+    size_t k = json.find("\"" + key + "\": ", pos);
+    if (k == std::string::npos || k > json.find('}', pos)) return -1;
+    return std::strtod(json.c_str() + k + key.size() + 4, nullptr);
+}
+
+// A 3-chunk text file of mildly compressible bytes with some >= 128.
+std::string MakeText(const TempDir &dir) {
+    std::string s;
+    for (int i = 0; i < 3 * 2048 + 100; i++) s += (char)("lossless byte models \xC3\xA9 "[(i * 7) % 24]);
+    EXPECT_EQ(lmc_fixture::WriteBytes(dir / "t.txt", s), "");
+    return dir / "t.txt";
+}
+
+lmc_baseline_result Measure(const char *compressor, const std::string &spec, size_t max_chunks, int mask7) {
+    lmc_dataset_params p = lmc_dataset_params_default();
+    p.max_chunks = max_chunks;
+    p.mask7 = mask7;
+    lmc_dataset *ds = nullptr;
+    lmc_baseline_result r{};
+    EXPECT_EQ(lmc_dataset_open(spec.c_str(), &p, &ds), LMC_OK) << lmc_last_error();
+    if (!ds) return r;
+    EXPECT_EQ(lmc_baseline_measure(lmc_baseline_find(compressor), lmc_dataset_bytes(ds), lmc_dataset_chunk_count(ds),
+                                   LMC_CHUNK_BYTES, mask7 ? lmc_mask_scale(8, 1) : 1.0, nullptr, nullptr, &r),
+              LMC_OK);
+    lmc_dataset_destroy(ds);
+    return r;
+}
+
+TEST(CliEval, HelpStatesTheProtocolAndWhereTheDataIs) {
+    auto r = RunLmc("eval --help");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("Usage: lmc eval --compressor LIST --dataset LIST"), std::string::npos);
+    EXPECT_NE(r.out.find("LMC_DATA_DIR"), std::string::npos);
+    EXPECT_NE(r.out.find("linear interpolation"), std::string::npos);
+    EXPECT_NE(r.out.find("--mask7"), std::string::npos);
+    auto listed = RunLmc("--help");
+    EXPECT_NE(listed.out.find("eval"), std::string::npos);
+}
+
+TEST(CliEval, BadUsageExitsWith2AndMissingDataWith1) {
+    TempDir dir;
+    std::string text = MakeText(dir);
+    auto none = RunLmc("eval");
+    EXPECT_EQ(none.exit_code, 2);
+    EXPECT_NE(none.err.find("--compressor LIST is required"), std::string::npos) << none.err;
+    auto unknown = RunLmc("eval --compressor bzip2 --dataset text:" + text);
+    EXPECT_EQ(unknown.exit_code, 2);
+    EXPECT_NE(unknown.err.find("unknown compressor 'bzip2'"), std::string::npos) << unknown.err;
+    auto spec = RunLmc("eval --compressor gzip --dataset enwik9");
+    EXPECT_EQ(spec.exit_code, 2);
+    EXPECT_NE(spec.err.find("text:PATH"), std::string::npos) << spec.err;
+    auto chunks = RunLmc("eval --compressor gzip --dataset text:" + text + " --chunks 0");
+    EXPECT_EQ(chunks.exit_code, 2);
+    auto missing = RunLmc("eval --compressor gzip --dataset text:/nonexistent/lmc-eval");
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("/nonexistent/lmc-eval"), std::string::npos) << missing.err;
+    auto empty = RunLmc("eval --compressor gzip --dataset random:100");
+    EXPECT_EQ(empty.exit_code, 1);
+    EXPECT_NE(empty.err.find("no whole 2048-byte chunk"), std::string::npos) << empty.err;
+    EXPECT_EQ(empty.out, "");
+}
+
+TEST(CliEval, LanguageModelRowsSayTheyAreNotAvailableYet) {
+    auto r = RunLmc("eval --compressor gzip,lm:default --dataset random:4096 --json");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("lm:default"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("not available in this build yet"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");  // no partial table, no invented numbers
+}
+
+TEST(CliEval, JsonRowsEchoTheNamesAndHoldTheLibraryRates) {
+    TempDir dir;
+    std::string text = MakeText(dir);
+    auto r = RunLmc("eval --compressor gzip,zstd --dataset text:" + text + ",random:8192 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");  // no progress bar off a terminal
+    ASSERT_EQ(r.out.front(), '[');
+    EXPECT_EQ(Count(r.out, "{"), 4u);
+    for (const char *key : {"\"compressor\"", "\"dataset\"", "\"raw_bytes\"", "\"chunked_rate\"",
+                            "\"unchunked_rate\"", "\"seconds\""})
+        EXPECT_EQ(Count(r.out, key), 4u) << key;
+    EXPECT_EQ(Count(r.out, "\"compressor\": \"gzip\""), 2u);
+    EXPECT_EQ(Count(r.out, "\"dataset\": \"text:" + text + "\""), 2u);
+    EXPECT_EQ(Count(r.out, "\"dataset\": \"random:8192\""), 2u);
+    // row order: compressor-major, datasets in the order given
+    EXPECT_EQ(JsonNumber(r.out, 0, "raw_bytes"), 6144);
+    EXPECT_EQ(JsonNumber(r.out, 1, "raw_bytes"), 8192);
+    auto gz = Measure("gzip", "text:" + text, 0, 0);
+    EXPECT_NEAR(JsonNumber(r.out, 0, "chunked_rate"), gz.chunked_rate, 1e-6);
+    EXPECT_NEAR(JsonNumber(r.out, 0, "unchunked_rate"), gz.unchunked_rate, 1e-6);
+    auto zs = Measure("zstd", "random:8192", 0, 0);
+    EXPECT_NEAR(JsonNumber(r.out, 3, "chunked_rate"), zs.chunked_rate, 1e-6);
+    EXPECT_GT(JsonNumber(r.out, 3, "chunked_rate"), 0.99);  // random bytes do not compress
+}
+
+TEST(CliEval, ChunksAndMask7ChangeTheRowsAsStated) {
+    TempDir dir;
+    std::string text = MakeText(dir);
+    auto two = RunLmc("eval --compressor lzma2 --dataset text:" + text + " --chunks 2 --json");
+    ASSERT_EQ(two.exit_code, 0) << two.err;
+    EXPECT_EQ(JsonNumber(two.out, 0, "raw_bytes"), 4096);
+    EXPECT_NEAR(JsonNumber(two.out, 0, "unchunked_rate"), Measure("lzma2", "text:" + text, 2, 0).unchunked_rate, 1e-6);
+    auto masked = RunLmc("eval --compressor gzip --dataset text:" + text + " --mask7 --json");
+    ASSERT_EQ(masked.exit_code, 0) << masked.err;
+    auto m = Measure("gzip", "text:" + text, 0, 1);
+    EXPECT_NEAR(JsonNumber(masked.out, 0, "chunked_rate"), m.chunked_rate, 1e-6);
+    // the masked rate is 8/7 of the masked data's own compressed length
+    EXPECT_DOUBLE_EQ(m.unchunked_rate * 7.0 / 8.0 * 6144.0, (double)m.unchunked_bytes);
+}
+
+TEST(CliEval, TableHasThePapersLayoutWithItsFiguresBesideOurs) {
+    TempDir dir;
+    std::string text = MakeText(dir);
+    auto r = RunLmc("eval --compressor gzip,zstd --dataset text:" + text + ",random:4096");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("text (enwik9)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("random (random)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| whole | gzip |"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| 2048 | gzip |"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(48.1) |"), std::string::npos) << r.out;   // paper: gzip, 2048, enwik9
+    EXPECT_NE(r.out.find("(100.1) |"), std::string::npos) << r.out;  // paper: gzip, 2048, random
+    EXPECT_NE(r.out.find("(-) |"), std::string::npos) << r.out;      // zstd is not in the paper
+    EXPECT_NE(r.out.find("MB/s"), std::string::npos) << r.out;
+}
+
+TEST(CliEval, DatasetAllReadsTheCorporaUnderLmcDataDir) {
+    TempDir dir;
+    ASSERT_EQ(system(("mkdir -p '" + (dir / "text/eval") + "' '" + (dir / "images") + "' '" + (dir / "audio") + "'").c_str()), 0);
+    ASSERT_EQ(lmc_fixture::WriteBytes(dir / "text/eval/a.txt", std::string(4096, 'x')), "");
+    std::vector<uint16_t> px(64 * 32, 7);
+    ASSERT_EQ(lmc_fixture::WritePng(dir / "images/a.png", 64, 32, PNG_COLOR_TYPE_GRAY, 8, px), "");
+    ASSERT_EQ(lmc_fixture::WriteWav(dir / "audio/a.wav", 1, 16000, 16, std::vector<int32_t>(2048, 512)), "");
+    auto r = RunLmc("eval --compressor flac --dataset all --chunks 1 --json", "", "LMC_DATA_DIR=" + dir.path);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Count(r.out, "{"), 4u) << r.out;
+    EXPECT_NE(r.out.find("\"dataset\": \"text:" + dir.path + "/text/eval\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"dataset\": \"image:" + dir.path + "/images\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"dataset\": \"audio:" + dir.path + "/audio\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"dataset\": \"random:4M\""), std::string::npos) << r.out;
+    auto bad = RunLmc("eval --compressor flac --dataset all", "", "LMC_DATA_DIR=/nonexistent/lmc-data");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("LMC_DATA_DIR"), std::string::npos) << bad.err;
+}
+
+}  // namespace
