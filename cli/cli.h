@@ -33,5 +33,6 @@ void cli_json_string(FILE *out, const char *s);
 int cli_cmd_devices(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
+int cli_cmd_train(int argc, char **argv);
 
 #endif /* LMC_CLI_H */

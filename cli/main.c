@@ -9,6 +9,7 @@ static const cli_command commands[] = {
     {"devices", cli_cmd_devices, "list OpenCL devices and cpu-ref, with their selectors"},
     {"eval", cli_cmd_eval, "the paper's Table 1 protocol: compression rates on datasets"},
     {"bench", cli_cmd_bench, "speed benchmarks ('lmc bench codec --json')"},
+    {"train", cli_cmd_train, "train a byte-level Transformer (cpu-ref or any OpenCL device)"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

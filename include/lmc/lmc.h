@@ -6,7 +6,9 @@
 #include "lmc/codec.h"
 #include "lmc/data.h"
 #include "lmc/device.h"
+#include "lmc/model.h"
 #include "lmc/status.h"
+#include "lmc/train.h"
 #include "lmc/version.h"
 
 #endif /* LMC_H */

@@ -1,0 +1,461 @@
+/* cmd_train.c : `lmc train`, training a model (DESIGN.md §2) on any device, cpu-ref included.
+ * Prints progress on stderr; writes the model (-o), and next to it BASE.csv (the log), BASE.png
+ * (the curves) and BASE.ckpt (atomic checkpoints), BASE being -o without ".safetensors".
+ * --resume continues from BASE.ckpt exactly where the run stopped (also after kill -9): the
+ * checkpoint holds weights, Adam moments, step and generator state, and the log is cut back to
+ * the checkpoint's step. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "plot_png.h"
+
+static void print_train_help(void) {
+    printf("Usage: lmc train --data PATH [--data PATH...] -o MODEL [options]\n\n"
+           "Train a byte-level Transformer on the bytes of PATH (files, or folders read in sorted\n"
+           "order, concatenated) and write it as MODEL (safetensors, lmc-float-1).\n"
+           "Next to MODEL (its name without .safetensors = BASE): BASE.csv (log), BASE.png\n"
+           "(curves), BASE.ckpt (checkpoint).\n\n"
+           "Model:\n"
+           "  --config NAME       preset: tiny, 200k, 800k, 3.2m (default 200k)\n"
+           "  --d-model C --layers L --heads NH   a custom shape instead of a preset\n"
+           "  --context T         window length in bytes (default: the preset's, 2048; tiny 64)\n"
+           "Training:\n"
+           "  --batch B           windows per step (default 16)\n"
+           "  --steps N           steps (default 1000)\n"
+           "  --lr X              peak learning rate (default 1e-3)\n"
+           "  --warmup N          linear warmup steps (default: 100, or steps/10 if fewer)\n"
+           "  --schedule S        cosine (to 10%% of lr at the end, default) or constant\n"
+           "  --grad-clip X       clip the global gradient norm (default 1; 0 = off)\n"
+           "  --seed N            initialisation and window sampling (default 1)\n"
+           "  --device SEL        device (see 'lmc devices'); cpu-ref works everywhere\n"
+           "Evaluation and output:\n"
+           "  --eval-data PATH    held-out bytes, evaluated in bits/byte (repeatable)\n"
+           "  --eval-every N      steps between evaluations (default 100)\n"
+           "  --eval-windows N    windows per evaluation (default 16)\n"
+           "  --checkpoint-every N  steps between checkpoints (default 100)\n"
+           "  --resume            continue from BASE.ckpt (its settings win)\n"
+           "  --log-every N       progress lines when stderr is not a terminal (default steps/20)\n"
+           "  -q, --quiet         no progress output\n"
+           "  -h, --help          this help\n\n"
+           "The same seed, data and device give the same loss at every step and the same model\n"
+           "file, byte for byte; a resumed run equals an uninterrupted one.\n");
+}
+
+typedef struct bytes {
+    unsigned char *p;
+    size_t n, cap;
+} bytes;
+
+static int append_file(bytes *b, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "lmc train: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        if (b->cap - b->n < 65536) {
+            size_t cap = b->cap ? b->cap * 2 : (1u << 20);
+            unsigned char *q = realloc(b->p, cap);
+            if (!q) {
+                fclose(f);
+                fprintf(stderr, "lmc train: out of memory reading %s\n", path);
+                return -1;
+            }
+            b->p = q;
+            b->cap = cap;
+        }
+        size_t k = fread(b->p + b->n, 1, b->cap - b->n, f);
+        b->n += k;
+        if (k == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) fprintf(stderr, "lmc train: cannot read %s\n", path);
+    return bad ? -1 : 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* A file, or every regular file of a folder in sorted name order. */
+static int append_path(bytes *b, const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "lmc train: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) return append_file(b, path);
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "lmc train: cannot list %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char **q = realloc(names, (n + 1) * sizeof *names);
+        size_t len = strlen(path) + strlen(e->d_name) + 2;
+        char *full = malloc(len);
+        if (!q || !full) {
+            free(q ? NULL : full);
+            if (q) names = q;
+            free(full);
+            rc = -1;
+            break;
+        }
+        names = q;
+        snprintf(full, len, "%s/%s", path, e->d_name);
+        names[n++] = full;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        struct stat fs;
+        if (rc == 0 && stat(names[i], &fs) == 0 && S_ISREG(fs.st_mode)) rc = append_file(b, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void format_eta(double s, char *out, size_t cap) {
+    if (!(s >= 0) || s > 1e8) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, cap, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60)
+        snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(out, cap, "%lds", t);
+}
+
+/* The log rows kept in memory for the plot: step, train bits/byte, eval bits/byte (NAN if none). */
+typedef struct curve {
+    double *step, *train, *eval;
+    size_t n, cap;
+} curve;
+
+static int curve_add(curve *c, double step, double train, double eval) {
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        double *a = realloc(c->step, cap * sizeof *a);
+        if (!a) return -1;
+        c->step = a;
+        double *b = realloc(c->train, cap * sizeof *b);
+        if (!b) return -1;
+        c->train = b;
+        double *e = realloc(c->eval, cap * sizeof *e);
+        if (!e) return -1;
+        c->eval = e;
+        c->cap = cap;
+    }
+    c->step[c->n] = step;
+    c->train[c->n] = train;
+    c->eval[c->n] = eval;
+    c->n++;
+    return 0;
+}
+
+#define CSV_HEADER "step,loss_nats,train_bits_per_byte,lr,tokens_per_s,eval_bits_per_byte\n"
+
+/* Keep the rows of an existing log up to `last_step` (a resumed run rewrites what follows). */
+static int csv_cut(const char *path, long last_step, curve *c) {
+    FILE *f = fopen(path, "r");
+    char *kept = NULL;
+    size_t kept_n = 0;
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            long step = 0;
+            double loss = 0, bpb = 0, eval = NAN;
+            if (sscanf(line, "%ld,%lf,%lf", &step, &loss, &bpb) != 3 || step > last_step) continue;
+            const char *last = strrchr(line, ',');
+            if (last && last[1] != '\n' && last[1] != '\0') eval = atof(last + 1);
+            curve_add(c, (double)step, bpb, eval);
+            size_t len = strlen(line);
+            char *q = realloc(kept, kept_n + len + 1);
+            if (!q) {
+                fclose(f);
+                free(kept);
+                return -1;
+            }
+            kept = q;
+            memcpy(kept + kept_n, line, len);
+            kept_n += len;
+        }
+        fclose(f);
+    }
+    f = fopen(path, "w");
+    int rc = f ? 0 : -1;
+    if (f) {
+        fputs(CSV_HEADER, f);
+        if (kept_n) fwrite(kept, 1, kept_n, f);
+        if (fclose(f) != 0) rc = -1;
+    }
+    free(kept);
+    return rc;
+}
+
+static int parse_long(const char *opt, const char *s, long lo, long *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !*s || *end || v < lo) return cli_usage_error("train", "%s wants an integer >= %ld, not '%s'", opt, lo, s);
+    *out = v;
+    return 0;
+}
+
+static int parse_float(const char *opt, const char *s, float *out) {
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || !*s || *end || !isfinite(v) || v < 0) return cli_usage_error("train", "%s wants a number >= 0, not '%s'", opt, s);
+    *out = (float)v;
+    return 0;
+}
+
+enum {
+    OPT_DATA = 256, OPT_EVAL_DATA, OPT_CONFIG, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_CONTEXT, OPT_BATCH, OPT_STEPS,
+    OPT_LR, OPT_WARMUP, OPT_SCHEDULE, OPT_CLIP, OPT_SEED, OPT_DEVICE, OPT_EVAL_EVERY, OPT_EVAL_WINDOWS,
+    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY
+};
+
+int cli_cmd_train(int argc, char **argv) {
+    static const struct option options[] = {
+        {"data", required_argument, NULL, OPT_DATA},       {"eval-data", required_argument, NULL, OPT_EVAL_DATA},
+        {"config", required_argument, NULL, OPT_CONFIG},   {"d-model", required_argument, NULL, OPT_DMODEL},
+        {"layers", required_argument, NULL, OPT_LAYERS},   {"heads", required_argument, NULL, OPT_HEADS},
+        {"context", required_argument, NULL, OPT_CONTEXT}, {"batch", required_argument, NULL, OPT_BATCH},
+        {"steps", required_argument, NULL, OPT_STEPS},     {"lr", required_argument, NULL, OPT_LR},
+        {"warmup", required_argument, NULL, OPT_WARMUP},   {"schedule", required_argument, NULL, OPT_SCHEDULE},
+        {"grad-clip", required_argument, NULL, OPT_CLIP},  {"seed", required_argument, NULL, OPT_SEED},
+        {"device", required_argument, NULL, OPT_DEVICE},   {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
+        {"eval-windows", required_argument, NULL, OPT_EVAL_WINDOWS},
+        {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
+        {"resume", no_argument, NULL, OPT_RESUME},         {"log-every", required_argument, NULL, OPT_LOG_EVERY},
+        {"output", required_argument, NULL, 'o'},          {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
+    lmc_train_params p = lmc_train_params_default();
+    const char *config = NULL, *device_sel = NULL, *out_path = NULL;
+    long d_model = 0, layers = 0, heads = 0, context = 0, eval_every = 100, eval_windows = 16, ckpt_every = 100;
+    long log_every = 0, v = 0;
+    int resume = 0, quiet = 0, warmup_set = 0;
+    const char **data_paths = calloc((size_t)argc + 1, sizeof *data_paths);
+    const char **eval_paths = calloc((size_t)argc + 1, sizeof *eval_paths);
+    size_t n_data = 0, n_eval = 0;
+    bytes data = {0}, eval = {0};
+    curve cv = {0};
+    lmc_device *dev = NULL;
+    lmc_trainer *t = NULL;
+    lmc_model *model = NULL;
+    char *base = NULL, *csv_path = NULL, *png_path = NULL, *ckpt_path = NULL;
+    FILE *csv = NULL;
+    int rc = CLI_EXIT_FAILURE;
+    if (!data_paths || !eval_paths) {
+        fprintf(stderr, "lmc train: out of memory\n");
+        goto done;
+    }
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_DATA: data_paths[n_data++] = optarg; break;
+        case OPT_EVAL_DATA: eval_paths[n_eval++] = optarg; break;
+        case OPT_CONFIG: config = optarg; break;
+        case OPT_DMODEL: if ((rc = parse_long("--d-model", optarg, 2, &d_model))) goto done; break;
+        case OPT_LAYERS: if ((rc = parse_long("--layers", optarg, 1, &layers))) goto done; break;
+        case OPT_HEADS: if ((rc = parse_long("--heads", optarg, 1, &heads))) goto done; break;
+        case OPT_CONTEXT: if ((rc = parse_long("--context", optarg, 1, &context))) goto done; break;
+        case OPT_BATCH: if ((rc = parse_long("--batch", optarg, 1, &v))) goto done; p.batch = (int)v; break;
+        case OPT_STEPS: if ((rc = parse_long("--steps", optarg, 1, &v))) goto done; p.steps = v; break;
+        case OPT_LR: if ((rc = parse_float("--lr", optarg, &p.lr))) goto done; break;
+        case OPT_WARMUP: if ((rc = parse_long("--warmup", optarg, 0, &v))) goto done; p.warmup = v; warmup_set = 1; break;
+        case OPT_SCHEDULE:
+            if (strcmp(optarg, "cosine") == 0) p.schedule = LMC_SCHEDULE_COSINE;
+            else if (strcmp(optarg, "constant") == 0) p.schedule = LMC_SCHEDULE_CONSTANT;
+            else { rc = cli_usage_error("train", "--schedule is cosine or constant, not '%s'", optarg); goto done; }
+            break;
+        case OPT_CLIP: if ((rc = parse_float("--grad-clip", optarg, &p.grad_clip))) goto done; break;
+        case OPT_SEED: if ((rc = parse_long("--seed", optarg, 0, &v))) goto done; p.seed = (uint64_t)v; break;
+        case OPT_DEVICE: device_sel = optarg; break;
+        case OPT_EVAL_EVERY: if ((rc = parse_long("--eval-every", optarg, 1, &eval_every))) goto done; break;
+        case OPT_EVAL_WINDOWS: if ((rc = parse_long("--eval-windows", optarg, 1, &eval_windows))) goto done; break;
+        case OPT_CKPT_EVERY: if ((rc = parse_long("--checkpoint-every", optarg, 1, &ckpt_every))) goto done; break;
+        case OPT_RESUME: resume = 1; break;
+        case OPT_LOG_EVERY: if ((rc = parse_long("--log-every", optarg, 1, &log_every))) goto done; break;
+        case 'o': out_path = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': print_train_help(); rc = CLI_EXIT_OK; goto done;
+        default: rc = cli_usage_error("train", "unknown option"); goto done;
+        }
+    }
+    rc = CLI_EXIT_USAGE;
+    if (optind < argc) { cli_usage_error("train", "unexpected argument '%s' (use --data PATH)", argv[optind]); goto done; }
+    if (!n_data) { cli_usage_error("train", "--data PATH is required"); goto done; }
+    if (!out_path) { cli_usage_error("train", "-o MODEL is required"); goto done; }
+    if (config && (d_model || layers || heads)) { cli_usage_error("train", "--config and --d-model/--layers/--heads exclude each other"); goto done; }
+    if (d_model || layers || heads) {
+        if (!d_model || !layers || !heads) { cli_usage_error("train", "a custom shape needs --d-model, --layers and --heads"); goto done; }
+        p.config.d_model = (int)d_model;
+        p.config.n_layers = (int)layers;
+        p.config.n_heads = (int)heads;
+        p.config.context = 2048;
+    } else if (lmc_model_config_preset(config ? config : "200k", &p.config) != LMC_OK) {
+        cli_usage_error("train", "%s", lmc_last_error());
+        goto done;
+    }
+    if (context) p.config.context = (int)context;
+    p.window = p.config.context;
+    if (!warmup_set && p.warmup > p.steps / 10) p.warmup = p.steps / 10;
+    if (p.warmup > p.steps) p.warmup = p.steps;
+    if (!resume && lmc_train_params_check(&p) != LMC_OK) { cli_usage_error("train", "%s", lmc_last_error()); goto done; }
+    rc = CLI_EXIT_FAILURE;
+
+    /* Names next to -o. */
+    size_t olen = strlen(out_path);
+    base = malloc(olen + 1);
+    csv_path = malloc(olen + 8);
+    png_path = malloc(olen + 8);
+    ckpt_path = malloc(olen + 8);
+    if (!base || !csv_path || !png_path || !ckpt_path) goto done;
+    memcpy(base, out_path, olen + 1);
+    const char *ext = ".safetensors";
+    if (olen > strlen(ext) && strcmp(base + olen - strlen(ext), ext) == 0) base[olen - strlen(ext)] = '\0';
+    snprintf(csv_path, olen + 8, "%s.csv", base);
+    snprintf(png_path, olen + 8, "%s.png", base);
+    snprintf(ckpt_path, olen + 8, "%s.ckpt", base);
+
+    for (size_t i = 0; i < n_data; i++)
+        if (append_path(&data, data_paths[i])) goto done;
+    for (size_t i = 0; i < n_eval; i++)
+        if (append_path(&eval, eval_paths[i])) goto done;
+
+    lmc_status st = lmc_device_open(device_sel, &dev);
+    if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
+    if (resume) {
+        st = lmc_trainer_resume(dev, ckpt_path, &t);
+        if (st != LMC_OK) { rc = cli_fail("train --resume", st); goto done; }
+        p = *lmc_trainer_params(t);
+    } else {
+        st = lmc_trainer_create(dev, &p, &t);
+        if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
+    }
+    if (data.n < (size_t)p.window) {
+        fprintf(stderr, "lmc train: the training data has %zu bytes, fewer than one window of %d\n", data.n, p.window);
+        goto done;
+    }
+    if (n_eval && eval.n < (size_t)p.window) {
+        fprintf(stderr, "lmc train: the evaluation data has %zu bytes, fewer than one window of %d\n", eval.n, p.window);
+        goto done;
+    }
+    long first = lmc_trainer_steps_done(t);
+    if (csv_cut(csv_path, resume ? first : 0, &cv) != 0 || !(csv = fopen(csv_path, "a"))) {
+        fprintf(stderr, "lmc train: cannot write %s: %s\n", csv_path, strerror(errno));
+        goto done;
+    }
+    const lmc_device_info *info = lmc_device_get_info(dev);
+    int tty = isatty(STDERR_FILENO);
+    if (!log_every) log_every = p.steps / 20 > 0 ? p.steps / 20 : 1;
+    if (!quiet)
+        fprintf(stderr, "lmc train: %zu parameters (d_model %d, %d layers, %d heads), window %d, batch %d, %ld steps on %s %s%s\n",
+                lmc_model_config_num_params(&p.config), p.config.d_model, p.config.n_layers, p.config.n_heads,
+                p.window, p.batch, p.steps, info->selector, info->name, resume ? " (resumed)" : "");
+    /* Test hook: die by SIGKILL right after step N (and its checkpoint, if one falls there), the
+     * way `kill -9` would, so that the resume tests need no timing. */
+    const char *kill_env = getenv("LMC_TEST_KILL_AT_STEP");
+    long kill_at = kill_env ? atol(kill_env) : 0;
+    double t0 = now_seconds();
+    double last_eval = NAN;
+    for (long s = first + 1; s <= p.steps; s++) {
+        float loss = 0.0f;
+        st = lmc_trainer_step(t, data.p, data.n, &loss);
+        if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
+        double elapsed = now_seconds() - t0;
+        double tok_s = elapsed > 0 ? (double)(s - first) * p.batch * p.window / elapsed : 0.0;
+        double bpb = loss / log(2.0);
+        double ev = NAN;
+        if (n_eval && (s % eval_every == 0 || s == p.steps)) {
+            st = lmc_trainer_eval(t, eval.p, eval.n, (int)eval_windows, &ev);
+            if (st != LMC_OK) { rc = cli_fail("train (eval)", st); goto done; }
+            last_eval = ev;
+        }
+        fprintf(csv, "%ld,%.6f,%.6f,%.6g,%.1f,", s, (double)loss, bpb, (double)lmc_train_lr(&p, s), tok_s);
+        if (!isnan(ev)) fprintf(csv, "%.6f", ev);
+        fputc('\n', csv);
+        curve_add(&cv, (double)s, bpb, ev);
+        if (s % ckpt_every == 0 || s == p.steps) {
+            fflush(csv);
+            st = lmc_trainer_checkpoint(t, ckpt_path);
+            if (st != LMC_OK) { rc = cli_fail("train (checkpoint)", st); goto done; }
+        }
+        if (kill_at == s) {
+            fflush(csv);
+            raise(SIGKILL);
+        }
+        if (!quiet && (tty || s % log_every == 0 || s == p.steps || !isnan(ev))) {
+            char eta[32];
+            format_eta(elapsed / (double)(s - first) * (double)(p.steps - s), eta, sizeof eta);
+            fprintf(stderr, "%sstep %ld/%ld  loss %.4f  bpb %.4f  tok/s %.0f  ETA %s", tty ? "\r" : "", s, p.steps,
+                    (double)loss, bpb, tok_s, eta);
+            if (!isnan(ev)) fprintf(stderr, "  eval bpb %.4f", ev);
+            fprintf(stderr, "%s", tty && isnan(ev) && s != p.steps ? "\033[K" : "\n");
+        }
+    }
+    if (fclose(csv) != 0) {
+        csv = NULL;
+        fprintf(stderr, "lmc train: cannot write %s\n", csv_path);
+        goto done;
+    }
+    csv = NULL;
+    st = lmc_trainer_model(t, &model);
+    if (st == LMC_OK) st = lmc_model_save(model, out_path);
+    if (st != LMC_OK) { rc = cli_fail("train (save)", st); goto done; }
+    plot_series series[2] = {{cv.step, cv.train, cv.n, {30, 90, 200}, 0}, {cv.step, cv.eval, cv.n, {210, 40, 40}, 1}};
+    if (plot_png_write(png_path, series, 2) != 0) {
+        fprintf(stderr, "lmc train: cannot write %s\n", png_path);
+        goto done;
+    }
+    if (!quiet) {
+        fprintf(stderr, "lmc train: wrote %s, %s, %s, %s", out_path, csv_path, png_path, ckpt_path);
+        if (!isnan(last_eval)) fprintf(stderr, " (eval %.4f bits/byte)", last_eval);
+        fprintf(stderr, "\n");
+    }
+    rc = CLI_EXIT_OK;
+done:
+    if (csv) fclose(csv);
+    lmc_model_destroy(model);
+    lmc_trainer_destroy(t);
+    lmc_device_destroy(dev);
+    free(data.p);
+    free(eval.p);
+    free(cv.step);
+    free(cv.train);
+    free(cv.eval);
+    free(base);
+    free(csv_path);
+    free(png_path);
+    free(ckpt_path);
+    free(data_paths);
+    free(eval_paths);
+    return rc;
+}

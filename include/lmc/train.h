@@ -1,0 +1,88 @@
+/* train.h : training a model (DESIGN.md §2) on any device, cpu-ref included, with exact resume.
+ *
+ * A trainer owns the weights, Adam's moments, the step counter and its own random generator
+ * (which picks the training windows). One step = B random windows of T bytes of the training
+ * data (targets; the input is them shifted right with BOS 0), forward, backward, optional global
+ * gradient-norm clipping, Adam at the scheduled learning rate.
+ * Determinism: the same (params, data, device) gives the same loss at every step and the same
+ * weights; a checkpoint holds everything that evolves (weights, moments, step, generator), so a
+ * run resumed from it matches the uninterrupted run exactly. */
+#ifndef LMC_TRAIN_H
+#define LMC_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lmc/device.h"
+#include "lmc/model.h"
+#include "lmc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum lmc_schedule {
+    LMC_SCHEDULE_COSINE = 0,  /* linear warmup, then cosine decay to 10% of lr at the last step */
+    LMC_SCHEDULE_CONSTANT = 1 /* linear warmup, then lr */
+} lmc_schedule;
+
+typedef struct lmc_train_params {
+    lmc_model_config config; /* the model; config.context is the longest window */
+    uint64_t seed;           /* initialisation and window sampling */
+    int batch;               /* B windows per step */
+    int window;              /* T bytes per window, 1..config.context */
+    long steps;              /* total steps of the run (the schedule's length) */
+    float lr;                /* peak learning rate */
+    long warmup;             /* steps of linear warmup */
+    lmc_schedule schedule;
+    float grad_clip; /* clip the global gradient norm to this; 0 = off */
+    float beta1, beta2, eps;
+} lmc_train_params;
+
+/* Defaults: 200k preset, seed 1, B 16, T 256, 1000 steps, lr 1e-3, warmup 100, cosine, clip 1,
+ * Adam 0.9/0.999/1e-8. */
+lmc_train_params lmc_train_params_default(void);
+
+/* lmc_train_params_check() : LMC_OK or LMC_ERR_INVALID_ARGUMENT naming the bad field. */
+lmc_status lmc_train_params_check(const lmc_train_params *p);
+
+/* lmc_train_lr() : the learning rate of step s (1-based) under p's schedule. */
+float lmc_train_lr(const lmc_train_params *p, long s);
+
+typedef struct lmc_trainer lmc_trainer;
+
+/* lmc_trainer_create() : a trainer on `device` (borrowed: it must outlive the trainer), starting
+ * from a model initialised from p->seed. @return LMC_OK with *out (lmc_trainer_destroy()). */
+lmc_status lmc_trainer_create(lmc_device *device, const lmc_train_params *p, lmc_trainer **out);
+
+/* lmc_trainer_resume() : a trainer continuing the run saved in checkpoint `path`; its params are
+ * the checkpoint's. @return LMC_OK; LMC_ERR_IO / NOT_FOUND; LMC_ERR_CORRUPT (bad CRC or sizes),
+ * LMC_ERR_FORMAT (not a checkpoint), LMC_ERR_VERSION. */
+lmc_status lmc_trainer_resume(lmc_device *device, const char *path, lmc_trainer **out);
+
+void lmc_trainer_destroy(lmc_trainer *t); /* accepts NULL */
+
+/* lmc_trainer_step() : one step on windows drawn from data[0..n) (n >= window).
+ * *loss (may be NULL): the mean cross-entropy in nats of this batch, before the update. */
+lmc_status lmc_trainer_step(lmc_trainer *t, const uint8_t *data, size_t n, float *loss);
+
+/* lmc_trainer_eval() : mean bits per byte over consecutive windows of T bytes from the start of
+ * data[0..n) (at most max_windows of them; a last partial window is skipped), forward only.
+ * LMC_ERR_INVALID_ARGUMENT when data holds less than one window. */
+lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int max_windows, double *bits_per_byte);
+
+/* lmc_trainer_steps_done() : steps taken since the run began (resumed steps included). */
+long lmc_trainer_steps_done(const lmc_trainer *t);
+const lmc_train_params *lmc_trainer_params(const lmc_trainer *t);
+
+/* lmc_trainer_model() : a copy of the current weights. Caller owns *out (lmc_model_destroy()). */
+lmc_status lmc_trainer_model(lmc_trainer *t, lmc_model **out);
+
+/* lmc_trainer_checkpoint() : write params, weights, Adam moments, step and generator state to
+ * `path`, atomically (temporary + fsync + rename), deterministically, with a CRC-32. */
+lmc_status lmc_trainer_checkpoint(lmc_trainer *t, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LMC_TRAIN_H */

@@ -1,0 +1,228 @@
+/* ops.c : host launchers of the model kernels (see ops.h). Each launcher sets the arguments in
+ * the order of its kernel in cl/<family>.cl and enqueues one 1-D NDRange of exactly the
+ * work-item count the kernel documents (no local size: results never depend on it, since every
+ * work-item reduces in a fixed order on its own). */
+#include "ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "program.h"
+
+typedef struct karg {
+    size_t size;
+    const void *value;
+} karg;
+
+#define KMEM(m) ((karg){sizeof(cl_mem), &(m)})
+#define KINT(i) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(i)}})
+#define KFLT(f) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(f)}})
+
+static lmc_status launch(lmc_device *d, const char *program, const char *name, size_t global, const karg *args,
+                         size_t nargs) {
+    if (global == 0) return LMC_OK;
+    cl_kernel k = NULL;
+    LMC_TRY(lmc_kernel_create(d, program, name, &k));
+    cl_int err = CL_SUCCESS;
+    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
+    clReleaseKernel(k);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
+                  lmc_cl_error_name(err), (int)err);
+    return LMC_OK;
+}
+
+#define LAUNCH(prog, name, global, ...)                                                        \
+    do {                                                                                       \
+        const karg args_[] = {__VA_ARGS__};                                                    \
+        LMC_TRY(launch(d, prog, name, (size_t)(global), args_, sizeof args_ / sizeof args_[0])); \
+    } while (0)
+
+lmc_status lmc_op_embed_fwd(lmc_device *d, cl_mem out, cl_mem in, cl_mem embed, cl_mem pos, int B, int T, int C) {
+    LAUNCH("embed", "embed_fwd", (size_t)B * T * C, KMEM(out), KMEM(in), KMEM(embed), KMEM(pos), KINT(T), KINT(C),
+           KINT(B * T * C));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_embed_bwd(lmc_device *d, cl_mem dembed, cl_mem dout, cl_mem in, int B, int T, int C) {
+    LAUNCH("embed", "embed_bwd", (size_t)C, KMEM(dembed), KMEM(dout), KMEM(in), KINT(B * T), KINT(C));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_matmul_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, int N, int IC, int OC) {
+    /* out (N,OC) = inp (N,IC) · w (IC,OC) */
+    LMC_TRY(lmc_gemm(d, 0, 0, (size_t)N, (size_t)OC, (size_t)IC, 1.0f, inp, 0, (size_t)IC, w, 0, (size_t)OC, 0.0f,
+                     out, 0, (size_t)OC));
+    if (bias) LAUNCH("bias", "bias_add", (size_t)N * OC, KMEM(out), KMEM(bias), KINT(N), KINT(OC));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_matmul_bwd(lmc_device *d, cl_mem dinp, cl_mem dw, cl_mem dbias, cl_mem dout, cl_mem inp,
+                             cl_mem w, int N, int IC, int OC) {
+    /* dinp (N,IC) += dout (N,OC) · wᵀ (OC,IC) */
+    LMC_TRY(lmc_gemm(d, 0, 1, (size_t)N, (size_t)IC, (size_t)OC, 1.0f, dout, 0, (size_t)OC, w, 0, (size_t)OC, 1.0f,
+                     dinp, 0, (size_t)IC));
+    /* dw (IC,OC) += inpᵀ (IC,N) · dout (N,OC) */
+    LMC_TRY(lmc_gemm(d, 1, 0, (size_t)IC, (size_t)OC, (size_t)N, 1.0f, inp, 0, (size_t)IC, dout, 0, (size_t)OC, 1.0f,
+                     dw, 0, (size_t)OC));
+    if (dbias) LAUNCH("bias", "bias_grad", (size_t)OC, KMEM(dbias), KMEM(dout), KINT(N), KINT(OC));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_layernorm_fwd(lmc_device *d, cl_mem out, cl_mem mean, cl_mem rstd, cl_mem inp, cl_mem scale,
+                                cl_mem offset, int N, int C) {
+    LAUNCH("layernorm", "layernorm_fwd", (size_t)N, KMEM(out), KMEM(mean), KMEM(rstd), KMEM(inp), KMEM(scale),
+           KMEM(offset), KINT(N), KINT(C));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_layernorm_bwd(lmc_device *d, cl_mem dinp, cl_mem dscale, cl_mem doffset, cl_mem dout,
+                                cl_mem inp, cl_mem scale, cl_mem mean, cl_mem rstd, int N, int C) {
+    LAUNCH("layernorm", "layernorm_bwd_dx", (size_t)N, KMEM(dinp), KMEM(dout), KMEM(inp), KMEM(scale), KMEM(mean),
+           KMEM(rstd), KINT(N), KINT(C));
+    LAUNCH("layernorm", "layernorm_bwd_params", (size_t)C, KMEM(dscale), KMEM(doffset), KMEM(dout), KMEM(inp),
+           KMEM(mean), KMEM(rstd), KINT(N), KINT(C));
+    return LMC_OK;
+}
+
+/* Offsets of the (b, h) blocks: q/k/v/out head h of window b starts at b*T*C + h*hs (leading
+ * dimension C); its (T,T) block of att/dpre at (b*NH + h)*T*T (leading dimension T). */
+static lmc_status head_offsets(int B, int T, int C, int NH, size_t **qkv, size_t **tt) {
+    size_t n = (size_t)B * (size_t)NH, hs = (size_t)(C / NH);
+    *qkv = malloc(n * sizeof **qkv);
+    *tt = malloc(n * sizeof **tt);
+    if (!*qkv || !*tt) {
+        free(*qkv);
+        free(*tt);
+        *qkv = *tt = NULL;
+        return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "attention offsets");
+    }
+    for (size_t b = 0; b < (size_t)B; b++)
+        for (size_t h = 0; h < (size_t)NH; h++) {
+            (*qkv)[b * NH + h] = b * (size_t)T * (size_t)C + h * hs;
+            (*tt)[b * NH + h] = (b * NH + h) * (size_t)T * (size_t)T;
+        }
+    return LMC_OK;
+}
+
+lmc_status lmc_op_attention_fwd(lmc_device *d, cl_mem out, cl_mem att, cl_mem q, cl_mem k, cl_mem v, int B,
+                                int T, int C, int NH) {
+    size_t *qkv = NULL, *tt = NULL, n = (size_t)B * (size_t)NH, hs = (size_t)(C / NH), Tz = (size_t)T;
+    LMC_TRY(head_offsets(B, T, C, NH, &qkv, &tt));
+    float scale = 1.0f / sqrtf((float)hs);
+    /* att (T,T) = scale * q (T,hs) · kᵀ, per (b, h) */
+    lmc_status st = lmc_gemm_batched(d, 0, 1, Tz, Tz, hs, scale, q, qkv, (size_t)C, k, qkv, (size_t)C, 0.0f, att, tt,
+                                     Tz, n);
+    if (st == LMC_OK) {
+        const karg args[] = {KMEM(att), KINT(B * NH * T), KINT(T)};
+        st = launch(d, "attention", "attention_softmax_fwd", n * Tz, args, 3);
+    }
+    /* out (T,hs) = att (T,T) · v (T,hs) */
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 0, 0, Tz, hs, Tz, 1.0f, att, tt, Tz, v, qkv, (size_t)C, 0.0f, out, qkv, (size_t)C, n);
+    free(qkv);
+    free(tt);
+    return st;
+}
+
+lmc_status lmc_op_attention_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dpre, cl_mem dout,
+                                cl_mem q, cl_mem k, cl_mem v, cl_mem att, int B, int T, int C, int NH) {
+    size_t *qkv = NULL, *tt = NULL, n = (size_t)B * (size_t)NH, hs = (size_t)(C / NH), Tz = (size_t)T;
+    LMC_TRY(head_offsets(B, T, C, NH, &qkv, &tt));
+    float scale = 1.0f / sqrtf((float)hs);
+    /* datt (T,T) = dy (T,hs) · vᵀ, then the softmax backward in place */
+    lmc_status st = lmc_gemm_batched(d, 0, 1, Tz, Tz, hs, 1.0f, dout, qkv, (size_t)C, v, qkv, (size_t)C, 0.0f, dpre,
+                                     tt, Tz, n);
+    if (st == LMC_OK) {
+        const karg args[] = {KMEM(dpre), KMEM(att), KINT(B * NH * T), KINT(T)};
+        st = launch(d, "attention", "attention_softmax_bwd", n * Tz, args, 4);
+    }
+    /* dq += scale * dpre · k;  dk += scale * dpreᵀ · q;  dv += attᵀ · dy */
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 0, 0, Tz, hs, Tz, scale, dpre, tt, Tz, k, qkv, (size_t)C, 1.0f, dq, qkv, (size_t)C, n);
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 1, 0, Tz, hs, Tz, scale, dpre, tt, Tz, q, qkv, (size_t)C, 1.0f, dk, qkv, (size_t)C, n);
+    if (st == LMC_OK)
+        st = lmc_gemm_batched(d, 1, 0, Tz, hs, Tz, 1.0f, att, tt, Tz, dout, qkv, (size_t)C, 1.0f, dv, qkv, (size_t)C, n);
+    free(qkv);
+    free(tt);
+    return st;
+}
+
+lmc_status lmc_op_gelu_fwd(lmc_device *d, cl_mem out, cl_mem inp, int n) {
+    LAUNCH("gelu", "gelu_fwd", (size_t)n, KMEM(out), KMEM(inp), KINT(n));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_gelu_bwd(lmc_device *d, cl_mem dinp, cl_mem inp, cl_mem dout, int n) {
+    LAUNCH("gelu", "gelu_bwd", (size_t)n, KMEM(dinp), KMEM(inp), KMEM(dout), KINT(n));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_logsoftmax_xent_fwd(lmc_device *d, cl_mem logp, cl_mem losses, cl_mem logits, cl_mem targets,
+                                      int N, int V) {
+    LAUNCH("softmax_xent", "logsoftmax_xent_fwd", (size_t)N, KMEM(logp), KMEM(losses), KMEM(logits), KMEM(targets),
+           KINT(N), KINT(V));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_logsoftmax_xent_bwd(lmc_device *d, cl_mem dlogits, cl_mem logp, cl_mem targets, float dloss,
+                                      int N, int V) {
+    LAUNCH("softmax_xent", "logsoftmax_xent_bwd", (size_t)N * V, KMEM(dlogits), KMEM(logp), KMEM(targets),
+           KFLT(dloss), KINT(N), KINT(V));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_add_inplace(lmc_device *d, cl_mem y, cl_mem x, int n) {
+    LAUNCH("bias", "add_inplace", (size_t)n, KMEM(y), KMEM(x), KINT(n));
+    return LMC_OK;
+}
+
+lmc_status lmc_op_adam(lmc_device *d, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n, float lr,
+                       float beta1, float beta2, float eps, long t) {
+    /* the same bias corrections as lmc_ref_adam, computed once in double */
+    float c1 = (float)(1.0 - pow((double)beta1, (double)t));
+    float c2 = (float)(1.0 - pow((double)beta2, (double)t));
+    LAUNCH("adam", "adam_step", (size_t)n, KMEM(params), KMEM(grads), KMEM(m), KMEM(v), KINT(n), KFLT(lr),
+           KFLT(beta1), KFLT(beta2), KFLT(eps), KFLT(c1), KFLT(c2));
+    return LMC_OK;
+}
+
+lmc_status lmc_buf_create(lmc_device *d, size_t bytes, const void *host, cl_mem *out) {
+    cl_int err = CL_SUCCESS;
+    *out = clCreateBuffer(d->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "buffer of %zu bytes on %s: %s", bytes, d->info.selector,
+                  lmc_cl_error_name(err));
+    lmc_status st = host ? lmc_buf_write(d, *out, bytes, host) : lmc_buf_zero(d, *out, bytes);
+    if (st != LMC_OK) {
+        clReleaseMemObject(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+lmc_status lmc_buf_write(lmc_device *d, cl_mem buf, size_t bytes, const void *host) {
+    if (!bytes) return LMC_OK;
+    LMC_CL_CHECK(clEnqueueWriteBuffer(d->queue, buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL));
+    return LMC_OK;
+}
+
+lmc_status lmc_buf_read(lmc_device *d, cl_mem buf, size_t bytes, void *host) {
+    if (!bytes) return LMC_OK;
+    LMC_CL_CHECK(clEnqueueReadBuffer(d->queue, buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL));
+    return LMC_OK;
+}
+
+lmc_status lmc_buf_zero(lmc_device *d, cl_mem buf, size_t bytes) {
+    if (!bytes) return LMC_OK;
+    const cl_float zero = 0.0f;
+    if (bytes % 4 == 0) {
+        LMC_CL_CHECK(clEnqueueFillBuffer(d->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
+    } else {
+        const cl_uchar z = 0;
+        LMC_CL_CHECK(clEnqueueFillBuffer(d->queue, buf, &z, 1, 0, bytes, 0, NULL, NULL));
+    }
+    return LMC_OK;
+}
