@@ -165,7 +165,6 @@ EX_STATIC ex_i64 ex_exp(EX_G const ex_i32 *blob, int hi, int lo, ex_i64 x, int p
     return ex_round_shift((ex_i64)p, 44, perturb);
 }
 
-// Kernel-variant knob of the tests' negative controls: 0 in every real build.
 // The forward pass of position t of one window whose input byte (the previous byte, 0 at t = 0)
 // is `byte`. kv: (2, L, T, C) K then V caches of the window, positions < t already filled.
 // sc: scratch of 9C + T ints. row: 256 Q16 logits out.
@@ -227,7 +226,8 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 // One work-item per window w < n: positions t0 .. t1-1, each in order (the KV cache of positions
 // before t0 is already in kv). in[w * in_stride + (t - t0)] is the input byte of position t.
 // rows (n, t1 - t0, 256); positions at or past lens[w] get rows of zeros. Work-items share
-// nothing, so the results cannot depend on the work-group size.
+// nothing, so the results cannot depend on the work-group size. The LMC_EXACT_PERTURB* macros
+// (set only by the tests' preambles) make deliberately wrong variants: the negative controls.
 __kernel void exact_run(__global const int *blob, __global const int *lay, __global int *kv,
                         __global int *scratch, __global const uchar *in, int in_stride,
                         __global const int *lens, int n, int t0, int t1, __global int *rows) {
@@ -237,7 +237,11 @@ __kernel void exact_run(__global const int *blob, __global const int *lay, __glo
 #if defined(LMC_EXACT_PERTURB)
     int perturb = 1;
 #elif defined(LMC_EXACT_PERTURB_WHOLE)
-    int perturb = (t1 - t0) > 1;
+    int perturb = (t1 - t0) > 1; // differs between the whole-window and incremental paths
+#elif defined(LMC_EXACT_PERTURB_BATCH)
+    int perturb = w > 0; // differs with the batch size
+#elif defined(LMC_EXACT_PERTURB_LOCAL)
+    int perturb = get_local_id(0) > 0; // differs with the work-group size
 #else
     int perturb = 0;
 #endif
