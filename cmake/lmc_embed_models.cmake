@@ -1,7 +1,8 @@
 # lmc_embed_models.cmake : turn coding-model files (lmc-exact-1 safetensors) into one C file of
 # byte arrays and a registry, oldest first (the last one is the built-in "default").
 #   cmake -DOUT=<file.c> -DSOURCES="a.safetensors;b.safetensors" -P lmc_embed_models.cmake
-# A model's built-in name is its file name without ".safetensors".
+# A model's built-in name is its file name without ".exact.safetensors" (or ".safetensors"):
+# models/200k.exact.safetensors is the built-in "200k", quantised from models/200k.safetensors.
 if(NOT OUT)
   message(FATAL_ERROR "lmc_embed_models.cmake: set OUT (and SOURCES, possibly empty)")
 endif()
@@ -10,7 +11,7 @@ set(rows "")
 set(count 0)
 foreach(src IN LISTS SOURCES)
   get_filename_component(fname "${src}" NAME)
-  string(REGEX REPLACE "\\.safetensors$" "" name "${fname}")
+  string(REGEX REPLACE "(\\.exact)?\\.safetensors$" "" name "${fname}")
   file(READ "${src}" hex HEX)
   string(LENGTH "${hex}" hex_len)
   math(EXPR len "${hex_len} / 2")

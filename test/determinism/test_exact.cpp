@@ -17,7 +17,7 @@ using namespace exact_test;
 namespace {
 
 const uint32_t kW = 64;        // the tiny model's context, the window of these tests
-const size_t kLen = 24;        // bytes per input: short, for oclgrind
+const size_t kLen = 16;        // bytes per input: short, for oclgrind
 
 struct Dev {
     std::string name;
@@ -210,8 +210,10 @@ void BatchSweep(const char *device) {
             std::vector<uint8_t> got = Compress(p, in, W, &st);
             ASSERT_EQ(st, LMC_OK) << lmc_last_error();
             EXPECT_EQ(got, expect) << device << " batch " << batch << " local " << local;
-            std::vector<uint8_t> back = Decompress(p, got, in.size(), &st);
-            EXPECT_EQ(back, in) << "decode with batch " << batch << " local " << local;
+            if (local == 0) { // decoding, once per batch size (lock-step with a KV cache)
+                std::vector<uint8_t> back = Decompress(p, got, in.size(), &st);
+                EXPECT_EQ(back, in) << "decode with batch " << batch;
+            }
             lmc_exact_predictor_destroy(p);
         }
     // Negative controls: a kernel whose result depends on the window's slot in the batch, or on
