@@ -53,11 +53,16 @@ const char *lmc_last_error(void) { return error_detail; }
 
 void lmc_clear_error(void) { error_detail[0] = '\0'; }
 
+/* Both format into a scratch buffer first: a caller may pass lmc_last_error() itself as an
+ * argument (to wrap the previous detail), which must not be overwritten while it is read. */
+static _Thread_local char error_scratch[LMC_ERROR_DETAIL_CAP];
+
 lmc_status lmc_set_error(lmc_status status, const char *fmt, ...) {
     va_list args;
     va_start(args, fmt);
-    vsnprintf(error_detail, sizeof error_detail, fmt, args);
+    vsnprintf(error_scratch, sizeof error_scratch, fmt, args);
     va_end(args);
+    memcpy(error_detail, error_scratch, sizeof error_detail);
     return status;
 }
 
@@ -66,8 +71,9 @@ void lmc_append_error(const char *fmt, ...) {
     if (used + 1 >= sizeof error_detail) return;
     va_list args;
     va_start(args, fmt);
-    vsnprintf(error_detail + used, sizeof error_detail - used, fmt, args);
+    vsnprintf(error_scratch, sizeof error_scratch - used, fmt, args);
     va_end(args);
+    memcpy(error_detail + used, error_scratch, strlen(error_scratch) + 1);
 }
 
 static lmc_log_fn log_fn;

@@ -344,11 +344,7 @@ lmc_status lmc_devices_default(const lmc_device_info *list, size_t count, size_t
     const char *env = getenv("LMC_DEVICE");
     if (env && env[0]) {
         lmc_status status = lmc_devices_select(list, count, env, index);
-        if (status != LMC_OK) {
-            char detail[4096];
-            copy_text(detail, sizeof detail, lmc_last_error());
-            lmc_set_error(status, "LMC_DEVICE=%s: %s", env, detail);
-        }
+        if (status != LMC_OK) lmc_set_error(status, "LMC_DEVICE=%s: %s", env, lmc_last_error());
         return status;
     }
     /* First GPU, then PoCL's pthread device, then any other PoCL device, then cpu-ref. */

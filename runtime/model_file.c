@@ -496,11 +496,9 @@ static lmc_status load_checked(const uint8_t *data, size_t size, st_header *h, l
     LMC_TRY(parse_int_field("n_layers", h->n_layers, &cfg.n_layers));
     LMC_TRY(parse_int_field("n_heads", h->n_heads, &cfg.n_heads));
     LMC_TRY(parse_int_field("context", h->context, &cfg.context));
-    if (lmc_model_config_check(&cfg) != LMC_OK) {
-        char why[256]; /* copied: lmc_set_error overwrites the buffer lmc_last_error() returns */
-        snprintf(why, sizeof why, "%s", lmc_last_error());
-        return lmc_set_error(LMC_ERR_MODEL, "model file: metadata describes no valid model: %s", why);
-    }
+    if (lmc_model_config_check(&cfg) != LMC_OK)
+        return lmc_set_error(LMC_ERR_MODEL, "model file: metadata describes no valid model: %s",
+                             lmc_last_error());
     const uint8_t *body = data + 8 + hlen;
     size_t body_len = size - 8 - (size_t)hlen;
     size_t nt = lmc_model_num_tensors(&cfg);
@@ -599,11 +597,7 @@ lmc_status lmc_model_load(const char *path, lmc_model **out) {
     size_t n = 0;
     LMC_TRY(lmc_file_read_all(path, &buf, &n));
     lmc_status st = lmc_model_load_memory(buf, n, out);
-    if (st == LMC_ERR_MODEL) {
-        char detail[512];
-        snprintf(detail, sizeof detail, "%s", lmc_last_error());
-        st = lmc_set_error(LMC_ERR_MODEL, "%s: %s", path, detail);
-    }
+    if (st == LMC_ERR_MODEL) st = lmc_set_error(LMC_ERR_MODEL, "%s: %s", path, lmc_last_error());
     free(buf);
     return st;
 }

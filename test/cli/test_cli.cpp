@@ -7,13 +7,7 @@
 namespace {
 
 using lmc_test::RunLmc;
-
-size_t Count(const std::string &haystack, const std::string &needle) {
-    size_t n = 0;
-    for (size_t pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1))
-        n++;
-    return n;
-}
+using lmc_test::Count;
 
 TEST(Cli, VersionPrintsTheLibraryVersion) {
     auto r = RunLmc("--version");

@@ -16,21 +16,8 @@
 namespace {
 
 using lmc_test::RunLmc;
-
-struct TempDir {
-    std::string path = lmc_test::MakeTempDir();
-    ~TempDir() {
-        std::string cmd = "rm -rf '" + path + "'";
-        if (system(cmd.c_str()) != 0) ADD_FAILURE() << "cannot remove " << path;
-    }
-    std::string operator/(const std::string &name) const { return path + "/" + name; }
-};
-
-size_t Count(const std::string &haystack, const std::string &needle) {
-    size_t n = 0;
-    for (size_t pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1)) n++;
-    return n;
-}
+using lmc_test::TempDir;
+using lmc_test::Count;
 
 // The number after `"key": ` in the n-th JSON object of `json` (objects start with '{').
 double JsonNumber(const std::string &json, size_t object, const std::string &key) {

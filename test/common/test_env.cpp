@@ -120,4 +120,17 @@ std::string MakeTempDir() {
     return std::string(buf.data());
 }
 
+TempDir::~TempDir() {
+    if (path.empty()) return;
+    std::string cmd = "rm -rf '" + path + "'";
+    if (system(cmd.c_str()) != 0) ADD_FAILURE() << "cannot remove " << path;
+}
+
+size_t Count(const std::string &haystack, const std::string &needle) {
+    size_t n = 0;
+    for (size_t pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1))
+        n++;
+    return n;
+}
+
 }  // namespace lmc_test

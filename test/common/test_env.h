@@ -52,6 +52,20 @@ std::string DataDir();
 // A fresh empty directory under the system temp folder; removed by the caller if wanted.
 std::string MakeTempDir();
 
+// A temporary directory removed with everything in it when the object goes; dir / "name" is a
+// path inside it.
+struct TempDir {
+    std::string path = MakeTempDir();
+    TempDir() = default;
+    TempDir(const TempDir &) = delete;
+    TempDir &operator=(const TempDir &) = delete;
+    ~TempDir();
+    std::string operator/(const std::string &name) const { return path + "/" + name; }
+};
+
+// How many times `needle` occurs in `haystack` (overlaps counted).
+size_t Count(const std::string &haystack, const std::string &needle);
+
 }  // namespace lmc_test
 
 // Open device `name` into `out` (lmc_device *), or skip the test (fail when it is required).

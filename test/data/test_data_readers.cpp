@@ -15,16 +15,9 @@
 
 namespace {
 
-using lmc_fixture::WriteBytes;
+using lmc_test::TempDir;
 
-struct TempDir {
-    std::string path = lmc_test::MakeTempDir();
-    ~TempDir() {
-        std::string cmd = "rm -rf '" + path + "'";
-        if (system(cmd.c_str()) != 0) ADD_FAILURE() << "cannot remove " << path;
-    }
-    std::string operator/(const std::string &name) const { return path + "/" + name; }
-};
+using lmc_fixture::WriteBytes;
 
 struct Dataset {
     lmc_dataset *ds = nullptr;

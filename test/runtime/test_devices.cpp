@@ -356,4 +356,13 @@ TEST(Status, LastErrorKeepsTheDetail) {
     EXPECT_STREQ(lmc_last_error(), "");
 }
 
+// Wrapping the previous detail in a new one is safe: the argument is read before it is replaced.
+TEST(Status, SetErrorMayQuoteTheLastError) {
+    lmc_set_error(LMC_ERR_IO, "disk full");
+    EXPECT_EQ(lmc_set_error(LMC_ERR_IO, "writing out.lmc: %s", lmc_last_error()), LMC_ERR_IO);
+    EXPECT_STREQ(lmc_last_error(), "writing out.lmc: disk full");
+    lmc_append_error(" [%s]", lmc_last_error());
+    EXPECT_STREQ(lmc_last_error(), "writing out.lmc: disk full [writing out.lmc: disk full]");
+}
+
 }  // namespace
