@@ -33,7 +33,8 @@ bool Exists(const std::string &p) {
 const std::string kText = "Exact coding: every device writes the same bytes, and every device reads them back.\n";
 
 TEST(CliExact, QuantizeWritesTheCommittedTinyCodingModel) {
-    std::string dir = lmc_test::MakeTempDir();
+    lmc_test::TempDir tmp;
+    const std::string &dir = tmp.path;
     auto r = RunLmc("quantize " + Golden("tiny.float.safetensors") + " -o " + dir + "/t.safetensors");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("model id 1064ef74e44a4aa2e129cb45394ba4e6fcf1a333d7e8719239fee59886cf2a5b"), std::string::npos) << r.out;
@@ -45,7 +46,8 @@ TEST(CliExact, QuantizeWritesTheCommittedTinyCodingModel) {
 }
 
 TEST(CliExact, FileRoundTripWithAModelFileOnCpuRefAndPthread) {
-    std::string dir = lmc_test::MakeTempDir();
+    lmc_test::TempDir tmp;
+    const std::string &dir = tmp.path;
     Write(dir + "/a.txt", kText);
     std::string m = " -m " + Golden("tiny.exact.safetensors");
     auto c = RunLmc("compress --device cpu-ref" + m + " " + dir + "/a.txt");
@@ -76,7 +78,8 @@ TEST(CliExact, PipesWithTheBuiltinDefaultFoundByIdWhenDecompressing) {
 }
 
 TEST(CliExact, WrongModelAndCorruptInputAreClearErrors) {
-    std::string dir = lmc_test::MakeTempDir();
+    lmc_test::TempDir tmp;
+    const std::string &dir = tmp.path;
     // A golden file (tiny model) with no -m: no built-in has its id.
     auto nomodel = RunLmc("decompress --device cpu-ref -o " + dir + "/x " + Golden("text.lmc"));
     EXPECT_EQ(nomodel.exit_code, 1);
