@@ -116,9 +116,12 @@ static int run(int argc, char **argv, int decompress) {
     reader.in = in;
     if (decompress && !model_name) {
         reader.head_len = fread(reader.head, 1, sizeof reader.head, in);
-        /* Not even a header: let the decoder name the problem with any model. */
-        if (reader.head_len >= 56) st = lmc_builtin_model_find_id(reader.head + 24, &model);
-        else st = lmc_exact_model_open("default", &model);
+        /* Not a .lmc header at all: let the decoder name the problem (with any model). */
+        static const uint8_t magic[8] = {0x89, 'L', 'M', 'C', 0x0D, 0x0A, 0x1A, 0x0A};
+        if (reader.head_len >= 56 && memcmp(reader.head, magic, 8) == 0)
+            st = lmc_builtin_model_find_id(reader.head + 24, &model);
+        else
+            st = lmc_exact_model_open("default", &model);
     } else {
         st = lmc_exact_model_open(model_name ? model_name : "default", &model);
     }

@@ -99,9 +99,12 @@ TEST(CliExact, WrongModelAndCorruptInputAreClearErrors) {
     EXPECT_FALSE(corrupt.err.empty());
     EXPECT_FALSE(Exists(dir + "/bad"));
     // Not a .lmc file at all.
-    auto foreign = RunLmc("decompress --device cpu-ref -c", "hello, this is not lmc");
-    EXPECT_EQ(foreign.exit_code, 1);
-    EXPECT_TRUE(foreign.out.empty());
+    for (const std::string &junk : {std::string("hello, this is not lmc"), std::string(200, 'x')}) {
+        auto foreign = RunLmc("decompress --device cpu-ref -c", junk);
+        EXPECT_EQ(foreign.exit_code, 1);
+        EXPECT_TRUE(foreign.out.empty());
+        EXPECT_NE(foreign.err.find("format"), std::string::npos) << foreign.err;
+    }
     // A missing model file.
     EXPECT_EQ(RunLmc("compress --device cpu-ref -m /nonexistent.safetensors -c", "abc").exit_code, 1);
 }
