@@ -34,5 +34,8 @@ int cli_cmd_devices(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
 int cli_cmd_train(int argc, char **argv);
+int cli_cmd_quantize(int argc, char **argv);
+int cli_cmd_compress(int argc, char **argv);
+int cli_cmd_decompress(int argc, char **argv);
 
 #endif /* LMC_CLI_H */

@@ -10,6 +10,9 @@ static const cli_command commands[] = {
     {"eval", cli_cmd_eval, "the paper's Table 1 protocol: compression rates on datasets"},
     {"bench", cli_cmd_bench, "speed benchmarks ('lmc bench codec --json')"},
     {"train", cli_cmd_train, "train a byte-level Transformer (cpu-ref or any OpenCL device)"},
+    {"quantize", cli_cmd_quantize, "make the coding model (integer, exact everywhere) of a float model"},
+    {"compress", cli_cmd_compress, "compress a file with a coding model into .lmc"},
+    {"decompress", cli_cmd_decompress, "decompress a .lmc file"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

@@ -230,24 +230,6 @@ typedef struct jparser {
     size_t n, i;
 } jparser;
 
-typedef struct st_entry {
-    char name[128];
-    char dtype[16];
-    int ndim;
-    uint64_t shape[8];
-    uint64_t begin, end;
-    int has_dtype, has_shape, has_offsets;
-    int used;
-} st_entry;
-
-typedef struct st_header {
-    st_entry *e;
-    size_t n, cap;
-    char format[64];
-    char d_model[32], n_layers[32], n_heads[32], context[32];
-    int has_metadata;
-} st_header;
-
 #define JFAIL(...) return lmc_set_error(LMC_ERR_MODEL, "model file header: " __VA_ARGS__)
 
 static void jws(jparser *p) {
@@ -447,9 +429,50 @@ static lmc_status parse_int_field(const char *name, const char *text, int *out) 
     return LMC_OK;
 }
 
+
 static int cmp_entry_begin(const void *a, const void *b) {
     const st_entry *x = *(st_entry *const *)a, *y = *(st_entry *const *)b;
     return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : 0;
+}
+
+lmc_status lmc_st_parse(const uint8_t *data, size_t size, st_header *h, const uint8_t **body, size_t *body_len) {
+    LMC_RETURN_IF(size < 8, LMC_ERR_MODEL, "model file: %zu bytes, shorter than the 8-byte header length", size);
+    uint64_t hlen = 0;
+    for (int k = 0; k < 8; k++) hlen |= (uint64_t)data[k] << (8 * k);
+    LMC_RETURN_IF(hlen > MAX_HEADER_BYTES, LMC_ERR_MODEL,
+                  "model file: header length %llu is not plausible (not a safetensors file?)", (unsigned long long)hlen);
+    LMC_RETURN_IF(hlen > size - 8, LMC_ERR_MODEL, "model file truncated: header of %llu bytes, file has %zu",
+                  (unsigned long long)hlen, size);
+    jparser p = {(const char *)data + 8, (size_t)hlen, 0};
+    LMC_TRY(jobject(&p, top_member, h));
+    jws(&p);
+    LMC_RETURN_IF(p.i != p.n, LMC_ERR_MODEL, "model file header: trailing bytes after the JSON object");
+    LMC_RETURN_IF(!h->has_metadata, LMC_ERR_MODEL, "model file: no __metadata__");
+    *body = data + 8 + hlen;
+    *body_len = size - 8 - (size_t)hlen;
+    /* The data section is covered exactly: no overlaps, no holes, nothing after the end. */
+    st_entry **order = malloc((h->n ? h->n : 1) * sizeof *order);
+    if (!order) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "model header");
+    for (size_t j = 0; j < h->n; j++) order[j] = &h->e[j];
+    qsort(order, h->n, sizeof *order, cmp_entry_begin);
+    uint64_t pos = 0;
+    for (size_t j = 0; j < h->n; j++) {
+        if (order[j]->begin != pos) {
+            char name[128];
+            snprintf(name, sizeof name, "%s", order[j]->name);
+            unsigned long long begin = (unsigned long long)order[j]->begin;
+            free(order);
+            return lmc_set_error(LMC_ERR_MODEL, "model file: tensor '%s' starts at data byte %llu, expected %llu "
+                                 "(overlap or hole)", name, begin, (unsigned long long)pos);
+        }
+        pos = order[j]->end;
+    }
+    free(order);
+    LMC_RETURN_IF(pos > *body_len, LMC_ERR_MODEL, "model file truncated: tensors end at data byte %llu, the file holds %zu",
+                  (unsigned long long)pos, *body_len);
+    LMC_RETURN_IF(pos != *body_len, LMC_ERR_MODEL, "model file: %llu bytes after the last tensor",
+                  (unsigned long long)(*body_len - pos));
+    return LMC_OK;
 }
 
 static lmc_status load_checked(const uint8_t *data, size_t size, st_header *h, lmc_model **out) {

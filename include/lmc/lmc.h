@@ -6,6 +6,8 @@
 #include "lmc/codec.h"
 #include "lmc/data.h"
 #include "lmc/device.h"
+#include "lmc/exact.h"
+#include "lmc/sha256.h"
 #include "lmc/model.h"
 #include "lmc/status.h"
 #include "lmc/train.h"

@@ -1,0 +1,259 @@
+// exact.cl : the exact (integer) forward pass of a coding model, lmc-exact-1 (DESIGN.md §3,
+// runtime/EXACT.md), one position of one window at a time with a KV cache.
+//
+// Key invariant: every value is an integer and every operation is an integer operation whose
+// result C and OpenCL C define identically (two's-complement wrap in 64-bit unsigned, shifts of
+// unsigned values, divisions of non-negative values), so the logits are the same on every device
+// and in any order. This one file is compiled twice: as an OpenCL program (after common.cl), and
+// by runtime/ref/exact_ref.c as plain C (LMC_EXACT_HOST defined), the cpu-ref oracle. Encoding a
+// whole window runs positions 0..len-1 through ex_position() in order; decoding runs the same
+// function for one position per call, so both give identical rows by construction, and the tests
+// check it anyway.
+//
+// Fixed point: activations Q12 (value * 4096) in int32, clamped to +-2^19 (+-128.0); weights
+// int16 per output column with a requantisation multiplier m_j in [2^14, 2^15) and shift s_j:
+// y_j = round_half_up(acc_j * m_j / 2^s_j) + bias_j, acc_j = sum_i x_i * w_ij exact in 64 bits.
+// Logits come out Q16. Attention weights are exp() values Q16 from two tables (exact: the tables
+// are data of the coding model), divided by their sum with an integer rounding division.
+
+#ifdef LMC_EXACT_HOST
+#include <stddef.h>
+#include <stdint.h>
+typedef int32_t ex_i32;
+typedef uint32_t ex_u32;
+typedef int64_t ex_i64;
+typedef uint64_t ex_u64;
+#define EX_G
+#define EX_STATIC static inline
+#else
+typedef int ex_i32;
+typedef uint ex_u32;
+typedef long ex_i64;
+typedef ulong ex_u64;
+#define EX_G __global
+#define EX_STATIC
+#endif
+
+// Layout: indices into the `lay` int array the host builds (runtime/exact_model.c).
+#define EX_LAY_C 0
+#define EX_LAY_L 1
+#define EX_LAY_NH 2
+#define EX_LAY_T 3
+#define EX_LAY_EMBED 4
+#define EX_LAY_POS 5
+#define EX_LAY_EXP_HI 6
+#define EX_LAY_EXP_LO 7
+#define EX_LAY_GELU 8
+#define EX_LAY_ATT_M 9
+#define EX_LAY_ATT_S 10
+#define EX_LAY_OUT_W 11
+#define EX_LAY_OUT_M 12
+#define EX_LAY_OUT_S 13
+#define EX_LAY_OUT_B 14
+#define EX_LAY_LAYER0 16
+#define EX_LAY_PER_LAYER 24
+// Per-layer offsets, relative to EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER.
+#define EX_WQ 0
+#define EX_WK 3
+#define EX_WV 6
+#define EX_WO 9
+#define EX_LN1_G 12
+#define EX_LN1_B 13
+#define EX_W1 14
+#define EX_B1 17
+#define EX_W2 18
+#define EX_B2 21
+#define EX_LN2_G 22
+#define EX_LN2_B 23
+
+#define EX_ACT_LIM 524288       // 2^19: activations stay within +-128.0 in Q12
+#define EX_LOGIT_LIM 1073741824 // 2^30: logits stay within +-16384 nats in Q16
+#define EX_LN_EPS_Q24 168       // round(1e-5 * 2^24): LayerNorm's eps in the variance's Q24
+
+// floor(v / 2^s) for any v, 0 <= s < 63, with unsigned shifts only.
+EX_STATIC ex_i64 ex_asr(ex_i64 v, int s) {
+    if (v >= 0) return (ex_i64)((ex_u64)v >> s);
+    return -(ex_i64)((ex_u64)(-(v + 1)) >> s) - 1;
+}
+
+// round(v / 2^s), halves rounded up (towards +infinity); s >= 1. `perturb` (the negative
+// control of the tests) rounds down instead.
+EX_STATIC ex_i64 ex_round_shift(ex_i64 v, int s, int perturb) {
+    ex_u64 bias = perturb ? (ex_u64)0 : ((ex_u64)1 << (s - 1));
+    return ex_asr((ex_i64)((ex_u64)v + bias), s);
+}
+
+// floor(a / b) for b > 0.
+EX_STATIC ex_i64 ex_floordiv(ex_i64 a, ex_i64 b) {
+    if (a >= 0) return (ex_i64)((ex_u64)a / (ex_u64)b);
+    return -(ex_i64)(((ex_u64)(-(a + 1))) / (ex_u64)b) - 1;
+}
+
+// round(a / b), halves up, b > 0.
+EX_STATIC ex_i64 ex_rounddiv(ex_i64 a, ex_i64 b) { return ex_floordiv(2 * a + b, 2 * b); }
+
+EX_STATIC ex_i64 ex_clamp(ex_i64 v, ex_i64 lim) { return v < -lim ? -lim : v > lim ? lim : v; }
+
+// floor(sqrt(v)), bit by bit (v < 2^62).
+EX_STATIC ex_u64 ex_isqrt(ex_u64 v) {
+    ex_u64 r = 0, bit = (ex_u64)1 << 62;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+// y (N) = requant(x (K) . W (K, N)) + bias, clamped to +-lim. w, m, s, b are blob offsets of the
+// weights (K, N), multipliers (N), shifts (N) and bias (N) (b < 0: no bias).
+EX_STATIC void ex_linear(EX_G const ex_i32 *blob, EX_G const ex_i32 *x, int K, int N, int w, int m,
+                         int s, int b, ex_i64 lim, int perturb, EX_G ex_i32 *y) {
+    for (int j = 0; j < N; j++) {
+        ex_u64 acc = 0; // wrap-around sum: exact and order-independent
+        for (int i = 0; i < K; i++)
+            acc += (ex_u64)(ex_i64)x[i] * (ex_u64)(ex_i64)blob[w + (size_t)i * N + j];
+        ex_i64 v = ex_round_shift((ex_i64)(acc * (ex_u64)(ex_i64)blob[m + j]), blob[s + j], perturb);
+        if (b >= 0) v += blob[b + j];
+        y[j] = (ex_i32)ex_clamp(v, lim);
+    }
+}
+
+// y (C) = LayerNorm(x) * g + b, all Q12. Integer mean (floored), variance (floored) + eps, sd by
+// integer square root in Q16, each element divided by it with rounding.
+EX_STATIC void ex_layernorm(EX_G const ex_i32 *blob, EX_G const ex_i32 *x, int C, int g, int b,
+                            int perturb, EX_G ex_i32 *y) {
+    ex_i64 sum = 0;
+    for (int i = 0; i < C; i++) sum += x[i];
+    ex_i64 mean = ex_floordiv(sum, C);
+    ex_u64 sq = 0;
+    for (int i = 0; i < C; i++) {
+        ex_i64 d = x[i] - mean;
+        sq += (ex_u64)(d * d);
+    }
+    ex_u64 var = sq / (ex_u64)C + EX_LN_EPS_Q24; // Q24
+    ex_i64 sd = (ex_i64)ex_isqrt(var << 8);      // Q16, >= 207
+    for (int i = 0; i < C; i++) {
+        ex_i64 n = ex_rounddiv((x[i] - mean) * 65536, sd); // Q12
+        ex_i64 v = ex_round_shift(n * blob[g + i], 12, perturb) + blob[b + i];
+        y[i] = (ex_i32)ex_clamp(v, EX_ACT_LIM);
+    }
+}
+
+// gelu of a Q12 value: table at steps of 1/64 over [-8, 8] (1025 entries, Q12), linear
+// interpolation in between; 0 below -8 and the identity from 8 on.
+EX_STATIC ex_i32 ex_gelu(EX_G const ex_i32 *blob, int tab, ex_i32 x, int perturb) {
+    if (x < -32768) return 0;
+    if (x >= 32768) return x;
+    int u = x + 32768;
+    int idx = u >> 6, frac = u & 63;
+    ex_i64 lo = blob[tab + idx], hi = blob[tab + idx + 1];
+    return (ex_i32)(lo + ex_round_shift((hi - lo) * frac, 6, perturb));
+}
+
+// exp(x) in Q16 for a Q12 x <= 0: exp_hi[a >> 8] * exp_lo[a & 255] (both Q30), a = -x; 0 from
+// 16 nats down.
+EX_STATIC ex_i64 ex_exp(EX_G const ex_i32 *blob, int hi, int lo, ex_i64 x, int perturb) {
+    ex_i64 a = -x;
+    if (a >= 65536) return 0;
+    ex_u64 p = (ex_u64)(ex_i64)blob[hi + (int)(a >> 8)] * (ex_u64)(ex_i64)blob[lo + (int)(a & 255)];
+    return ex_round_shift((ex_i64)p, 44, perturb);
+}
+
+// The forward pass of position t of one window whose input byte (the previous byte, 0 at t = 0)
+// is `byte`. kv: (2, L, T, C) K then V caches of the window, positions < t already filled.
+// sc: scratch of 9C + T ints. row: 256 Q16 logits out.
+EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G ex_i32 *kv,
+                           EX_G ex_i32 *sc, int t, int byte, int perturb, EX_G ex_i32 *row) {
+    const int C = lay[EX_LAY_C], L = lay[EX_LAY_L], NH = lay[EX_LAY_NH], T = lay[EX_LAY_T];
+    const int hs = C / NH;
+    EX_G ex_i32 *h = sc, *q = sc + C, *att = sc + 2 * C, *tmp = sc + 3 * C, *a = sc + 4 * C;
+    EX_G ex_i32 *ff = sc + 5 * C, *e = sc + 9 * C;
+    for (int i = 0; i < C; i++)
+        h[i] = blob[lay[EX_LAY_EMBED] + byte * C + i] + blob[lay[EX_LAY_POS] + (size_t)t * C + i];
+    for (int l = 0; l < L; l++) {
+        EX_G const ex_i32 *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
+        EX_G ex_i32 *kc = kv + (size_t)l * T * C, *vc = kv + ((size_t)L + l) * T * C;
+        ex_linear(blob, h, C, C, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, EX_ACT_LIM, perturb, q);
+        ex_linear(blob, h, C, C, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, EX_ACT_LIM, perturb,
+                  kc + (size_t)t * C);
+        ex_linear(blob, h, C, C, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, EX_ACT_LIM, perturb,
+                  vc + (size_t)t * C);
+        for (int hd = 0; hd < NH; hd++) {
+            // scores Q12 = round(q.k * att_m / 2^att_s) (att_m / 2^att_s = 1/sqrt(hs) / 2^12)
+            ex_i64 mx = 0;
+            for (int p = 0; p <= t; p++) {
+                ex_u64 dot = 0;
+                for (int d = 0; d < hs; d++)
+                    dot += (ex_u64)(ex_i64)q[hd * hs + d] * (ex_u64)(ex_i64)kc[(size_t)p * C + hd * hs + d];
+                ex_i64 s = ex_round_shift((ex_i64)(dot * (ex_u64)(ex_i64)blob[lay[EX_LAY_ATT_M]]),
+                                          blob[lay[EX_LAY_ATT_S]], perturb);
+                s = ex_clamp(s, (ex_i64)1 << 30);
+                e[p] = (ex_i32)s;
+                if (p == 0 || s > mx) mx = s;
+            }
+            ex_i64 z = 0;
+            for (int p = 0; p <= t; p++) {
+                ex_i64 w = ex_exp(blob, lay[EX_LAY_EXP_HI], lay[EX_LAY_EXP_LO], e[p] - mx, perturb);
+                e[p] = (ex_i32)w; // Q16, the maximum's is 65536
+                z += w;
+            }
+            for (int d = 0; d < hs; d++) {
+                ex_i64 num = 0;
+                for (int p = 0; p <= t; p++) num += (ex_i64)e[p] * vc[(size_t)p * C + hd * hs + d];
+                att[hd * hs + d] = (ex_i32)ex_rounddiv(num, z);
+            }
+        }
+        ex_linear(blob, att, C, C, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, EX_ACT_LIM, perturb, tmp);
+        for (int i = 0; i < C; i++) tmp[i] += h[i];
+        ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
+        ex_linear(blob, a, C, 4 * C, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], EX_ACT_LIM, perturb, ff);
+        for (int i = 0; i < 4 * C; i++) ff[i] = ex_gelu(blob, lay[EX_LAY_GELU], ff[i], perturb);
+        ex_linear(blob, ff, 4 * C, C, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], EX_ACT_LIM, perturb, tmp);
+        for (int i = 0; i < C; i++) tmp[i] += a[i];
+        ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
+    }
+    ex_linear(blob, h, C, 256, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B],
+              EX_LOGIT_LIM, perturb, row);
+}
+
+#ifndef LMC_EXACT_HOST
+// One work-item per window w < n: positions t0 .. t1-1, each in order (the KV cache of positions
+// before t0 is already in kv). in[w * in_stride + (t - t0)] is the input byte of position t.
+// rows (n, t1 - t0, 256); positions at or past lens[w] get rows of zeros. Work-items share
+// nothing, so the results cannot depend on the work-group size. The LMC_EXACT_PERTURB* macros
+// (set only by the tests' preambles) make deliberately wrong variants: the negative controls.
+__kernel void exact_run(__global const int *blob, __global const int *lay, __global int *kv,
+                        __global int *scratch, __global const uchar *in, int in_stride,
+                        __global const int *lens, int n, int t0, int t1, __global int *rows) {
+    int w = (int)get_global_id(0);
+    if (w >= n) return;
+    const int C = lay[EX_LAY_C], L = lay[EX_LAY_L], T = lay[EX_LAY_T];
+#if defined(LMC_EXACT_PERTURB)
+    int perturb = 1;
+#elif defined(LMC_EXACT_PERTURB_WHOLE)
+    int perturb = (t1 - t0) > 1; // differs between the whole-window and incremental paths
+#elif defined(LMC_EXACT_PERTURB_BATCH)
+    int perturb = w > 0; // differs with the batch size
+#elif defined(LMC_EXACT_PERTURB_LOCAL)
+    int perturb = get_local_id(0) > 0; // differs with the work-group size
+#else
+    int perturb = 0;
+#endif
+    __global int *wkv = kv + (size_t)w * 2 * L * T * C;
+    __global int *wsc = scratch + (size_t)w * (9 * C + T);
+    for (int t = t0; t < t1; t++) {
+        __global int *row = rows + ((size_t)w * (t1 - t0) + (t - t0)) * 256;
+        if (t >= lens[w]) {
+            for (int c = 0; c < 256; c++) row[c] = 0;
+            continue;
+        }
+        ex_position(blob, lay, wkv, wsc, t, in[(size_t)w * in_stride + (t - t0)], perturb, row);
+    }
+}
+#endif

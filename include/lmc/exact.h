@@ -1,0 +1,83 @@
+/* exact.h : coding models (format `lmc-exact-1`, DESIGN.md §2) and the exact inference path
+ * (DESIGN.md §3) that turns them into the codec's predictor.
+ *
+ * A coding model holds integer weights and tables made once from a float model by
+ * lmc_exact_quantize() (`lmc quantize`); coding never looks at the float model. Its model id is
+ * the SHA-256 of the canonical serialisation of runtime/EXACT.md. Inference is integer-only: the
+ * Q16 logit rows are the same on cpu-ref and on every OpenCL device, whole window or one position
+ * at a time. Built-in models are embedded in the binary; "default" names the newest.
+ * Key invariant: rows are a pure function of (coding model, window bytes before the position). */
+#ifndef LMC_EXACT_H
+#define LMC_EXACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lmc/codec.h"
+#include "lmc/device.h"
+#include "lmc/model.h"
+#include "lmc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LMC_EXACT_FORMAT "lmc-exact-1"
+
+typedef struct lmc_exact_model lmc_exact_model;
+
+/* lmc_exact_quantize() : the coding model of a float model. @return *out owned by the caller. */
+lmc_status lmc_exact_quantize(const lmc_model *model, lmc_exact_model **out);
+
+/* Loading is strict: exactly the tensors, dtypes and shapes of the metadata's configuration,
+ * the data section covered exactly, every multiplier/shift/table in its range; else
+ * LMC_ERR_MODEL with a detail. */
+lmc_status lmc_exact_model_load_memory(const void *data, size_t size, lmc_exact_model **out);
+lmc_status lmc_exact_model_load(const char *path, lmc_exact_model **out);
+
+/* lmc_exact_model_open() : "default" (the newest built-in), the name of a built-in, or a file. */
+lmc_status lmc_exact_model_open(const char *name_or_path, lmc_exact_model **out);
+
+/* lmc_exact_model_serialize() : the canonical safetensors image (*data malloc'd, caller frees). */
+lmc_status lmc_exact_model_serialize(const lmc_exact_model *m, uint8_t **data, size_t *size);
+/* lmc_exact_model_save() : write the image atomically. */
+lmc_status lmc_exact_model_save(const lmc_exact_model *m, const char *path);
+
+void lmc_exact_model_destroy(lmc_exact_model *m); /* accepts NULL */
+
+/* lmc_exact_model_id() : the model id (SHA-256 of the canonical serialisation). */
+void lmc_exact_model_id(const lmc_exact_model *m, uint8_t id[LMC_MODEL_ID_SIZE]);
+/* lmc_exact_model_get_config() : its shape (context = the longest window it codes). */
+lmc_model_config lmc_exact_model_get_config(const lmc_exact_model *m);
+
+/* Built-in coding models, oldest first; the last one is "default". Only ever added to. */
+size_t lmc_builtin_model_count(void);
+const char *lmc_builtin_model_name(size_t i);
+lmc_status lmc_builtin_model_load(size_t i, lmc_exact_model **out);
+/* lmc_builtin_model_find_id() : the built-in whose id is `id`; LMC_ERR_MODEL_MISMATCH (with the
+ * id in hex) when none is. */
+lmc_status lmc_builtin_model_find_id(const uint8_t id[LMC_MODEL_ID_SIZE], lmc_exact_model **out);
+
+/* lmc_exact_rows_ref() : the Q16 rows of one window (len <= context bytes) computed by the
+ * plain-C oracle (cpu-ref) position by position. rows (len, 256), caller-owned. */
+lmc_status lmc_exact_rows_ref(const lmc_exact_model *m, const uint8_t *bytes, size_t len, int32_t *rows);
+
+typedef struct lmc_exact_predictor_params {
+    size_t max_windows;          /* windows per device call; default 16 */
+    size_t local_size;           /* OpenCL work-group size; 0 lets the driver choose */
+    const char *kernel_preamble; /* extra #define lines for the kernel (tests' negative controls) */
+} lmc_exact_predictor_params;
+
+lmc_exact_predictor_params lmc_exact_predictor_params_default(void);
+
+/* lmc_exact_predictor_create() : the codec predictor of coding model `m` on `device` (cpu-ref or
+ * OpenCL). Windows must be at most the model's context. `m` and `device` are borrowed and must
+ * outlive the predictor. @return *out owned by the caller (lmc_exact_predictor_destroy()). */
+lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *device,
+                                      const lmc_exact_predictor_params *params, lmc_predictor **out);
+void lmc_exact_predictor_destroy(lmc_predictor *p); /* accepts NULL */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LMC_EXACT_H */
