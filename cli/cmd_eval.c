@@ -3,21 +3,26 @@
  * rate (one stream), time and MB/s, printed in the layout of the paper's Table 1 with the
  * published figure beside ours, or as a JSON list with --json.
  *
- * A compressor name resolves to a row kind. Today: `classical` (the lmc_baseline registry). The
- * `lm:MODEL` kind is recognised and refused with a clear error until the model runtime is in
- * this build; adding it means one more case in resolve_compressor() and measure_row(), and its
- * extra JSON keys in print_json(). Every chunk is round-tripped before a rate is printed. */
+ * A compressor name resolves to a row kind: `classical` (the lmc_baseline registry; every chunk
+ * is round-tripped before a rate is printed) or `lm:FILE.safetensors`, a float model, measured by
+ * the ideal code length of its Q16 rows through the codec's quantiser (lmc_model_code_length, no
+ * file written): chunked_rate is that payload rate, adjusted_rate adds the model at 2 bytes per
+ * parameter (the paper's rule); file_rate and adjusted_file_rate are null since no .lmc file
+ * exists. lm: on a coding model or a built-in name is refused with a clear error (the coding path
+ * is not in this build). The forward runs on --device (default: the fastest, DESIGN.md §6). */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "lmc/baseline.h"
 #include "lmc/data.h"
+#include "lmc/train.h"
 
 #ifndef LMC_SOURCE_DIR
 #error "LMC_SOURCE_DIR must be defined by the build"
@@ -33,11 +38,13 @@ typedef struct eval_compressor {
     const char *name; /* as given (or expanded from `all`) */
     eval_kind kind;
     const lmc_baseline *baseline; /* EVAL_CLASSICAL */
+    lmc_model *model;             /* EVAL_LM: the float model, owned */
 } eval_compressor;
 
 typedef struct eval_row {
     size_t compressor, dataset; /* indices */
     lmc_baseline_result r;
+    double adjusted_rate; /* EVAL_LM: (payload + 2 bytes per parameter) / raw */
 } eval_row;
 
 /* The paper's Table 1 (PAPER.md), in %: [compressor][whole = 0, chunked = 1][data kind];
@@ -60,7 +67,8 @@ static double paper_rate(const char *compressor, int chunked, lmc_data_kind kind
 }
 
 static void print_eval_help(void) {
-    printf("Usage: lmc eval --compressor LIST --dataset LIST [--chunks N] [--json] [--mask7] [--seed S]\n\n"
+    printf("Usage: lmc eval --compressor LIST --dataset LIST [--chunks N] [--json] [--mask7] [--seed S]\n"
+           "                [--device SEL]\n\n"
            "Reproduce the paper's Table 1 protocol: each dataset is cut into 2048-byte chunks\n"
            "(whole chunks only); each compressor gives the chunked rate (every chunk on its own,\n"
            "the header counted once: (sum of chunk sizes - (n-1) * size of one compressed zero\n"
@@ -69,7 +77,10 @@ static void print_eval_help(void) {
            "parentheses; a progress bar goes to stderr on a terminal.\n\n"
            "Options:\n"
            "  --compressor LIST  comma list of gzip, lzma2, png, flac, zstd, lm:MODEL; 'all' = the\n"
-           "                     classical five (lm:MODEL is not available in this build yet)\n"
+           "                     classical five. lm:FILE.safetensors is a float model, rated by the\n"
+           "                     ideal code length of its Q16 rows through the codec's quantiser (no\n"
+           "                     file written); coding models and built-in names: not in this build\n"
+           "  --device SEL       device of the model's forward pass (default: the fastest)\n"
            "  --dataset LIST     comma list of text:PATH, image:PATH, audio:PATH, random:N\n"
            "                     (PATH a file or a folder read recursively in sorted order; N bytes,\n"
            "                     k/M/G suffixes allowed); 'all' = the corpora under the data folder:\n"
@@ -81,7 +92,9 @@ static void print_eval_help(void) {
            "  --seed S           seed of random:N (splitmix64, default 0)\n"
            "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
            "                     names given; 'all' rows carry the expanded names), raw_bytes, chunks,\n"
-           "                     chunked_rate, unchunked_rate (fractions), seconds, mask7\n"
+           "                     chunked_rate, unchunked_rate (fractions), seconds, mask7; lm: rows\n"
+           "                     have chunked_rate (payload), file_rate, adjusted_rate (model at 2\n"
+           "                     bytes per parameter), adjusted_file_rate instead of unchunked_rate\n"
            "  -h, --help         this help\n\n"
            "Data: images are gray = floor(mean(R,G,B)) cut into 32x64 patches (32 rows, 64 columns),\n"
            "image by image; audio (FLAC or 8/16/24/32-bit PCM WAV) is mono = mean of channels,\n"
@@ -131,9 +144,19 @@ static lmc_status resolve_compressor(const char *name, eval_compressor *out) {
     out->name = name;
     if (strncmp(name, "lm:", 3) == 0) {
         out->kind = EVAL_LM;
-        return lmc_set_error(LMC_ERR_UNSUPPORTED,
-                             "%s: language-model rows are not available in this build yet "
-                             "(only gzip, lzma2, png, flac, zstd)", name);
+        const char *path = name + 3;
+        size_t len = strlen(path);
+        if (len < 12 || strcmp(path + len - 12, ".safetensors") != 0)
+            return lmc_set_error(LMC_ERR_UNSUPPORTED,
+                                 "%s: only float models (FILE.safetensors) can be evaluated in this build; "
+                                 "coding models and built-in names are not available yet", name);
+        lmc_status st = lmc_model_load(path, &out->model);
+        if (st != LMC_OK) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "%s", lmc_last_error());
+            return lmc_set_error(st, "%s: %s", name, detail);
+        }
+        return LMC_OK;
     }
     out->kind = EVAL_CLASSICAL;
     out->baseline = lmc_baseline_find(name);
@@ -159,15 +182,34 @@ static void show_progress(uint64_t done, uint64_t total, void *user) {
     fflush(stderr);
 }
 
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static lmc_status measure_row(const eval_compressor *c, const lmc_dataset *ds, double scale,
-                              progress_state *progress, eval_row *row) {
+                              progress_state *progress, lmc_device *device, eval_row *row) {
     switch (c->kind) {
     case EVAL_CLASSICAL:
         return lmc_baseline_measure(c->baseline, lmc_dataset_bytes(ds), lmc_dataset_chunk_count(ds),
                                     LMC_CHUNK_BYTES, scale, show_progress, progress, &row->r);
-    case EVAL_LM: break;
+    case EVAL_LM: {
+        size_t n = lmc_dataset_chunk_count(ds);
+        double bits = 0.0, t0 = now_seconds();
+        LMC_TRY(lmc_model_code_length(c->model, device, lmc_dataset_bytes(ds), n, LMC_CHUNK_BYTES, &bits));
+        double raw = (double)n * LMC_CHUNK_BYTES;
+        double params = (double)lmc_model_config_num_params(lmc_model_get_config(c->model));
+        memset(&row->r, 0, sizeof row->r);
+        row->r.raw_bytes = (uint64_t)raw;
+        row->r.n_chunks = n;
+        row->r.chunked_rate = scale * bits / 8.0 / raw;
+        row->r.compress_seconds = now_seconds() - t0;
+        row->adjusted_rate = (scale * bits / 8.0 + 2.0 * params) / raw;
+        return LMC_OK;
     }
-    return lmc_set_error(LMC_ERR_UNSUPPORTED, "%s: not available in this build yet", c->name);
+    }
+    return lmc_set_error(LMC_ERR_UNSUPPORTED, "%s: unknown row kind", c->name);
 }
 
 static void print_json(const eval_compressor *comps, char **datasets, const eval_row *rows, size_t n_rows,
@@ -179,6 +221,14 @@ static void print_json(const eval_compressor *comps, char **datasets, const eval
         cli_json_string(stdout, comps[rows[i].compressor].name);
         printf(", \"dataset\": ");
         cli_json_string(stdout, datasets[rows[i].dataset]);
+        if (comps[rows[i].compressor].kind == EVAL_LM) {
+            printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
+                   ", \"chunked_rate\": %.6f, \"file_rate\": null, \"adjusted_rate\": %.6f"
+                   ", \"adjusted_file_rate\": null, \"seconds\": %.3f, \"mask7\": %s}",
+                   r->raw_bytes, r->n_chunks, r->chunked_rate, rows[i].adjusted_rate, r->compress_seconds,
+                   mask7 ? "true" : "false");
+            continue;
+        }
         printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
                ", \"chunked_rate\": %.6f, \"unchunked_rate\": %.6f, \"seconds\": %.3f"
                ", \"mask7\": %s}",
@@ -199,6 +249,15 @@ static void print_table(const eval_compressor *comps, size_t n_comps, char **dat
     printf("\n");
     for (int chunked = 0; chunked < 2; chunked++)
         for (size_t c = 0; c < n_comps; c++) {
+            if (comps[c].kind == EVAL_LM) {
+                if (!chunked) continue; /* an LM codes chunks of its window only */
+                printf("| 2048 | %s (adjusted) |", comps[c].name);
+                for (size_t d = 0; d < n_sets; d++)
+                    printf(" %.1f (%.1f) |", 100.0 * rows[c * n_sets + d].r.chunked_rate,
+                           100.0 * rows[c * n_sets + d].adjusted_rate);
+                printf("\n");
+                continue;
+            }
             printf("| %s | %s |", chunked ? "2048" : "whole", comps[c].name);
             for (size_t d = 0; d < n_sets; d++) {
                 const lmc_baseline_result *r = &rows[c * n_sets + d].r;
@@ -231,13 +290,15 @@ static void print_table(const eval_compressor *comps, size_t n_comps, char **dat
 }
 
 int cli_cmd_eval(int argc, char **argv) {
-    enum { OPT_COMPRESSOR = 1000, OPT_DATASET, OPT_CHUNKS, OPT_JSON, OPT_MASK7, OPT_SEED };
+    enum { OPT_COMPRESSOR = 1000, OPT_DATASET, OPT_CHUNKS, OPT_JSON, OPT_MASK7, OPT_SEED, OPT_DEVICE };
     static const struct option options[] = {
         {"compressor", required_argument, NULL, OPT_COMPRESSOR}, {"dataset", required_argument, NULL, OPT_DATASET},
         {"chunks", required_argument, NULL, OPT_CHUNKS},         {"json", no_argument, NULL, OPT_JSON},
         {"mask7", no_argument, NULL, OPT_MASK7},                 {"seed", required_argument, NULL, OPT_SEED},
+        {"device", required_argument, NULL, OPT_DEVICE},
         {"help", no_argument, NULL, 'h'},                        {NULL, 0, NULL, 0}};
-    const char *comp_arg = NULL, *set_arg = NULL;
+    const char *comp_arg = NULL, *set_arg = NULL, *device_sel = NULL;
+    lmc_device *device = NULL;
     int json = 0, mask7 = 0;
     size_t max_chunks = 0;
     uint64_t seed = 0;
@@ -260,6 +321,7 @@ int cli_cmd_eval(int argc, char **argv) {
                 return cli_usage_error("eval", "--seed needs a whole number, not '%s'", optarg);
             break;
         case OPT_JSON: json = 1; break;
+        case OPT_DEVICE: device_sel = optarg; break;
         case OPT_MASK7: mask7 = 1; break;
         case 'h': print_eval_help(); return CLI_EXIT_OK;
         case ':': return cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
@@ -275,6 +337,7 @@ int cli_cmd_eval(int argc, char **argv) {
     char *comp_names[MAX_ITEMS], *set_names[MAX_ITEMS];
     char *expanded_sets[MAX_ITEMS] = {NULL};
     eval_compressor comps[MAX_ITEMS];
+    memset(comps, 0, sizeof comps);
     lmc_data_kind kinds[MAX_ITEMS];
     eval_row *rows = NULL;
     int exit_code = CLI_EXIT_OK;
@@ -317,6 +380,14 @@ int cli_cmd_eval(int argc, char **argv) {
         exit_code = cli_usage_error("eval", "--compressor names no compressor");
         goto done;
     }
+    for (size_t k = 0; k < n_comps && !device; k++)
+        if (comps[k].kind == EVAL_LM) { /* the forward pass's device, opened once */
+            lmc_status status = lmc_device_open(device_sel, &device);
+            if (status != LMC_OK) {
+                exit_code = cli_fail("eval", status);
+                goto done;
+            }
+        }
 
     n_given = split_list(set_list, set_names, MAX_ITEMS);
     for (size_t i = 0; i < n_given && n_sets < MAX_ITEMS; i++) {
@@ -380,7 +451,7 @@ int cli_cmd_eval(int argc, char **argv) {
             row->dataset = d;
             progress.compressor = comps[k].name;
             progress.dataset = expanded_sets[d];
-            status = measure_row(&comps[k], ds, scale, &progress, row);
+            status = measure_row(&comps[k], ds, scale, &progress, device, row);
         }
         if (progress.on) fprintf(stderr, "\r\033[K");
         lmc_dataset_destroy(ds);
@@ -398,6 +469,8 @@ int cli_cmd_eval(int argc, char **argv) {
 oom:
     exit_code = cli_fail("eval", lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "out of memory"));
 done:
+    for (size_t k = 0; k < n_comps; k++) lmc_model_destroy(comps[k].model);
+    lmc_device_destroy(device);
     free(rows);
     for (size_t i = 0; i < MAX_ITEMS; i++) free(expanded_sets[i]);
     free(comp_list);

@@ -44,6 +44,7 @@ static void print_train_help(void) {
            "  --eval-windows N    windows per evaluation (default 16)\n"
            "  --checkpoint-every N  steps between checkpoints (default 100)\n"
            "  --resume            continue from BASE.ckpt (its settings win)\n"
+           "  --export            with --resume: write BASE.ckpt's model to MODEL and stop\n"
            "  --log-every N       progress lines when stderr is not a terminal (default steps/20)\n"
            "  -q, --quiet         no progress output\n"
            "  -h, --help          this help\n\n"
@@ -237,7 +238,7 @@ static int parse_float(const char *opt, const char *s, float *out) {
 enum {
     OPT_DATA = 256, OPT_EVAL_DATA, OPT_CONFIG, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_CONTEXT, OPT_BATCH, OPT_STEPS,
     OPT_LR, OPT_WARMUP, OPT_SCHEDULE, OPT_CLIP, OPT_SEED, OPT_DEVICE, OPT_EVAL_EVERY, OPT_EVAL_WINDOWS,
-    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY
+    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY, OPT_EXPORT
 };
 
 int cli_cmd_train(int argc, char **argv) {
@@ -253,13 +254,14 @@ int cli_cmd_train(int argc, char **argv) {
         {"eval-windows", required_argument, NULL, OPT_EVAL_WINDOWS},
         {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
         {"resume", no_argument, NULL, OPT_RESUME},         {"log-every", required_argument, NULL, OPT_LOG_EVERY},
+        {"export", no_argument, NULL, OPT_EXPORT},
         {"output", required_argument, NULL, 'o'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
     lmc_train_params p = lmc_train_params_default();
     const char *config = NULL, *device_sel = NULL, *out_path = NULL;
     long d_model = 0, layers = 0, heads = 0, context = 0, eval_every = 100, eval_windows = 16, ckpt_every = 100;
     long log_every = 0, v = 0;
-    int resume = 0, quiet = 0, warmup_set = 0;
+    int resume = 0, quiet = 0, warmup_set = 0, export_only = 0;
     const char **data_paths = calloc((size_t)argc + 1, sizeof *data_paths);
     const char **eval_paths = calloc((size_t)argc + 1, sizeof *eval_paths);
     size_t n_data = 0, n_eval = 0;
@@ -302,6 +304,7 @@ int cli_cmd_train(int argc, char **argv) {
         case OPT_EVAL_WINDOWS: if ((rc = parse_long("--eval-windows", optarg, 1, &eval_windows))) goto done; break;
         case OPT_CKPT_EVERY: if ((rc = parse_long("--checkpoint-every", optarg, 1, &ckpt_every))) goto done; break;
         case OPT_RESUME: resume = 1; break;
+        case OPT_EXPORT: export_only = 1; break;
         case OPT_LOG_EVERY: if ((rc = parse_long("--log-every", optarg, 1, &log_every))) goto done; break;
         case 'o': out_path = optarg; break;
         case 'q': quiet = 1; break;
@@ -313,6 +316,7 @@ int cli_cmd_train(int argc, char **argv) {
     if (optind < argc) { cli_usage_error("train", "unexpected argument '%s' (use --data PATH)", argv[optind]); goto done; }
     if (!n_data) { cli_usage_error("train", "--data PATH is required"); goto done; }
     if (!out_path) { cli_usage_error("train", "-o MODEL is required"); goto done; }
+    if (export_only && !resume) { cli_usage_error("train", "--export needs --resume"); goto done; }
     if (config && (d_model || layers || heads)) { cli_usage_error("train", "--config and --d-model/--layers/--heads exclude each other"); goto done; }
     if (d_model || layers || heads) {
         if (!d_model || !layers || !heads) { cli_usage_error("train", "a custom shape needs --d-model, --layers and --heads"); goto done; }
@@ -356,6 +360,14 @@ int cli_cmd_train(int argc, char **argv) {
         st = lmc_trainer_resume(dev, ckpt_path, &t);
         if (st != LMC_OK) { rc = cli_fail("train --resume", st); goto done; }
         p = *lmc_trainer_params(t);
+        if (export_only) { /* the checkpoint's weights as a model file; no step is taken */
+            st = lmc_trainer_model(t, &model);
+            if (st == LMC_OK) st = lmc_model_save(model, out_path);
+            if (st != LMC_OK) { rc = cli_fail("train --export", st); goto done; }
+            if (!quiet) fprintf(stderr, "lmc train: wrote %s from %s at step %ld\n", out_path, ckpt_path, lmc_trainer_steps_done(t));
+            rc = CLI_EXIT_OK;
+            goto done;
+        }
     } else {
         st = lmc_trainer_create(dev, &p, &t);
         if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }

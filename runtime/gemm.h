@@ -22,6 +22,10 @@ lmc_status lmc_gemm_batched(lmc_device *device, int trans_a, int trans_b, size_t
                             const size_t *b_offs, size_t ldb, float beta, cl_mem C,
                             const size_t *c_offs, size_t ldc, size_t count);
 
+/* lmc_gemm_tuned() : 1 when lmc_gemm uses our own CLBlast parameters on this device (a PoCL CPU
+ * device, see gemm.c), 0 when it uses CLBlast's database. */
+int lmc_gemm_tuned(const lmc_device *device);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,7 +14,7 @@
 enum { T_WQ, T_WK, T_WV, T_WO, T_LN1S, T_LN1O, T_W1, T_B1, T_W2, T_B2, T_LN2S, T_LN2O, T_PER_LAYER };
 
 typedef struct cl_layer_acts {
-    cl_mem q, k, v, att, y, r1, mean1, rstd1, a, f1, g, r2, mean2, rstd2;
+    cl_mem q, k, v, lse, y, r1, mean1, rstd1, a, f1, g, r2, mean2, rstd2;
 } cl_layer_acts;
 
 struct lmc_cl_model {
@@ -27,7 +27,7 @@ struct lmc_cl_model {
     cl_mem in, targets, pos, logits, logp, losses, dlogits;
     cl_mem *h; /* L+1 */
     cl_layer_acts *layers;
-    cl_mem dh, dA, dR1, dR2, dY, dq, dk, dv, dF1, dG, dpre;
+    cl_mem dh, dA, dR1, dR2, dY, dq, dk, dv, dF1, dG, dsum;
     uint8_t *in_host;
     float *losses_host;
 };
@@ -45,14 +45,14 @@ void lmc_cl_model_destroy(lmc_cl_model *m) {
         free(m->vec[w]);
     }
     cl_mem *singles[] = {&m->in, &m->targets, &m->pos, &m->logits, &m->logp, &m->losses, &m->dlogits, &m->dh,
-                         &m->dA, &m->dR1, &m->dR2, &m->dY, &m->dq, &m->dk, &m->dv, &m->dF1, &m->dG, &m->dpre};
+                         &m->dA, &m->dR1, &m->dR2, &m->dY, &m->dq, &m->dk, &m->dv, &m->dF1, &m->dG, &m->dsum};
     for (size_t i = 0; i < sizeof singles / sizeof singles[0]; i++) release(singles[i]);
     if (m->h)
         for (int l = 0; l <= m->cfg.n_layers; l++) release(&m->h[l]);
     if (m->layers)
         for (int l = 0; l < m->cfg.n_layers; l++) {
             cl_layer_acts *a = &m->layers[l];
-            cl_mem *all[] = {&a->q, &a->k, &a->v, &a->att, &a->y, &a->r1, &a->mean1, &a->rstd1,
+            cl_mem *all[] = {&a->q, &a->k, &a->v, &a->lse, &a->y, &a->r1, &a->mean1, &a->rstd1,
                              &a->a, &a->f1, &a->g, &a->r2, &a->mean2, &a->rstd2};
             for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) release(all[i]);
         }
@@ -112,7 +112,7 @@ lmc_status lmc_cl_model_create(lmc_device *device, const lmc_model_config *cfg, 
         BUF(a->q, N * C * F);
         BUF(a->k, N * C * F);
         BUF(a->v, N * C * F);
-        BUF(a->att, (size_t)B * NH * (size_t)T * (size_t)T * F);
+        BUF(a->lse, (size_t)B * NH * (size_t)T * F); /* (B,NH,T): row log-sum-exp of the fused attention */
         BUF(a->y, N * C * F);
         BUF(a->r1, N * C * F);
         BUF(a->mean1, N * F);
@@ -128,7 +128,7 @@ lmc_status lmc_cl_model_create(lmc_device *device, const lmc_model_config *cfg, 
     for (size_t i = 0; i < sizeof nc / sizeof nc[0]; i++) BUF(*nc[i], N * C * F);
     BUF(m->dF1, N * 4 * C * F);
     BUF(m->dG, N * 4 * C * F);
-    BUF(m->dpre, (size_t)B * NH * (size_t)T * (size_t)T * F);
+    BUF(m->dsum, (size_t)B * NH * (size_t)T * F); /* (B,NH,T): scratch of the fused backward */
 #undef BUF
     {
         float *pos = malloc((size_t)T * C * F);
@@ -177,7 +177,7 @@ lmc_status lmc_cl_model_forward(lmc_cl_model *m, const uint8_t *tokens, float *l
         LMC_TRY(lmc_op_matmul_fwd(d, a->q, m->h[l], P(m, l, T_WQ), NULL, N, C, C));
         LMC_TRY(lmc_op_matmul_fwd(d, a->k, m->h[l], P(m, l, T_WK), NULL, N, C, C));
         LMC_TRY(lmc_op_matmul_fwd(d, a->v, m->h[l], P(m, l, T_WV), NULL, N, C, C));
-        LMC_TRY(lmc_op_attention_fwd(d, a->y, a->att, a->q, a->k, a->v, B, T, C, NH));
+        LMC_TRY(lmc_op_attention_fused_fwd(d, a->y, a->lse, a->q, a->k, a->v, B, T, C, NH));
         LMC_TRY(lmc_op_matmul_fwd(d, a->r1, a->y, P(m, l, T_WO), NULL, N, C, C));
         LMC_TRY(lmc_op_add_inplace(d, a->r1, m->h[l], N * C));
         LMC_TRY(lmc_op_layernorm_fwd(d, a->a, a->mean1, a->rstd1, a->r1, P(m, l, T_LN1S), P(m, l, T_LN1O), N, C));
@@ -229,7 +229,8 @@ lmc_status lmc_cl_model_backward(lmc_cl_model *m) {
         LMC_TRY(lmc_buf_zero(d, m->dq, NC));
         LMC_TRY(lmc_buf_zero(d, m->dk, NC));
         LMC_TRY(lmc_buf_zero(d, m->dv, NC));
-        LMC_TRY(lmc_op_attention_bwd(d, m->dq, m->dk, m->dv, m->dpre, m->dY, a->q, a->k, a->v, a->att, B, T, C, NH));
+        LMC_TRY(lmc_op_attention_fused_bwd(d, m->dq, m->dk, m->dv, m->dsum, m->dY, a->y, a->lse, a->q, a->k, a->v, B,
+                                           T, C, NH));
         LMC_CL_CHECK(clEnqueueCopyBuffer(d->queue, m->dR1, m->dh, 0, 0, NC, 0, NULL, NULL));
         LMC_TRY(lmc_op_matmul_bwd(d, m->dh, G(m, l, T_WQ), NULL, m->dq, m->h[l], P(m, l, T_WQ), N, C, C));
         LMC_TRY(lmc_op_matmul_bwd(d, m->dh, G(m, l, T_WK), NULL, m->dk, m->h[l], P(m, l, T_WK), N, C, C));

@@ -5,6 +5,7 @@
 #include "ops.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,55 @@ lmc_status lmc_op_attention_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, 
     free(qkv);
     free(tt);
     return st;
+}
+
+/* launch() for a kernel of a program built with a preamble (the fused attention's head width) */
+static lmc_status launch_pre(lmc_device *d, const char *program, const char *preamble, const char *name,
+                             size_t global, const karg *args, size_t nargs) {
+    if (global == 0) return LMC_OK;
+    cl_program prog = NULL;
+    LMC_TRY(lmc_program_get(d, program, preamble, &prog));
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
+                  lmc_cl_error_name(err));
+    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
+    clReleaseKernel(k);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
+                  lmc_cl_error_name(err), (int)err);
+    return LMC_OK;
+}
+
+static lmc_status fused_preamble(int C, int NH, char *buf, size_t cap) {
+    LMC_RETURN_IF(NH <= 0 || C % NH != 0 || C / NH > 256, LMC_ERR_INVALID_ARGUMENT,
+                  "fused attention: C %d is not NH %d heads of at most 256", C, NH);
+    snprintf(buf, cap, "#define HS %d\n", C / NH);
+    return LMC_OK;
+}
+
+lmc_status lmc_op_attention_fused_fwd(lmc_device *d, cl_mem out, cl_mem lse, cl_mem q, cl_mem k, cl_mem v, int B,
+                                      int T, int C, int NH) {
+    char pre[32];
+    LMC_TRY(fused_preamble(C, NH, pre, sizeof pre));
+    float scale = 1.0f / sqrtf((float)(C / NH));
+    const karg args[] = {KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v), KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
+    return launch_pre(d, "attention_fused", pre, "attention_fused_fwd", (size_t)B * NH * T, args, 10);
+}
+
+lmc_status lmc_op_attention_fused_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dsum, cl_mem dout,
+                                      cl_mem out, cl_mem lse, cl_mem q, cl_mem k, cl_mem v, int B, int T, int C,
+                                      int NH) {
+    char pre[32];
+    LMC_TRY(fused_preamble(C, NH, pre, sizeof pre));
+    float scale = 1.0f / sqrtf((float)(C / NH));
+    size_t n = (size_t)B * NH * T;
+    const karg qa[] = {KMEM(dq), KMEM(dsum), KMEM(dout), KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
+                       KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
+    LMC_TRY(launch_pre(d, "attention_fused", pre, "attention_fused_bwd_q", n, qa, 13));
+    const karg kva[] = {KMEM(dk), KMEM(dv), KMEM(dout), KMEM(dsum), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
+                        KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
+    return launch_pre(d, "attention_fused", pre, "attention_fused_bwd_kv", n, kva, 13);
 }
 
 lmc_status lmc_op_gelu_fwd(lmc_device *d, cl_mem out, cl_mem inp, int n) {

@@ -82,6 +82,14 @@ lmc_status lmc_trainer_model(lmc_trainer *t, lmc_model **out);
  * `path`, atomically (temporary + fsync + rename), deterministically, with a CRC-32. */
 lmc_status lmc_trainer_checkpoint(lmc_trainer *t, const char *path);
 
+/* lmc_model_code_length() : the ideal code length in bits of `n_chunks` chunks of `chunk_len`
+ * bytes (consecutive in `bytes`, each coded on its own from BOS; chunk_len <= the model's
+ * context) under the float model: each byte's row of log-probabilities rounded to Q16, through
+ * the codec's quantiser lmc_quantize_row, costs -log2(freq[byte] / 2^16). The forward runs on
+ * `device` (NULL or cpu-ref: the reference). Nothing is written. Into *bits. */
+lmc_status lmc_model_code_length(const lmc_model *model, lmc_device *device, const uint8_t *bytes,
+                                 size_t n_chunks, size_t chunk_len, double *bits);
+
 #ifdef __cplusplus
 }
 #endif

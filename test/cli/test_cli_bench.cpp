@@ -28,4 +28,9 @@ TEST(CliBench, UsageErrorsExitTwo) {
     lmc_test::CommandResult help = lmc_test::RunLmc("bench --help");
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_NE(help.out.find("codec"), std::string::npos);
+    EXPECT_NE(help.out.find("train"), std::string::npos);
+    EXPECT_NE(help.out.find("pytorch_tokens_per_s"), std::string::npos);
+    EXPECT_EQ(lmc_test::RunLmc("bench train --steps 0").exit_code, 2);
+    // train measures an OpenCL device: cpu-ref is refused before any work
+    EXPECT_EQ(lmc_test::RunLmc("bench train --device cpu-ref").exit_code, 2);
 }

@@ -4,13 +4,17 @@
 // generated fixtures, so this runs without the real corpora).
 #include <png.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "data_fixtures.h"
 #include "lmc/baseline.h"
+#include "lmc/codec.h"
 #include "lmc/data.h"
+#include "lmc/model.h"
 #include "test_env.h"
 
 namespace {
@@ -88,12 +92,68 @@ TEST(CliEval, BadUsageExitsWith2AndMissingDataWith1) {
     EXPECT_EQ(empty.out, "");
 }
 
-TEST(CliEval, LanguageModelRowsSayTheyAreNotAvailableYet) {
+TEST(CliEval, CodingModelsAndBuiltInNamesSayTheyAreNotAvailableYet) {
     auto r = RunLmc("eval --compressor gzip,lm:default --dataset random:4096 --json");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("lm:default"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("not available in this build yet"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("not available yet"), std::string::npos) << r.err;
     EXPECT_EQ(r.out, "");  // no partial table, no invented numbers
+    auto missing = RunLmc("eval --compressor lm:/nonexistent/m.safetensors --dataset random:4096 --json");
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("lm:/nonexistent/m.safetensors"), std::string::npos) << missing.err;
+}
+
+// The float-model row is the ideal code length of the Q16 rows through the codec's quantiser,
+// recomputed here from the reference forward (lmc_model_logprobs) and lmc_quantize_row; the
+// OpenCL forward (fused attention) gives the same rate; adjusted_rate adds 2 bytes per parameter.
+TEST(CliEval, FloatModelRowIsTheIdealCodeLengthOfItsQ16Rows) {
+    TempDir dir;
+    std::string text = MakeText(dir), model = dir / "m.safetensors";
+    auto tr = RunLmc("train --data " + text + " --config tiny --context 2048 --batch 1 --steps 2 --device cpu-ref -q -o " +
+                     model);
+    ASSERT_EQ(tr.exit_code, 0) << tr.err;
+    lmc_model *m = nullptr;
+    ASSERT_EQ(lmc_model_load(model.c_str(), &m), LMC_OK) << lmc_last_error();
+    std::string bytes;
+    {
+        FILE *f = fopen(text.c_str(), "rb");
+        ASSERT_NE(f, nullptr);
+        char buf[8192];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        bytes.assign(buf, n);
+    }
+    double bits = 0;
+    std::vector<float> logp(2048 * 256);
+    for (int c = 0; c < 2; c++) {  // --chunks 2
+        const uint8_t *chunk = (const uint8_t *)bytes.data() + c * 2048;
+        ASSERT_EQ(lmc_model_logprobs(m, chunk, 2048, logp.data()), LMC_OK);
+        for (int t = 0; t < 2048; t++) {
+            int32_t q[256];
+            uint32_t freq[256];
+            for (int i = 0; i < 256; i++) q[i] = (int32_t)std::lrint((double)logp[t * 256 + i] * 65536.0);
+            lmc_quantize_row(q, freq);
+            bits += 16.0 - std::log2((double)freq[chunk[t]]);
+        }
+    }
+    double params = (double)lmc_model_config_num_params(lmc_model_get_config(m));
+    lmc_model_destroy(m);
+    double want = bits / 8.0 / 4096.0;
+    EXPECT_GT(want, 0.05);  // a real measurement, not zero
+    std::vector<std::string> devices = {"cpu-ref"};
+    for (const std::string &d : lmc_test::CoveredDeviceNames())
+        if (d.find("pthread") != std::string::npos) devices.push_back(d);  // the fastest; basic: test_model_ops
+    for (const std::string &d : devices) {
+        SCOPED_TRACE(d);
+        auto r = RunLmc("eval --compressor lm:" + model + " --dataset text:" + text + " --chunks 2 --json --device " + d);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(JsonNumber(r.out, 0, "raw_bytes"), 4096.0);
+        double got = JsonNumber(r.out, 0, "chunked_rate");
+        EXPECT_NEAR(got, want, d == "cpu-ref" ? 1e-6 : 1e-4 * want) << r.out;
+        EXPECT_NEAR(JsonNumber(r.out, 0, "adjusted_rate"), got + 2.0 * params / 4096.0, 1e-5) << r.out;
+        EXPECT_NE(r.out.find("\"file_rate\": null"), std::string::npos) << r.out;  // no file was written
+        EXPECT_EQ(r.out.find("unchunked_rate"), std::string::npos) << r.out;
+    }
 }
 
 TEST(CliEval, JsonRowsEchoTheNamesAndHoldTheLibraryRates) {

@@ -97,6 +97,29 @@ TEST(TrainCli, SameSeedSameRunAndAllOutputs) {
     std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+// --resume --export writes the checkpoint's weights: after a finished run (its last checkpoint
+// is the last step) the exported file is the run's model byte for byte, and no step is taken
+// (the CSV is untouched). --export without --resume is a usage error.
+TEST(TrainCli, ExportWritesTheCheckpointsModel) {
+    std::string dir = lmc_test::MakeTempDir();
+    std::string train = MakeText(dir, "train.txt", 5000, 1);
+    auto a = RunLmc("train --data " + train + kTrainArgs + " --device cpu-ref -q -o " + dir + "/a.safetensors");
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    std::string csv = ReadAll(dir + "/a.csv");
+    EXPECT_EQ(RunLmc("train --data " + train + " --export -o " + dir + "/a.safetensors").exit_code, 2);
+    auto e = RunLmc("train --data " + train + " --resume --export --device cpu-ref -o " + dir + "/a.safetensors");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    EXPECT_NE(e.err.find("at step 12"), std::string::npos) << e.err;
+    std::string model = ReadAll(dir + "/a.safetensors");
+    ASSERT_FALSE(model.empty());
+    EXPECT_EQ(ReadAll(dir + "/a.csv"), csv) << "--export took a step";
+    // the same bytes as the trained model: a second, uninterrupted run writes them too
+    auto b = RunLmc("train --data " + train + kTrainArgs + " --device cpu-ref -q -o " + dir + "/b.safetensors");
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_EQ(model, ReadAll(dir + "/b.safetensors"));
+    std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 // On real text (shared/data, enwik8): a short cpu-ref run of the tiny model learns something,
 // its held-out bits/byte fall well below the 8 of a uniform guess. Bounded: 60 steps of 4x64.
 TEST(TrainCli, RealTextTinyRunLearns) {

@@ -4,6 +4,8 @@
 // every covered device. Each op has its own named tolerance (scaled error, tensor_compare.h).
 // Negative control: the comparison rejects a result whose largest element is off by 10× the
 // tolerance, and the attention kernel's output differs from a reference run without the mask.
+// Attention is checked twice: the CLBlast path (attention.cl) and the fused kernels
+// (attention_fused.cl) that training uses.
 #include <cstring>
 #include <string>
 #include <tuple>
@@ -43,6 +45,7 @@ const Shape kShapes[] = {
     {2, 33, 64, 8, false}, // T one past a power of two
     {1, 19, 128, 8, false},
     {1, 9, 256, 8, false},
+    {1, 70, 16, 2, false},  // the fused attention's blocks of 8 keys, a partial last block
 };
 
 std::string ShapeName(const Shape &s) {
@@ -193,8 +196,8 @@ TEST_P(ModelOps, ForwardAndBackwardMatchReference) {
         auto got = out.Read();
         CHECK_OP("attention_fwd", got, want, kTolAttention);
         CHECK_OP("attention_fwd att", batt.Read(), att, kTolAttention);
+        std::vector<float> unmasked((size_t)N * C, 0.0f);
         if (T > 1) {  // control: without the causal mask the reference is something else
-            std::vector<float> unmasked((size_t)N * C, 0.0f);
             int hs = C / NH;
             for (int b = 0; b < B; b++)
                 for (int h = 0; h < NH; h++)
@@ -230,6 +233,51 @@ TEST_P(ModelOps, ForwardAndBackwardMatchReference) {
         CHECK_OP("attention_bwd dq", bdq.Read(), dq, kTolAttention);
         CHECK_OP("attention_bwd dk", bdk.Read(), dk, kTolAttention);
         CHECK_OP("attention_bwd dv", bdv.Read(), dv, kTolAttention);
+
+        // The fused kernels (cl/attention_fused.cl: online softmax, no (T,T) matrix, backward
+        // recomputed from lse) against the same reference, accumulating onto fresh gradients.
+        std::vector<float> lse_want((size_t)B * NH * T);
+        {
+            int hs = C / NH;
+            for (int b = 0; b < B; b++)
+                for (int h = 0; h < NH; h++)
+                    for (int t = 0; t < T; t++) {  // log Σ_{t2<=t} exp(q·k/sqrt(hs)), in double
+                        std::vector<double> sc(t + 1);
+                        double mx = -1e30, sum = 0;
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            double dot = 0;
+                            for (int i = 0; i < hs; i++)
+                                dot += (double)q[(b * T + t) * C + h * hs + i] * k[(b * T + t2) * C + h * hs + i];
+                            sc[t2] = dot / std::sqrt((double)hs);
+                            mx = std::max(mx, sc[t2]);
+                        }
+                        for (double x : sc) sum += std::exp(x - mx);
+                        lse_want[((size_t)b * NH + h) * T + t] = (float)(mx + std::log(sum));
+                    }
+        }
+        Buf fout(d, nullptr, want.size() * 4), flse(d, nullptr, lse_want.size() * 4),
+            fdsum(d, nullptr, lse_want.size() * 4);
+        ASSERT_EQ(lmc_op_attention_fused_fwd(d, fout.mem(), flse.mem(), bq.mem(), bk.mem(), bv.mem(), B, T, C, NH),
+                  LMC_OK)
+            << lmc_last_error();
+        auto fgot = fout.Read();
+        CHECK_OP("attention_fused_fwd", fgot, want, kTolAttention);
+        CHECK_OP("attention_fused_fwd lse", flse.Read(), lse_want, kTolAttention);
+        if (T > 1) {
+            EXPECT_FALSE(lmc_test::TensorNear("attention_fused_fwd vs unmasked", fgot, unmasked, kTolAttention));
+        }
+        auto fdq = Random((size_t)N * C, &rng_, 0.1), fdk = Random((size_t)N * C, &rng_, 0.1),
+             fdv = Random((size_t)N * C, &rng_, 0.1);
+        Buf bfdq(d, fdq), bfdk(d, fdk), bfdv(d, fdv);
+        lmc_ref_attention_bwd(fdq.data(), fdk.data(), fdv.data(), scratch.data(), dout.data(), q.data(), k.data(),
+                              v.data(), att.data(), B, T, C, NH);
+        ASSERT_EQ(lmc_op_attention_fused_bwd(d, bfdq.mem(), bfdk.mem(), bfdv.mem(), fdsum.mem(), bdo.mem(), fout.mem(),
+                                             flse.mem(), bq.mem(), bk.mem(), bv.mem(), B, T, C, NH),
+                  LMC_OK)
+            << lmc_last_error();
+        CHECK_OP("attention_fused_bwd dq", bfdq.Read(), fdq, kTolAttention);
+        CHECK_OP("attention_fused_bwd dk", bfdk.Read(), fdk, kTolAttention);
+        CHECK_OP("attention_fused_bwd dv", bfdv.Read(), fdv, kTolAttention);
     }
     {  // gelu
         SCOPED_TRACE("gelu");
