@@ -490,11 +490,7 @@ lmc_status lmc_exact_model_load(const char *path, lmc_exact_model **out) {
     size_t n = 0;
     LMC_TRY(lmc_file_read_all(path, &buf, &n));
     lmc_status st = lmc_exact_model_load_memory(buf, n, out);
-    if (st == LMC_ERR_MODEL) {
-        char detail[512];
-        snprintf(detail, sizeof detail, "%s", lmc_last_error());
-        st = lmc_set_error(LMC_ERR_MODEL, "%s: %s", path, detail);
-    }
+    if (st == LMC_ERR_MODEL) st = lmc_set_error(LMC_ERR_MODEL, "%s: %s", path, lmc_last_error());
     free(buf);
     return st;
 }

@@ -435,7 +435,10 @@ static int cmp_entry_begin(const void *a, const void *b) {
     return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : 0;
 }
 
-lmc_status lmc_st_parse(const uint8_t *data, size_t size, st_header *h, const uint8_t **body, size_t *body_len) {
+/* The 8-byte length and the JSON header into h; body and body_len locate the data section.
+ * Shared by both loaders; each checks __metadata__ itself, with its own message. */
+static lmc_status st_parse_header(const uint8_t *data, size_t size, st_header *h, const uint8_t **body,
+                                  size_t *body_len) {
     LMC_RETURN_IF(size < 8, LMC_ERR_MODEL, "model file: %zu bytes, shorter than the 8-byte header length", size);
     uint64_t hlen = 0;
     for (int k = 0; k < 8; k++) hlen |= (uint64_t)data[k] << (8 * k);
@@ -447,10 +450,13 @@ lmc_status lmc_st_parse(const uint8_t *data, size_t size, st_header *h, const ui
     LMC_TRY(jobject(&p, top_member, h));
     jws(&p);
     LMC_RETURN_IF(p.i != p.n, LMC_ERR_MODEL, "model file header: trailing bytes after the JSON object");
-    LMC_RETURN_IF(!h->has_metadata, LMC_ERR_MODEL, "model file: no __metadata__");
     *body = data + 8 + hlen;
     *body_len = size - 8 - (size_t)hlen;
-    /* The data section is covered exactly: no overlaps, no holes, nothing after the end. */
+    return LMC_OK;
+}
+
+/* The data section is covered exactly: no overlaps, no holes, nothing after the end. */
+static lmc_status st_check_coverage(const st_header *h, size_t body_len) {
     st_entry **order = malloc((h->n ? h->n : 1) * sizeof *order);
     if (!order) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "model header");
     for (size_t j = 0; j < h->n; j++) order[j] = &h->e[j];
@@ -468,25 +474,23 @@ lmc_status lmc_st_parse(const uint8_t *data, size_t size, st_header *h, const ui
         pos = order[j]->end;
     }
     free(order);
-    LMC_RETURN_IF(pos > *body_len, LMC_ERR_MODEL, "model file truncated: tensors end at data byte %llu, the file holds %zu",
-                  (unsigned long long)pos, *body_len);
-    LMC_RETURN_IF(pos != *body_len, LMC_ERR_MODEL, "model file: %llu bytes after the last tensor",
-                  (unsigned long long)(*body_len - pos));
+    LMC_RETURN_IF(pos > body_len, LMC_ERR_MODEL, "model file truncated: tensors end at data byte %llu, the file holds %zu",
+                  (unsigned long long)pos, body_len);
+    LMC_RETURN_IF(pos != body_len, LMC_ERR_MODEL, "model file: %llu bytes after the last tensor",
+                  (unsigned long long)(body_len - pos));
     return LMC_OK;
 }
 
+lmc_status lmc_st_parse(const uint8_t *data, size_t size, st_header *h, const uint8_t **body, size_t *body_len) {
+    LMC_TRY(st_parse_header(data, size, h, body, body_len));
+    LMC_RETURN_IF(!h->has_metadata, LMC_ERR_MODEL, "model file: no __metadata__");
+    return st_check_coverage(h, *body_len);
+}
+
 static lmc_status load_checked(const uint8_t *data, size_t size, st_header *h, lmc_model **out) {
-    LMC_RETURN_IF(size < 8, LMC_ERR_MODEL, "model file: %zu bytes, shorter than the 8-byte header length", size);
-    uint64_t hlen = 0;
-    for (int k = 0; k < 8; k++) hlen |= (uint64_t)data[k] << (8 * k);
-    LMC_RETURN_IF(hlen > MAX_HEADER_BYTES, LMC_ERR_MODEL,
-                  "model file: header length %llu is not plausible (not a safetensors file?)", (unsigned long long)hlen);
-    LMC_RETURN_IF(hlen > size - 8, LMC_ERR_MODEL, "model file truncated: header of %llu bytes, file has %zu",
-                  (unsigned long long)hlen, size);
-    jparser p = {(const char *)data + 8, (size_t)hlen, 0};
-    LMC_TRY(jobject(&p, top_member, h));
-    jws(&p);
-    LMC_RETURN_IF(p.i != p.n, LMC_ERR_MODEL, "model file header: trailing bytes after the JSON object");
+    const uint8_t *body = NULL;
+    size_t body_len = 0;
+    LMC_TRY(st_parse_header(data, size, h, &body, &body_len));
     LMC_RETURN_IF(!h->has_metadata, LMC_ERR_MODEL, "model file: no __metadata__ (format %s expected)", LMC_MODEL_FORMAT);
     LMC_RETURN_IF(strcmp(h->format, LMC_MODEL_FORMAT) != 0, LMC_ERR_MODEL,
                   "model file: metadata format '%s', expected '%s'", h->format[0] ? h->format : "(missing)",
@@ -499,8 +503,6 @@ static lmc_status load_checked(const uint8_t *data, size_t size, st_header *h, l
     if (lmc_model_config_check(&cfg) != LMC_OK)
         return lmc_set_error(LMC_ERR_MODEL, "model file: metadata describes no valid model: %s",
                              lmc_last_error());
-    const uint8_t *body = data + 8 + hlen;
-    size_t body_len = size - 8 - (size_t)hlen;
     size_t nt = lmc_model_num_tensors(&cfg);
     /* Every expected tensor, with its dtype and shape, inside the data. */
     for (size_t i = 0; i < nt; i++) {
@@ -535,26 +537,8 @@ static lmc_status load_checked(const uint8_t *data, size_t size, st_header *h, l
     for (size_t j = 0; j < h->n; j++)
         LMC_RETURN_IF(!h->e[j].used, LMC_ERR_MODEL, "model file: unexpected tensor '%s' for d_model %d, %d layers",
                       h->e[j].name, cfg.d_model, cfg.n_layers);
-    /* The data section is covered exactly: no overlaps, no holes, nothing after the end. */
-    st_entry **order = malloc(h->n * sizeof *order);
-    if (!order) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "model header");
-    for (size_t j = 0; j < h->n; j++) order[j] = &h->e[j];
-    qsort(order, h->n, sizeof *order, cmp_entry_begin);
-    uint64_t pos = 0;
-    for (size_t j = 0; j < h->n; j++) {
-        if (order[j]->begin != pos) {
-            char name[128];
-            snprintf(name, sizeof name, "%s", order[j]->name);
-            unsigned long long begin = (unsigned long long)order[j]->begin;
-            free(order);
-            return lmc_set_error(LMC_ERR_MODEL, "model file: tensor '%s' starts at data byte %llu, expected %llu "
-                                 "(overlap or hole)", name, begin, (unsigned long long)pos);
-        }
-        pos = order[j]->end;
-    }
-    free(order);
-    LMC_RETURN_IF(pos != body_len, LMC_ERR_MODEL, "model file: %llu bytes after the last tensor",
-                  (unsigned long long)(body_len - pos));
+    /* Tensors are checked first, so that a missing or misshapen one is named before a hole. */
+    LMC_TRY(st_check_coverage(h, body_len));
     lmc_model *m = NULL;
     LMC_TRY(lmc_model_alloc(&cfg, &m));
     for (size_t i = 0; i < nt; i++) {
