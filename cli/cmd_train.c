@@ -28,7 +28,10 @@ static void print_train_help(void) {
            "Model:\n"
            "  --config NAME       preset: tiny, 200k, 800k, 3.2m (default 200k)\n"
            "  --d-model C --layers L --heads NH   a custom shape instead of a preset\n"
-           "  --context T         window length in bytes (default: the preset's, 2048; tiny 64)\n"
+           "  --context T         the model's context in bytes (default: the preset's, 2048; tiny 64)\n"
+           "  --window T          train on windows of T <= context bytes (default: the context);\n"
+           "                      shorter windows train faster, positions are sinusoidal\n"
+           "  --init MODEL        start from MODEL's weights (same shape), fresh optimiser\n"
            "Training:\n"
            "  --batch B           windows per step (default 16)\n"
            "  --steps N           steps (default 1000)\n"
@@ -238,7 +241,7 @@ static int parse_float(const char *opt, const char *s, float *out) {
 enum {
     OPT_DATA = 256, OPT_EVAL_DATA, OPT_CONFIG, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_CONTEXT, OPT_BATCH, OPT_STEPS,
     OPT_LR, OPT_WARMUP, OPT_SCHEDULE, OPT_CLIP, OPT_SEED, OPT_DEVICE, OPT_EVAL_EVERY, OPT_EVAL_WINDOWS,
-    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY, OPT_EXPORT
+    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY, OPT_EXPORT, OPT_WINDOW, OPT_INIT
 };
 
 int cli_cmd_train(int argc, char **argv) {
@@ -254,12 +257,13 @@ int cli_cmd_train(int argc, char **argv) {
         {"eval-windows", required_argument, NULL, OPT_EVAL_WINDOWS},
         {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
         {"resume", no_argument, NULL, OPT_RESUME},         {"log-every", required_argument, NULL, OPT_LOG_EVERY},
-        {"export", no_argument, NULL, OPT_EXPORT},
+        {"export", no_argument, NULL, OPT_EXPORT},         {"window", required_argument, NULL, OPT_WINDOW},
+        {"init", required_argument, NULL, OPT_INIT},
         {"output", required_argument, NULL, 'o'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
     lmc_train_params p = lmc_train_params_default();
-    const char *config = NULL, *device_sel = NULL, *out_path = NULL;
-    long d_model = 0, layers = 0, heads = 0, context = 0, eval_every = 100, eval_windows = 16, ckpt_every = 100;
+    const char *config = NULL, *device_sel = NULL, *out_path = NULL, *init_path = NULL;
+    long d_model = 0, layers = 0, heads = 0, context = 0, window = 0, eval_every = 100, eval_windows = 16, ckpt_every = 100;
     long log_every = 0, v = 0;
     int resume = 0, quiet = 0, warmup_set = 0, export_only = 0;
     const char **data_paths = calloc((size_t)argc + 1, sizeof *data_paths);
@@ -288,6 +292,8 @@ int cli_cmd_train(int argc, char **argv) {
         case OPT_LAYERS: if ((rc = parse_long("--layers", optarg, 1, &layers))) goto done; break;
         case OPT_HEADS: if ((rc = parse_long("--heads", optarg, 1, &heads))) goto done; break;
         case OPT_CONTEXT: if ((rc = parse_long("--context", optarg, 1, &context))) goto done; break;
+        case OPT_WINDOW: if ((rc = parse_long("--window", optarg, 1, &window))) goto done; break;
+        case OPT_INIT: init_path = optarg; break;
         case OPT_BATCH: if ((rc = parse_long("--batch", optarg, 1, &v))) goto done; p.batch = (int)v; break;
         case OPT_STEPS: if ((rc = parse_long("--steps", optarg, 1, &v))) goto done; p.steps = v; break;
         case OPT_LR: if ((rc = parse_float("--lr", optarg, &p.lr))) goto done; break;
@@ -316,6 +322,7 @@ int cli_cmd_train(int argc, char **argv) {
     if (optind < argc) { cli_usage_error("train", "unexpected argument '%s' (use --data PATH)", argv[optind]); goto done; }
     if (!n_data) { cli_usage_error("train", "--data PATH is required"); goto done; }
     if (!out_path) { cli_usage_error("train", "-o MODEL is required"); goto done; }
+    if (resume && (init_path || window)) { cli_usage_error("train", "--resume continues with the checkpoint's settings: no --init or --window"); goto done; }
     if (export_only && !resume) { cli_usage_error("train", "--export needs --resume"); goto done; }
     if (config && (d_model || layers || heads)) { cli_usage_error("train", "--config and --d-model/--layers/--heads exclude each other"); goto done; }
     if (d_model || layers || heads) {
@@ -329,7 +336,8 @@ int cli_cmd_train(int argc, char **argv) {
         goto done;
     }
     if (context) p.config.context = (int)context;
-    p.window = p.config.context;
+    p.window = window ? (int)window : p.config.context;
+    if (p.window > p.config.context) { cli_usage_error("train", "--window %d is longer than the context %d", p.window, p.config.context); goto done; }
     if (!warmup_set && p.warmup > p.steps / 10) p.warmup = p.steps / 10;
     if (p.warmup > p.steps) p.warmup = p.steps;
     if (!resume && lmc_train_params_check(&p) != LMC_OK) { cli_usage_error("train", "%s", lmc_last_error()); goto done; }
@@ -369,8 +377,16 @@ int cli_cmd_train(int argc, char **argv) {
             goto done;
         }
     } else {
-        st = lmc_trainer_create(dev, &p, &t);
-        if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
+        if (init_path) {
+            lmc_model *init = NULL;
+            st = lmc_model_load(init_path, &init);
+            if (st == LMC_OK) st = lmc_trainer_create_from(dev, &p, init, &t);
+            lmc_model_destroy(init);
+            if (st != LMC_OK) { rc = cli_fail("train --init", st); goto done; }
+        } else {
+            st = lmc_trainer_create(dev, &p, &t);
+            if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
+        }
     }
     if (data.n < (size_t)p.window) {
         fprintf(stderr, "lmc train: the training data has %zu bytes, fewer than one window of %d\n", data.n, p.window);

@@ -143,6 +143,27 @@ lmc_status lmc_trainer_create(lmc_device *device, const lmc_train_params *p, lmc
     return trainer_new(device, p, model, out);
 }
 
+lmc_status lmc_trainer_create_from(lmc_device *device, const lmc_train_params *p, const lmc_model *init,
+                                   lmc_trainer **out) {
+    LMC_RETURN_IF(!device || !out || !init, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_create_from: NULL argument");
+    *out = NULL;
+    LMC_TRY(lmc_train_params_check(p));
+    const lmc_model_config *ic = lmc_model_get_config(init);
+    LMC_RETURN_IF(ic->d_model != p->config.d_model || ic->n_layers != p->config.n_layers ||
+                      ic->n_heads != p->config.n_heads,
+                  LMC_ERR_INVALID_ARGUMENT,
+                  "the initial model has d_model %d, %d layers, %d heads; this run wants %d, %d, %d", ic->d_model,
+                  ic->n_layers, ic->n_heads, p->config.d_model, p->config.n_layers, p->config.n_heads);
+    lmc_model_params mp = lmc_model_params_default();
+    mp.config = p->config;
+    mp.seed = p->seed;
+    lmc_model *model = NULL;
+    LMC_TRY(lmc_model_create(&mp, &model));
+    memcpy(lmc_model_params_data(model), lmc_model_params_cdata(init),
+           lmc_model_config_num_params(&p->config) * sizeof(float));
+    return trainer_new(device, p, model, out);
+}
+
 long lmc_trainer_steps_done(const lmc_trainer *t) { return t->step; }
 const lmc_train_params *lmc_trainer_params(const lmc_trainer *t) { return &t->p; }
 

@@ -60,6 +60,14 @@ lmc_status lmc_trainer_create(lmc_device *device, const lmc_train_params *p, lmc
  * LMC_ERR_FORMAT (not a checkpoint), LMC_ERR_VERSION. */
 lmc_status lmc_trainer_resume(lmc_device *device, const char *path, lmc_trainer **out);
 
+/* lmc_trainer_create_from() : the same, starting from the weights of `init` (borrowed) instead of
+ * a fresh initialisation: fine-tuning, or continuing a model with a new run's settings (another
+ * window, batch or schedule) with fresh Adam moments. init's d_model, layers and heads must equal
+ * p->config's (its context may differ: positions are sinusoidal, not learned).
+ * @return LMC_OK; LMC_ERR_INVALID_ARGUMENT naming the mismatch. */
+lmc_status lmc_trainer_create_from(lmc_device *device, const lmc_train_params *p, const lmc_model *init,
+                                   lmc_trainer **out);
+
 void lmc_trainer_destroy(lmc_trainer *t); /* accepts NULL */
 
 /* lmc_trainer_step() : one step on windows drawn from data[0..n) (n >= window).
