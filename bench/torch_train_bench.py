@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """torch_train_bench.py : the PyTorch side of `lmc bench train` (cli/cmd_bench.c runs it).
 
-Protocol: the model of DESIGN.md §2 exactly as test/model/torch_check.py defines it (its
-forward() is imported, not rewritten), in float32, from the weights of MODEL (a safetensors file
-lmc wrote: the same initialisation lmc's bench starts from). torch.set_num_threads(THREADS)
-(default 2, the machine's cores). One training step = BATCH windows of CONTEXT random bytes
-(seeded), forward of each window, mean cross-entropy, backward, Adam (lr 1e-3), the same work
-as one lmc_trainer_step without clipping. WARMUP steps are run and not timed, then STEPS steps
+Protocol: the model of DESIGN.md §2 as bench/torch_model.py writes it (batched, PyTorch's fused
+ops; checked against the float64 oracle test/model/torch_check.py), in float32, from the weights
+of MODEL (a safetensors file lmc wrote: the same initialisation lmc's bench starts from).
+torch.set_num_threads(THREADS) (default 2, the machine's cores). One training step = one batch
+of BATCH windows of CONTEXT random bytes (seeded), one batched forward, mean cross-entropy,
+backward, Adam (lr 1e-3): the same work as one lmc_trainer_step without clipping. WARMUP steps are run and not timed, then STEPS steps
 are timed by wall clock. Prints one JSON object: tokens_per_s = STEPS*BATCH*CONTEXT / seconds.
 """
 import argparse
@@ -17,11 +17,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "model"))
-import torch_check as tc  # noqa: E402
-
-_positions64 = tc.positions
-tc.positions = lambda T, C, quirk=True: _positions64(T, C, quirk).float()  # float32 throughout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_model as tm  # noqa: E402
 
 
 def main():
@@ -34,32 +31,41 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    meta, w64 = tc.load_safetensors(a.model)
-    w = {k: v.float().clone().requires_grad_(True) for k, v in w64.items()}
+    meta, w = tm.load(a.model)
+    for v in w.values():
+        v.requires_grad_(True)
     opt = torch.optim.Adam(list(w.values()), lr=1e-3)
     g = torch.Generator().manual_seed(1)
-    data = torch.randint(0, 256, (a.batch, a.context), generator=g).tolist()
+    data = torch.randint(0, 256, (a.batch, a.context), generator=g)
 
-    def step():
+    def step(micro):
+        """One optimiser step over the batch, `micro` windows per forward/backward (gradient
+        accumulation: the same gradient, less memory for the (micro, NH, T, T) scores)."""
         opt.zero_grad()
-        loss = 0.0
-        for b in range(a.batch):
-            logp = tc.forward(meta, w, data[b])
-            tgt = torch.tensor(data[b], dtype=torch.long)
-            loss = loss - logp[torch.arange(a.context), tgt].mean() / a.batch
-        loss.backward()
+        total = 0.0
+        for b in range(0, a.batch, micro):
+            part = data[b : b + micro]
+            logp = tm.forward_batch(meta, w, part)  # (micro, T, 256)
+            loss = torch.nn.functional.nll_loss(logp.reshape(-1, 256), part.reshape(-1)) * (len(part) / a.batch)
+            loss.backward()
+            total += float(loss)
         opt.step()
-        return float(loss)
+        return total
 
-    for _ in range(a.warmup):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        loss = step()
-    sec = time.perf_counter() - t0
-    print(json.dumps({"tokens_per_s": a.steps * a.batch * a.context / sec, "seconds": sec, "steps": a.steps,
-                      "batch": a.batch, "context": a.context, "threads": a.threads, "loss": loss,
-                      "torch": torch.__version__}))
+    # Both ways a PyTorch user would write it: the whole batch in one graph, or one window at a
+    # time with accumulated gradients. The faster one is the baseline.
+    modes = {}
+    for name, micro in (("whole_batch", a.batch), ("per_window", 1)):
+        for _ in range(a.warmup):
+            step(micro)
+        t0 = time.perf_counter()
+        for _ in range(a.steps):
+            loss = step(micro)
+        sec = time.perf_counter() - t0
+        modes[name] = {"tokens_per_s": a.steps * a.batch * a.context / sec, "seconds": sec, "loss": loss}
+    best = max(modes, key=lambda m: modes[m]["tokens_per_s"])
+    print(json.dumps({"tokens_per_s": modes[best]["tokens_per_s"], "mode": best, "modes": modes, "steps": a.steps,
+                      "batch": a.batch, "context": a.context, "threads": a.threads, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

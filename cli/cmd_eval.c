@@ -4,15 +4,22 @@
  * published figure beside ours, or as a JSON list with --json.
  *
  * A compressor name resolves to a row kind: `classical` (the lmc_baseline registry; every chunk
- * is round-tripped before a rate is printed) or `lm:FILE.safetensors`, a float model, measured by
- * the ideal code length of its Q16 rows through the codec's quantiser (lmc_model_code_length, no
- * file written): chunked_rate is that payload rate, adjusted_rate adds the model at 2 bytes per
- * parameter (the paper's rule); file_rate and adjusted_file_rate are null since no .lmc file
- * exists. lm: on a coding model or a built-in name is refused with a clear error (the coding path
- * is not in this build). The forward runs on --device (default: the fastest, DESIGN.md §6). */
+ * is round-tripped before a rate is printed) or `lm:MODEL`:
+ * - a coding model (a built-in name, `default`, or an lmc-exact-1 file): the dataset's chunks are
+ *   coded as one .lmc stream with 2048-byte windows (one window per chunk, each from BOS), then
+ *   decoded and compared byte for byte. chunked_rate = the coder's payload / raw (the paper's
+ *   count, no header); file_rate = the whole .lmc stream / raw; adjusted_rate adds the model at
+ *   2 bytes per parameter (the paper's rule), adjusted_file_rate adds the coding model file's
+ *   real size (its canonical serialisation) to the file.
+ * - a float model (an lmc-float-1 file): the ideal code length of its Q16 rows through the codec's
+ *   quantiser (lmc_model_code_length, no file written): chunked_rate is that payload rate,
+ *   adjusted_rate adds 2 bytes per parameter; file_rate and adjusted_file_rate are null since no
+ *   .lmc file exists.
+ * The forward runs on --device (default: the fastest, DESIGN.md §6). */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +29,7 @@
 #include "cli.h"
 #include "lmc/baseline.h"
 #include "lmc/data.h"
+#include "lmc/exact.h"
 #include "lmc/train.h"
 
 #ifndef LMC_SOURCE_DIR
@@ -32,20 +40,26 @@
  * tenth of a point; the paper used 1 GB. */
 #define EVAL_RANDOM_ALL "random:4M"
 
-typedef enum eval_kind { EVAL_CLASSICAL = 0, EVAL_LM = 1 } eval_kind;
+typedef enum eval_kind { EVAL_CLASSICAL = 0, EVAL_LM = 1, EVAL_LM_CODING = 2 } eval_kind;
 
 typedef struct eval_compressor {
     const char *name; /* as given (or expanded from `all`) */
     eval_kind kind;
     const lmc_baseline *baseline; /* EVAL_CLASSICAL */
     lmc_model *model;             /* EVAL_LM: the float model, owned */
+    lmc_exact_model *coding;      /* EVAL_LM_CODING: the coding model, owned */
+    size_t coding_file_bytes;     /* EVAL_LM_CODING: size of its canonical file */
 } eval_compressor;
 
 typedef struct eval_row {
     size_t compressor, dataset; /* indices */
     lmc_baseline_result r;
-    double adjusted_rate; /* EVAL_LM: (payload + 2 bytes per parameter) / raw */
+    double adjusted_rate;      /* EVAL_LM*: (payload + 2 bytes per parameter) / raw */
+    double file_rate;          /* EVAL_LM_CODING: .lmc stream / raw; NAN otherwise */
+    double adjusted_file_rate; /* EVAL_LM_CODING: (.lmc stream + coding model file) / raw */
 } eval_row;
+
+static int is_lm(eval_kind k) { return k == EVAL_LM || k == EVAL_LM_CODING; }
 
 /* The paper's Table 1 (PAPER.md), in %: [compressor][whole = 0, chunked = 1][data kind];
  * negative where the paper has no figure. */
@@ -143,20 +157,30 @@ static lmc_status resolve_compressor(const char *name, eval_compressor *out) {
     memset(out, 0, sizeof *out);
     out->name = name;
     if (strncmp(name, "lm:", 3) == 0) {
-        out->kind = EVAL_LM;
         const char *path = name + 3;
-        size_t len = strlen(path);
-        if (len < 12 || strcmp(path + len - 12, ".safetensors") != 0)
-            return lmc_set_error(LMC_ERR_UNSUPPORTED,
-                                 "%s: only float models (FILE.safetensors) can be evaluated in this build; "
-                                 "coding models and built-in names are not available yet", name);
-        lmc_status st = lmc_model_load(path, &out->model);
-        if (st != LMC_OK) {
-            char detail[512];
-            snprintf(detail, sizeof detail, "%s", lmc_last_error());
-            return lmc_set_error(st, "%s: %s", name, detail);
+        LMC_RETURN_IF(!path[0], LMC_ERR_INVALID_ARGUMENT, "lm: needs a model: lm:default, a built-in name or a file");
+        /* A coding model first (built-in names, `default`, lmc-exact-1 files), then a float one. */
+        lmc_status st = lmc_exact_model_open(path, &out->coding);
+        if (st == LMC_OK) {
+            out->kind = EVAL_LM_CODING;
+            uint8_t *image = NULL;
+            st = lmc_exact_model_serialize(out->coding, &image, &out->coding_file_bytes);
+            free(image);
+            return st;
         }
-        return LMC_OK;
+        char exact_detail[512];
+        snprintf(exact_detail, sizeof exact_detail, "%s", lmc_last_error());
+        lmc_status float_st = lmc_model_load(path, &out->model);
+        if (float_st == LMC_OK) {
+            out->kind = EVAL_LM;
+            return LMC_OK;
+        }
+        if (st == LMC_ERR_NOT_FOUND || st == LMC_ERR_IO) /* no such file or name: one message */
+            return lmc_set_error(st, "%s: %s", name, exact_detail);
+        char float_detail[512];
+        snprintf(float_detail, sizeof float_detail, "%s", lmc_last_error());
+        return lmc_set_error(LMC_ERR_MODEL, "%s: neither a coding model (%s) nor a float model (%s)", name,
+                             exact_detail, float_detail);
     }
     out->kind = EVAL_CLASSICAL;
     out->baseline = lmc_baseline_find(name);
@@ -188,6 +212,98 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Memory sinks and sources for the streaming codec. */
+typedef struct mem_buf {
+    uint8_t *p;
+    size_t n, cap, pos;
+} mem_buf;
+
+static lmc_status mem_write(void *user, const void *data, size_t n) {
+    mem_buf *b = user;
+    LMC_RETURN_IF(n > b->cap - b->n, LMC_ERR_BUFFER_TOO_SMALL, "the .lmc stream outgrew its bound");
+    memcpy(b->p + b->n, data, n);
+    b->n += n;
+    return LMC_OK;
+}
+
+static lmc_status mem_read(void *user, void *data, size_t cap, size_t *got) {
+    mem_buf *b = user;
+    size_t k = b->n - b->pos < cap ? b->n - b->pos : cap;
+    memcpy(data, b->p + b->pos, k);
+    b->pos += k;
+    *got = k;
+    return LMC_OK;
+}
+
+/* A coding model's row: the n chunks coded as one .lmc stream (window = chunk), timed, then
+ * decoded and compared; progress in windows, encoding then decoding. */
+static lmc_status measure_coding(const eval_compressor *c, const lmc_dataset *ds, double scale,
+                                 progress_state *progress, lmc_device *device, eval_row *row) {
+    size_t n = lmc_dataset_chunk_count(ds), raw = n * LMC_CHUNK_BYTES;
+    const uint8_t *src = lmc_dataset_bytes(ds);
+    lmc_codec_params cp = lmc_codec_params_default();
+    cp.window_size = LMC_CHUNK_BYTES;
+    LMC_RETURN_IF((size_t)lmc_exact_model_get_config(c->coding).context < LMC_CHUNK_BYTES, LMC_ERR_UNSUPPORTED,
+                  "%s: the model's context %d is shorter than a %d-byte chunk", c->name,
+                  lmc_exact_model_get_config(c->coding).context, LMC_CHUNK_BYTES);
+    lmc_predictor *pred = NULL;
+    lmc_encoder *enc = NULL;
+    lmc_decoder *dec = NULL;
+    mem_buf out = {NULL, 0, lmc_compress_bound(raw, cp.window_size), 0};
+    uint8_t *back = NULL;
+    lmc_status st = lmc_exact_predictor_create(c->coding, device, NULL, &pred);
+    if (st != LMC_OK) goto done;
+    size_t step = pred->max_windows * LMC_CHUNK_BYTES; /* one device batch per write */
+    out.p = malloc(out.cap);
+    back = malloc(raw ? raw : 1);
+    if (!out.p || !back) {
+        st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "%s: buffers for %zu bytes", c->name, raw);
+        goto done;
+    }
+    double t0 = now_seconds();
+    if ((st = lmc_encoder_create(&cp, pred, mem_write, &out, &enc)) != LMC_OK) goto done;
+    for (size_t off = 0; off < raw && st == LMC_OK; off += step) {
+        st = lmc_encoder_write(enc, src + off, raw - off < step ? raw - off : step);
+        show_progress(off / LMC_CHUNK_BYTES, 2 * (uint64_t)n, progress);
+    }
+    lmc_codec_stats stats;
+    if (st == LMC_OK) st = lmc_encoder_finish(enc, &stats);
+    if (st != LMC_OK) goto done;
+    double t1 = now_seconds();
+    if ((st = lmc_decoder_create(pred, mem_read, &out, &dec)) != LMC_OK) goto done;
+    size_t got_total = 0, got = 0;
+    do {
+        size_t want = raw - got_total < step ? raw - got_total : step;
+        st = lmc_decoder_read(dec, back + got_total, want ? want : 1, &got);
+        got_total += got;
+        show_progress((uint64_t)n + got_total / LMC_CHUNK_BYTES, 2 * (uint64_t)n, progress);
+    } while (st == LMC_OK && got > 0 && got_total <= raw);
+    if (st != LMC_OK) goto done;
+    if (got_total != raw || memcmp(back, src, raw) != 0) {
+        st = lmc_set_error(LMC_ERR_VERIFY_MISMATCH, "%s: the decoded bytes differ from the input", c->name);
+        goto done;
+    }
+    double t2 = now_seconds();
+    lmc_model_config mc = lmc_exact_model_get_config(c->coding);
+    double params = (double)lmc_model_config_num_params(&mc);
+    memset(&row->r, 0, sizeof row->r);
+    row->r.raw_bytes = raw;
+    row->r.n_chunks = n;
+    row->r.chunked_rate = scale * (double)stats.payload_bytes / (double)raw;
+    row->r.compress_seconds = t1 - t0;
+    row->r.decompress_seconds = t2 - t1;
+    row->adjusted_rate = (scale * (double)stats.payload_bytes + 2.0 * params) / (double)raw;
+    row->file_rate = scale * (double)stats.file_bytes / (double)raw;
+    row->adjusted_file_rate = (scale * (double)stats.file_bytes + (double)c->coding_file_bytes) / (double)raw;
+done:
+    lmc_decoder_destroy(dec);
+    lmc_encoder_destroy(enc);
+    lmc_exact_predictor_destroy(pred);
+    free(out.p);
+    free(back);
+    return st;
+}
+
 static lmc_status measure_row(const eval_compressor *c, const lmc_dataset *ds, double scale,
                               progress_state *progress, lmc_device *device, eval_row *row) {
     switch (c->kind) {
@@ -206,8 +322,10 @@ static lmc_status measure_row(const eval_compressor *c, const lmc_dataset *ds, d
         row->r.chunked_rate = scale * bits / 8.0 / raw;
         row->r.compress_seconds = now_seconds() - t0;
         row->adjusted_rate = (scale * bits / 8.0 + 2.0 * params) / raw;
+        row->file_rate = row->adjusted_file_rate = NAN;
         return LMC_OK;
     }
+    case EVAL_LM_CODING: return measure_coding(c, ds, scale, progress, device, row);
     }
     return lmc_set_error(LMC_ERR_UNSUPPORTED, "%s: unknown row kind", c->name);
 }
@@ -221,12 +339,17 @@ static void print_json(const eval_compressor *comps, char **datasets, const eval
         cli_json_string(stdout, comps[rows[i].compressor].name);
         printf(", \"dataset\": ");
         cli_json_string(stdout, datasets[rows[i].dataset]);
-        if (comps[rows[i].compressor].kind == EVAL_LM) {
+        if (is_lm(comps[rows[i].compressor].kind)) {
+            char file_rate[32] = "null", adjusted_file_rate[32] = "null";
+            if (!isnan(rows[i].file_rate)) {
+                snprintf(file_rate, sizeof file_rate, "%.6f", rows[i].file_rate);
+                snprintf(adjusted_file_rate, sizeof adjusted_file_rate, "%.6f", rows[i].adjusted_file_rate);
+            }
             printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
-                   ", \"chunked_rate\": %.6f, \"file_rate\": null, \"adjusted_rate\": %.6f"
-                   ", \"adjusted_file_rate\": null, \"seconds\": %.3f, \"mask7\": %s}",
-                   r->raw_bytes, r->n_chunks, r->chunked_rate, rows[i].adjusted_rate, r->compress_seconds,
-                   mask7 ? "true" : "false");
+                   ", \"chunked_rate\": %.6f, \"file_rate\": %s, \"adjusted_rate\": %.6f"
+                   ", \"adjusted_file_rate\": %s, \"seconds\": %.3f, \"mask7\": %s}",
+                   r->raw_bytes, r->n_chunks, r->chunked_rate, file_rate, rows[i].adjusted_rate, adjusted_file_rate,
+                   r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
             continue;
         }
         printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
@@ -249,12 +372,18 @@ static void print_table(const eval_compressor *comps, size_t n_comps, char **dat
     printf("\n");
     for (int chunked = 0; chunked < 2; chunked++)
         for (size_t c = 0; c < n_comps; c++) {
-            if (comps[c].kind == EVAL_LM) {
+            if (is_lm(comps[c].kind)) {
                 if (!chunked) continue; /* an LM codes chunks of its window only */
                 printf("| 2048 | %s (adjusted) |", comps[c].name);
                 for (size_t d = 0; d < n_sets; d++)
                     printf(" %.1f (%.1f) |", 100.0 * rows[c * n_sets + d].r.chunked_rate,
                            100.0 * rows[c * n_sets + d].adjusted_rate);
+                printf("\n");
+                if (comps[c].kind != EVAL_LM_CODING) continue;
+                printf("| 2048 | %s .lmc file (+ model file) |", comps[c].name);
+                for (size_t d = 0; d < n_sets; d++)
+                    printf(" %.1f (%.1f) |", 100.0 * rows[c * n_sets + d].file_rate,
+                           100.0 * rows[c * n_sets + d].adjusted_file_rate);
                 printf("\n");
                 continue;
             }
@@ -281,8 +410,8 @@ static void print_table(const eval_compressor *comps, size_t n_comps, char **dat
     for (size_t c = 0; c < n_comps; c++)
         for (size_t d = 0; d < n_sets; d++) {
             const lmc_baseline_result *r = &rows[c * n_sets + d].r;
-            double mb = 2.0 * (double)r->raw_bytes / 1e6;
-            printf("| %s | [%zu] | %.2f | %.2f | %.2f |\n", comps[c].name, d + 1,
+            double mb = (is_lm(comps[c].kind) ? 1.0 : 2.0) * (double)r->raw_bytes / 1e6; /* LMs: chunked only */
+            printf("| %s | [%zu] | %.2f | %.3g | %.3g |\n", comps[c].name, d + 1,
                    r->compress_seconds + r->decompress_seconds,
                    r->compress_seconds > 0 ? mb / r->compress_seconds : 0.0,
                    r->decompress_seconds > 0 ? mb / r->decompress_seconds : 0.0);
@@ -381,7 +510,7 @@ int cli_cmd_eval(int argc, char **argv) {
         goto done;
     }
     for (size_t k = 0; k < n_comps && !device; k++)
-        if (comps[k].kind == EVAL_LM) { /* the forward pass's device, opened once */
+        if (is_lm(comps[k].kind)) { /* the forward pass's device, opened once */
             lmc_status status = lmc_device_open(device_sel, &device);
             if (status != LMC_OK) {
                 exit_code = cli_fail("eval", status);
@@ -469,7 +598,10 @@ int cli_cmd_eval(int argc, char **argv) {
 oom:
     exit_code = cli_fail("eval", lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "out of memory"));
 done:
-    for (size_t k = 0; k < n_comps; k++) lmc_model_destroy(comps[k].model);
+    for (size_t k = 0; k < n_comps; k++) {
+        lmc_model_destroy(comps[k].model);
+        lmc_exact_model_destroy(comps[k].coding);
+    }
     lmc_device_destroy(device);
     free(rows);
     for (size_t i = 0; i < MAX_ITEMS; i++) free(expanded_sets[i]);

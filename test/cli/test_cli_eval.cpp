@@ -3,6 +3,7 @@
 // the Table 1 layout with the paper's figures, and `--dataset all` over LMC_DATA_DIR (pointed at
 // generated fixtures, so this runs without the real corpora).
 #include <png.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstdio>
@@ -92,15 +93,80 @@ TEST(CliEval, BadUsageExitsWith2AndMissingDataWith1) {
     EXPECT_EQ(empty.out, "");
 }
 
-TEST(CliEval, CodingModelsAndBuiltInNamesSayTheyAreNotAvailableYet) {
-    auto r = RunLmc("eval --compressor gzip,lm:default --dataset random:4096 --json");
+// lm: resolves built-in names and files; a name that is neither gives one clear error and no table.
+TEST(CliEval, LmNamesResolveBuiltInsAndFilesOrFailClearly) {
+    // `default` resolves (the failure is about the data, not the name): nothing is computed.
+    auto r = RunLmc("eval --compressor gzip,lm:default --dataset random:100 --json");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.err.find("lm:default"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("not available yet"), std::string::npos) << r.err;
-    EXPECT_EQ(r.out, "");  // no partial table, no invented numbers
+    EXPECT_NE(r.err.find("no whole 2048-byte chunk"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
     auto missing = RunLmc("eval --compressor lm:/nonexistent/m.safetensors --dataset random:4096 --json");
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_NE(missing.err.find("lm:/nonexistent/m.safetensors"), std::string::npos) << missing.err;
+    EXPECT_EQ(missing.out, "");
+    auto unknown = RunLmc("eval --compressor lm:no-such-builtin --dataset random:4096 --json");
+    EXPECT_EQ(unknown.exit_code, 1);
+    EXPECT_NE(unknown.err.find("lm:no-such-builtin"), std::string::npos) << unknown.err;
+}
+
+// A coding model's row is the .lmc stream `lmc compress` writes for the same chunks: its payload
+// (the container's own count) over raw is chunked_rate, the whole file is file_rate; the adjusted
+// rates add 2 bytes per parameter and the coding model file's size. The exact rate stays within
+// 1% of the float model's ideal rate (the cost of exactness), and the row was decoded to check it.
+TEST(CliEval, CodingModelRowIsTheLmcStreamOfItsChunks) {
+    TempDir dir;
+    std::string text = MakeText(dir), model = dir / "m.safetensors", coding = dir / "m.exact.safetensors";
+    auto tr = RunLmc("train --data " + text + " --config tiny --context 2048 --window 64 --batch 4 --steps 20 --lr 1e-2 "
+                     "--device cpu-ref -q -o " + model);
+    ASSERT_EQ(tr.exit_code, 0) << tr.err;
+    auto q = RunLmc("quantize " + model + " -o " + coding);
+    ASSERT_EQ(q.exit_code, 0) << q.err;
+    std::string two = dir / "two", packed = dir / "two.lmc";
+    {
+        FILE *in = fopen(text.c_str(), "rb"), *out = fopen(two.c_str(), "wb");
+        ASSERT_TRUE(in && out);
+        std::vector<char> buf(4096);
+        ASSERT_EQ(fread(buf.data(), 1, buf.size(), in), buf.size());
+        fwrite(buf.data(), 1, buf.size(), out);
+        fclose(in);
+        fclose(out);
+    }
+    auto c = RunLmc("compress " + two + " -m " + coding + " --device cpu-ref -o " + packed);
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    std::vector<uint8_t> file;
+    {
+        FILE *f = fopen(packed.c_str(), "rb");
+        ASSERT_NE(f, nullptr);
+        int ch;
+        while ((ch = fgetc(f)) != EOF) file.push_back((uint8_t)ch);
+        fclose(f);
+    }
+    lmc_container_info info;
+    ASSERT_EQ(lmc_container_info_read(file.data(), file.size(), &info), LMC_OK) << lmc_last_error();
+    struct stat st_model;
+    ASSERT_EQ(stat(coding.c_str(), &st_model), 0);
+    lmc_model_config tiny;
+    ASSERT_EQ(lmc_model_config_preset("tiny", &tiny), LMC_OK);
+    double params = (double)lmc_model_config_num_params(&tiny);
+    std::vector<std::string> devices = {"cpu-ref"};
+    for (const std::string &d : lmc_test::CoveredDeviceNames())
+        if (d.find("pthread") != std::string::npos) devices.push_back(d);
+    for (const std::string &d : devices) {
+        SCOPED_TRACE(d);
+        auto r = RunLmc("eval --compressor lm:" + coding + ",lm:" + model + " --dataset text:" + text +
+                        " --chunks 2 --json --device " + d);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(JsonNumber(r.out, 0, "raw_bytes"), 4096.0);
+        double payload = JsonNumber(r.out, 0, "chunked_rate");
+        EXPECT_NEAR(payload, (double)info.payload_bytes / 4096.0, 1e-6) << r.out;
+        EXPECT_NEAR(JsonNumber(r.out, 0, "file_rate"), (double)file.size() / 4096.0, 1e-6) << r.out;
+        EXPECT_NEAR(JsonNumber(r.out, 0, "adjusted_rate"), payload + 2.0 * params / 4096.0, 1e-6) << r.out;
+        EXPECT_NEAR(JsonNumber(r.out, 0, "adjusted_file_rate"), ((double)file.size() + (double)st_model.st_size) / 4096.0,
+                    1e-6) << r.out;
+        double ideal = JsonNumber(r.out, 1, "chunked_rate");
+        EXPECT_LT(payload, 0.95);  // the trained model does compress the text
+        EXPECT_NEAR(payload, ideal, 0.01 * ideal) << r.out;
+    }
 }
 
 // The float-model row is the ideal code length of the Q16 rows through the codec's quantiser,

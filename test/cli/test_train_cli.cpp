@@ -62,6 +62,12 @@ TEST(TrainCli, UsageErrors) {
     EXPECT_EQ(RunLmc("train --data x -o y --config tiny --d-model 32").exit_code, 2);
     EXPECT_EQ(RunLmc("train --data x -o y --d-model 30 --layers 1 --heads 4").exit_code, 2);
     EXPECT_EQ(RunLmc("train --data x -o y --schedule linear").exit_code, 2);
+    auto long_window = RunLmc("train --data x -o y --config tiny --window 65");
+    EXPECT_EQ(long_window.exit_code, 2);
+    EXPECT_NE(long_window.err.find("--window 65 is longer than the context 64"), std::string::npos) << long_window.err;
+    auto resume_init = RunLmc("train --data x -o y --config tiny --resume --init z");
+    EXPECT_EQ(resume_init.exit_code, 2);
+    EXPECT_NE(resume_init.err.find("--resume"), std::string::npos) << resume_init.err;
     auto missing = RunLmc("train --data /nonexistent/file --config tiny -o /tmp/never.safetensors --device cpu-ref");
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_NE(missing.err.find("/nonexistent/file"), std::string::npos);

@@ -308,4 +308,42 @@ TEST(TrainerCpuRef, EvalBitsPerByteFalls) {
     lmc_device_destroy(dev);
 }
 
+// lmc_trainer_create_from starts from the given weights exactly (the copy is the model, bit for
+// bit, before any step), takes a context different from the model's (positions are computed), and
+// refuses a model of another shape. A step then moves the weights (they are being trained).
+TEST(TrainerCpuRef, CreateFromStartsAtTheGivenWeights) {
+    lmc_device *dev = nullptr;
+    ASSERT_EQ(lmc_device_open("cpu-ref", &dev), LMC_OK);
+    lmc_train_params p = TinyParams();
+    lmc_model_params mp = lmc_model_params_default();
+    mp.config = p.config;
+    mp.config.context = 32;  // the initial model's context differs from the run's (64)
+    mp.seed = 99;            // and its weights from what p.seed would initialise
+    lmc_model *init = nullptr;
+    ASSERT_EQ(lmc_model_create(&mp, &init), LMC_OK);
+    lmc_trainer *t = nullptr;
+    ASSERT_EQ(lmc_trainer_create_from(dev, &p, init, &t), LMC_OK) << lmc_last_error();
+    lmc_model *start = nullptr;
+    ASSERT_EQ(lmc_trainer_model(t, &start), LMC_OK);
+    size_t n = lmc_model_config_num_params(&p.config);
+    EXPECT_EQ(memcmp(lmc_model_params_cdata(start), lmc_model_params_cdata(init), n * sizeof(float)), 0);
+    EXPECT_EQ(lmc_model_get_config(start)->context, p.config.context);
+    std::string data = Text(2000);
+    ASSERT_EQ(lmc_trainer_step(t, (const uint8_t *)data.data(), data.size(), nullptr), LMC_OK);
+    lmc_model *after = nullptr;
+    ASSERT_EQ(lmc_trainer_model(t, &after), LMC_OK);
+    EXPECT_NE(memcmp(lmc_model_params_cdata(after), lmc_model_params_cdata(init), n * sizeof(float)), 0);
+    lmc_trainer_destroy(t);
+    lmc_train_params wider = p;
+    wider.config.d_model = 32;
+    t = nullptr;
+    EXPECT_EQ(lmc_trainer_create_from(dev, &wider, init, &t), LMC_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(lmc_last_error()).find("d_model 16"), std::string::npos) << lmc_last_error();
+    EXPECT_EQ(t, nullptr);
+    lmc_model_destroy(after);
+    lmc_model_destroy(start);
+    lmc_model_destroy(init);
+    lmc_device_destroy(dev);
+}
+
 }  // namespace
