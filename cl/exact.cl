@@ -329,6 +329,7 @@ __kernel void exb_attention(__global const int *blob, __global const int *lay, _
     const int C = lay[EX_LAY_C], NH = lay[EX_LAY_NH], hs = C / NH;
     const int G = (int)get_global_size(0), gid = (int)get_global_id(0);
     const long att_m = blob[lay[EX_LAY_ATT_M]];
+    const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
     const int att_s = blob[lay[EX_LAY_ATT_S]];
     const long lim = (long)1 << 30;
     const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
@@ -355,13 +356,24 @@ __kernel void exb_attention(__global const int *blob, __global const int *lay, _
         long4 m4 = max(mx8.lo, mx8.hi);
         long2 m2 = max(m4.lo, m4.hi);
         long mx = max(m2.lo, m2.hi);
-        long z = 0;
-        for (int p = 0; p < nk; p++) {
-            long w = ex_exp(blob, lay[EX_LAY_EXP_HI], lay[EX_LAY_EXP_LO], e[p] - mx, perturb);
-            e[p] = (int)w; // Q16, the maximum's is 65536
-            z += w;
+        // ex_exp() on 8 lanes: a = mx - score; 0 from a = 2^16 on (and in masked lanes)
+        long8 z8 = (long8)0;
+        for (int p = 0; p < nk; p += 8) {
+            long8 a = (long8)mx - convert_long8(vload8(0, e + p));
+            int8 ia = convert_int8(min(a, (long8)65535));
+            int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
+            long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
+                               blob[ih.s7]);
+            long8 lv = (long8)(blob[il.s0], blob[il.s1], blob[il.s2], blob[il.s3], blob[il.s4], blob[il.s5], blob[il.s6],
+                               blob[il.s7]);
+            long8 w = as_long8(exb_rs8(as_ulong8(hv) * as_ulong8(lv), 44, perturb));
+            w = select(w, (long8)0, (a >= (long8)65536) | (lane + (long)p >= (long8)nk));
+            vstore8(convert_int8(w), 0, e + p); // Q16, the maximum's is 65536
+            z8 += w;
         }
-        for (int p = nk; p < ((nk + 7) & ~7); p++) e[p] = 0; // masked lanes weigh nothing
+        long4 z4 = z8.lo + z8.hi;
+        long2 z2 = z4.lo + z4.hi;
+        long z = z2.lo + z2.hi;
         for (int d = 0; d < hs; d++) {
             long8 num = (long8)0;
             for (int p = 0; p < nk; p += 8)

@@ -96,7 +96,7 @@ static void float_model_for(const char *model, char *out, size_t cap) {
 
 static void print_help(void) {
     printf("Usage: lmc bench coding [--json] [--device SEL] [--bytes N] [-m MODEL] [--float-model FILE]\n"
-           "                        [--torch-windows N]\n\n"
+           "                        [--batch N] [--torch-windows N]\n\n"
            "Compress and decompress N bytes of the enwik8 eval text (seeded random bytes when the corpora\n"
            "are absent) with a coding model on a device, check the round trip, and run the same model's\n"
            "float forward pass in PyTorch (bench/torch_forward_bench.py, 2 threads) in the same run.\n\n"
@@ -107,23 +107,25 @@ static void print_help(void) {
            "  --bytes N          input bytes (default 131072)\n"
            "  -m, --model MODEL  coding model: default, a built-in name or a file (default: default)\n"
            "  --float-model FILE the float model PyTorch runs (default: found from MODEL)\n"
+           "  --batch N          windows per device call (default: the predictor's choice)\n"
            "  --torch-windows N  timed PyTorch windows of the model's context (default 2; 0 skips PyTorch)\n"
            "  -h, --help         this help\n");
 }
 
 int cli_bench_coding(int argc, char **argv) {
-    enum { OPT_JSON = 1000, OPT_DEVICE, OPT_BYTES, OPT_FLOAT, OPT_TORCH };
+    enum { OPT_JSON = 1000, OPT_DEVICE, OPT_BYTES, OPT_FLOAT, OPT_TORCH, OPT_BATCH };
     static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
                                             {"device", required_argument, NULL, OPT_DEVICE},
                                             {"bytes", required_argument, NULL, OPT_BYTES},
                                             {"model", required_argument, NULL, 'm'},
                                             {"float-model", required_argument, NULL, OPT_FLOAT},
                                             {"torch-windows", required_argument, NULL, OPT_TORCH},
+                                            {"batch", required_argument, NULL, OPT_BATCH},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int json = 0;
     long torch_windows = 2;
-    size_t n = 131072;
+    size_t n = 131072, batch = 0;
     const char *device_sel = "pthread", *model_name = "default", *float_model = NULL;
     opterr = 0;
     optind = 1;
@@ -140,6 +142,12 @@ int cli_bench_coding(int argc, char **argv) {
             if (!end || *end || v < 1 || v > (1ull << 32))
                 return cli_usage_error("bench", "--bytes needs a number from 1 to 2^32, not '%s'", optarg);
             n = (size_t)v;
+            break;
+        }
+        case OPT_BATCH: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > 64) return cli_usage_error("bench", "--batch needs a number from 1 to 64, not '%s'", optarg);
+            batch = (size_t)v;
             break;
         }
         case OPT_TORCH: {
@@ -168,6 +176,7 @@ int cli_bench_coding(int argc, char **argv) {
     if (st != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
     if ((st = lmc_device_open(device_sel, &dev)) != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
     lmc_exact_predictor_params pp = lmc_exact_predictor_params_default(); /* batch from the device's memory */
+    pp.max_windows = batch;
     if ((st = lmc_exact_predictor_create(model, dev, &pp, &pred)) != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
     lmc_model_config cfg = lmc_exact_model_get_config(model);
     lmc_codec_params cp = lmc_codec_params_default();

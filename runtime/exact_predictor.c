@@ -34,6 +34,7 @@ typedef struct ex_pred {
     lmc_device *dev;
     int is_cl;
     size_t max_windows, local_size;
+    size_t attention_local;         /* exb_attention's work-group size when local_size is 0 */
     size_t kv_per_window, sc_per_window; /* ints (cpu-ref) */
     /* cpu-ref state */
     int32_t *kv, *sc;
@@ -127,10 +128,11 @@ static lmc_status arg(cl_kernel k, cl_uint i, size_t size, const void *v) {
         LMC_TRY(arg(k, i, sizeof v_, &v_));           \
     } while (0)
 
-static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in) {
-    size_t global[2] = {global_in[0], dims > 1 ? global_in[1] : 1}, local[2] = {p->local_size, 1};
-    if (p->local_size) global[0] = (global[0] + p->local_size - 1) / p->local_size * p->local_size;
-    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->dev->queue, k, dims, NULL, global, p->local_size ? local : NULL, 0, NULL, NULL));
+/* local: the work-group size (0: the driver's choice); the global size is rounded up to it. */
+static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in, size_t local0) {
+    size_t global[2] = {global_in[0], dims > 1 ? global_in[1] : 1}, local[2] = {local0, 1};
+    if (local0) global[0] = (global[0] + local0 - 1) / local0 * local0;
+    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->dev->queue, k, dims, NULL, global, local0 ? local : NULL, 0, NULL, NULL));
     return LMC_OK;
 }
 
@@ -157,7 +159,7 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     ARG_INT(k, 15, ows);
     ARG_INT(k, 16, ots);
     size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
-    return launch(p, k, 2, global);
+    return launch(p, k, 2, global, p->local_size);
 }
 
 /* The forward pass of M rows (inputs in d_in, (window, position) in d_rt) into d_out (M, 256).
@@ -174,7 +176,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     ARG_MEM(k, 3, p->d_rt);
     ARG_INT(k, 4, M);
     ARG_MEM(k, 5, p->d_h);
-    LMC_TRY(launch(p, k, 1, &M));
+    LMC_TRY(launch(p, k, 1, &M, p->local_size));
     size_t items = M * (size_t)NH, G = items < 2048 ? items : 2048;
     for (int l = 0; l < c->n_layers; l++) {
         const int ly = EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
@@ -196,7 +198,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 10, TS);
         ARG_MEM(k, 11, p->d_sc);
         ARG_MEM(k, 12, p->d_att);
-        LMC_TRY(launch(p, k, 1, &G));
+        LMC_TRY(launch(p, k, 1, &G, p->local_size ? p->local_size : p->attention_local));
         LMC_TRY(run_linear(p, M, incr, ly + EX_WO, -1, C, C, p->d_att, 0, act, p->d_tmp, 0, 0, 0, 0));
         for (int half = 0; half < 2; half++) {
             if (half == 1) {
@@ -216,7 +218,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
             ARG_MEM(k, 7, p->d_rt);
             ARG_INT(k, 8, incr);
             ARG_MEM(k, 9, y);
-            LMC_TRY(launch(p, k, 1, &M));
+            LMC_TRY(launch(p, k, 1, &M, p->local_size));
         }
     }
     return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out, 0, 0, 0, 0);
@@ -422,6 +424,13 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
             goto fail;
         }
     }
+    /* Attention items take time in proportion to their position: work-groups of up to 32 of
+     * them (rather than the driver's choice, often one group for a whole decoding step) let
+     * every core take a share. */
+    size_t kwg = 0;
+    if (clGetKernelWorkGroupInfo(p->k_attention, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) != CL_SUCCESS)
+        kwg = 1;
+    p->attention_local = kwg < 32 ? (kwg ? kwg : 1) : 32;
     /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor. */
     size_t kvn = pp.max_windows * kv_per_window / 2 + EX_PAD;
     p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
