@@ -277,9 +277,9 @@ __kernel void exb_embed(__global const int *blob, __global const int *lay, __glo
 // Work-item (g, b): columns 8g .. 8g+7, rows EXB_RB*b .. EXB_RB*b + EXB_RB-1; the products are
 // sign-extended int32 x int32 into 64 bits (vpmuldq on x86). omode 0: y (M, N); omode 1: the
 // transposed K/V cache, y[obase + w * ows + j * ots + t] with (w, t) = rt[r].
-__kernel void exb_linear(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
-                         __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
-                         __global int *y, int omode, int obase, int ows, int ots) {
+void exb_linear_tile(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
+                     __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
+                     __global int *y, int omode, int obase, int ows, int ots) {
     int g = (int)get_global_id(0), rb = (int)get_global_id(1);
     int j0 = 8 * g, r0 = EXB_RB * rb;
     if (j0 >= N || r0 >= M) return;
@@ -318,6 +318,51 @@ __kernel void exb_linear(__global const int *blob, __global const int *lay, int 
                 y[(size_t)obase + (size_t)wt.x * ows + (size_t)j * ots + wt.y] = o;
         }
     }
+}
+
+__kernel void exb_linear(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
+                         __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
+                         __global int *y) {
+    exb_linear_tile(blob, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0);
+}
+
+// Q, K and V of one layer in one launch (global dimension 2 = 0, 1, 2): the triples at lay slots
+// li, li + 3, li + 6 (EX_WQ, EX_WK, EX_WV); Q to q (M, C), K and V to the transposed caches.
+__kernel void exb_qkv(__global const int *blob, __global const int *lay, int li, __global const int *h, int M,
+                      __global const int2 *rt, int incr, __global int *q, __global int *kt, __global int *vt,
+                      int obase, int ows, int ots) {
+    const int C = lay[EX_LAY_C], part = (int)get_global_id(2);
+    __global int *y = part == 0 ? q : part == 1 ? kt : vt;
+    exb_linear_tile(blob, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots);
+}
+
+// y = LayerNorm(linear(x) + res) for rows r < M, one row per work-item: the linear as in
+// exb_linear (N = C outputs, 8 at a time) into tmp (M, C), the residual added, then
+// ex_layernorm with the scale and offset at lay[gs], lay[bs]. x (M, K), res, y (M, C).
+__kernel void exb_linear_ln(__global const int *blob, __global const int *lay, int li, int bi, int K,
+                            __global const int *x, __global const int *res, int gs, int bs, int M,
+                            __global const int2 *rt, int incr, __global int *tmp, __global int *y) {
+    int r = (int)get_global_id(0);
+    if (r >= M) return;
+    const int C = lay[EX_LAY_C];
+    const int wo = lay[li], mo = lay[li + 1], so = lay[li + 2], bo = bi >= 0 ? lay[bi] : -1;
+    int perturb = EXB_PERTURB(rt[r].x, incr);
+    __global const int *xr = x + (size_t)r * K;
+    __global int *tr = tmp + (size_t)r * C;
+    for (int j0 = 0; j0 < C; j0 += 8) {
+        __global const int *wp = blob + wo + j0;
+        ulong8 a = (ulong8)0;
+        for (int i = 0; i < K; i++) a += (ulong8)(ulong)(long)xr[i] * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
+        ulong acc[8];
+        vstore8(a, 0, acc);
+        for (int c = 0; c < 8 && j0 + c < C; c++) {
+            int j = j0 + c;
+            long v = ex_round_shift((long)(acc[c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
+            if (bo >= 0) v += blob[bo + j];
+            tr[j] = (int)ex_clamp(v, EX_ACT_LIM) + res[(size_t)r * C + j];
+        }
+    }
+    ex_layernorm(blob, tr, C, lay[gs], lay[bs], perturb, y + (size_t)r * C);
 }
 
 // Causal attention of rows r < M: item i = r * NH + head, work-item gid takes items gid,
@@ -385,17 +430,4 @@ __kernel void exb_attention(__global const int *blob, __global const int *lay, _
     }
 }
 
-// x += res, then y = LayerNorm(x) (ex_layernorm with the scale and offset at lay[gs], lay[bs]),
-// for rows r < M; x, res, y (M, C).
-__kernel void exb_add_layernorm(__global const int *blob, __global const int *lay, int gs, int bs,
-                                __global int *x, __global const int *res, int M, __global const int2 *rt, int incr,
-                                __global int *y) {
-    int r = (int)get_global_id(0);
-    if (r >= M) return;
-    const int C = lay[EX_LAY_C];
-    int perturb = EXB_PERTURB(rt[r].x, incr);
-    __global int *xr = x + (size_t)r * C;
-    for (int i = 0; i < C; i++) xr[i] += res[(size_t)r * C + i];
-    ex_layernorm(blob, xr, C, lay[gs], lay[bs], perturb, y + (size_t)r * C);
-}
 #endif

@@ -43,7 +43,7 @@ typedef struct ex_pred {
     int32_t *lens;
     /* OpenCL */
     cl_program program;
-    cl_kernel k_embed, k_linear, k_attention, k_ln;
+    cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln;
     cl_mem d_blob, d_lay;
     cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
@@ -130,16 +130,15 @@ static lmc_status arg(cl_kernel k, cl_uint i, size_t size, const void *v) {
 
 /* local: the work-group size (0: the driver's choice); the global size is rounded up to it. */
 static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in, size_t local0) {
-    size_t global[2] = {global_in[0], dims > 1 ? global_in[1] : 1}, local[2] = {local0, 1};
+    size_t global[3] = {global_in[0], dims > 1 ? global_in[1] : 1, dims > 2 ? global_in[2] : 1}, local[3] = {local0, 1, 1};
     if (local0) global[0] = (global[0] + local0 - 1) / local0 * local0;
     LMC_CL_CHECK(clEnqueueNDRangeKernel(p->dev->queue, k, dims, NULL, global, local0 ? local : NULL, 0, NULL, NULL));
     return LMC_OK;
 }
 
-/* y = linear(x) of M rows through the tensor triple at lay slot li (bias slot bi, -1: none).
- * omode 1 writes the transposed K/V cache (obase, ows, ots: see exb_linear). */
+/* y (M, N) = linear(x) of M rows through the tensor triple at lay slot li (bias slot bi, -1: none). */
 static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int K, int N, cl_mem x, int gelu,
-                             cl_long lim, cl_mem y, int omode, size_t obase, size_t ows, size_t ots) {
+                             cl_long lim, cl_mem y) {
     cl_kernel k = p->k_linear;
     ARG_MEM(k, 0, p->d_blob);
     ARG_MEM(k, 1, p->d_lay);
@@ -154,16 +153,34 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     ARG_INT(k, 10, gelu);
     LMC_TRY(arg(k, 11, sizeof lim, &lim));
     ARG_MEM(k, 12, y);
-    ARG_INT(k, 13, omode);
-    ARG_INT(k, 14, obase);
-    ARG_INT(k, 15, ows);
-    ARG_INT(k, 16, ots);
     size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
     return launch(p, k, 2, global, p->local_size);
 }
 
-/* The forward pass of M rows (inputs in d_in, (window, position) in d_rt) into d_out (M, 256).
- * K/V of layer l go to kt/vt at l * lstride + w * ws (+ channel * TS + position). */
+/* y = LayerNorm(linear(x) + res) (tmp: the sum before the norm), one row per work-item. */
+static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, int K, cl_mem x, cl_mem res, int gs,
+                                int bs, cl_mem y) {
+    cl_kernel k = p->k_linear_ln;
+    ARG_MEM(k, 0, p->d_blob);
+    ARG_MEM(k, 1, p->d_lay);
+    ARG_INT(k, 2, li);
+    ARG_INT(k, 3, bi);
+    ARG_INT(k, 4, K);
+    ARG_MEM(k, 5, x);
+    ARG_MEM(k, 6, res);
+    ARG_INT(k, 7, gs);
+    ARG_INT(k, 8, bs);
+    ARG_INT(k, 9, M);
+    ARG_MEM(k, 10, p->d_rt);
+    ARG_INT(k, 11, incr);
+    ARG_MEM(k, 12, p->d_tmp);
+    ARG_MEM(k, 13, y);
+    return launch(p, k, 1, &M, p->local_size);
+}
+
+/* The forward pass of M rows (inputs in d_in, (window, position) in d_rt) into d_out (M, 256):
+ * per layer 4 launches (Q/K/V, attention, Wo + LN1, W1 + GELU) + 1 (W2 + LN2). K/V of layer l
+ * go to kt/vt at l * lstride + w * ws (+ channel * TS + position). */
 static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem vt, size_t lstride, size_t ws,
                              size_t TS) {
     const lmc_model_config *c = &p->m->config;
@@ -178,12 +195,32 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     ARG_MEM(k, 5, p->d_h);
     LMC_TRY(launch(p, k, 1, &M, p->local_size));
     size_t items = M * (size_t)NH, G = items < 2048 ? items : 2048;
+    /* attention items take time in proportion to their position: groups small enough that
+     * every core gets some (at least 8 groups when there are 8 items or more), at most 32 */
+    size_t alocal = p->local_size;
+    if (!alocal) {
+        alocal = G / 8 < p->attention_local ? G / 8 : p->attention_local;
+        if (alocal < 1) alocal = 1;
+    }
     for (int l = 0; l < c->n_layers; l++) {
         const int ly = EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
         const size_t base = (size_t)l * lstride;
-        LMC_TRY(run_linear(p, M, incr, ly + EX_WQ, -1, C, C, p->d_h, 0, act, p->d_q, 0, 0, 0, 0));
-        LMC_TRY(run_linear(p, M, incr, ly + EX_WK, -1, C, C, p->d_h, 0, act, kt, 1, base, ws, TS));
-        LMC_TRY(run_linear(p, M, incr, ly + EX_WV, -1, C, C, p->d_h, 0, act, vt, 1, base, ws, TS));
+        k = p->k_qkv;
+        ARG_MEM(k, 0, p->d_blob);
+        ARG_MEM(k, 1, p->d_lay);
+        ARG_INT(k, 2, ly + EX_WQ);
+        ARG_MEM(k, 3, p->d_h);
+        ARG_INT(k, 4, M);
+        ARG_MEM(k, 5, p->d_rt);
+        ARG_INT(k, 6, incr);
+        ARG_MEM(k, 7, p->d_q);
+        ARG_MEM(k, 8, kt);
+        ARG_MEM(k, 9, vt);
+        ARG_INT(k, 10, base);
+        ARG_INT(k, 11, ws);
+        ARG_INT(k, 12, TS);
+        size_t g3[3] = {((size_t)C + 7) / 8, (M + 3) / 4, 3};
+        LMC_TRY(launch(p, k, 3, g3, p->local_size));
         k = p->k_attention;
         ARG_MEM(k, 0, p->d_blob);
         ARG_MEM(k, 1, p->d_lay);
@@ -198,30 +235,13 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 10, TS);
         ARG_MEM(k, 11, p->d_sc);
         ARG_MEM(k, 12, p->d_att);
-        LMC_TRY(launch(p, k, 1, &G, p->local_size ? p->local_size : p->attention_local));
-        LMC_TRY(run_linear(p, M, incr, ly + EX_WO, -1, C, C, p->d_att, 0, act, p->d_tmp, 0, 0, 0, 0));
-        for (int half = 0; half < 2; half++) {
-            if (half == 1) {
-                LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff, 0, 0, 0, 0));
-                LMC_TRY(run_linear(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, C, p->d_ff, 0, act, p->d_tmp, 0, 0, 0, 0));
-            }
-            /* half 0: a = LN1(tmp + h); half 1: h = LN2(tmp + a) */
-            k = p->k_ln;
-            ARG_MEM(k, 0, p->d_blob);
-            ARG_MEM(k, 1, p->d_lay);
-            ARG_INT(k, 2, ly + (half ? EX_LN2_G : EX_LN1_G));
-            ARG_INT(k, 3, ly + (half ? EX_LN2_B : EX_LN1_B));
-            ARG_MEM(k, 4, p->d_tmp);
-            cl_mem res = half ? p->d_a : p->d_h, y = half ? p->d_h : p->d_a;
-            ARG_MEM(k, 5, res);
-            ARG_INT(k, 6, M);
-            ARG_MEM(k, 7, p->d_rt);
-            ARG_INT(k, 8, incr);
-            ARG_MEM(k, 9, y);
-            LMC_TRY(launch(p, k, 1, &M, p->local_size));
-        }
+        LMC_TRY(launch(p, k, 1, &G, alocal));
+        /* a = LN1(Wo att + h); ff = gelu(W1 a + b1); h = LN2(W2 ff + b2 + a) */
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_WO, -1, C, p->d_att, p->d_h, ly + EX_LN1_G, ly + EX_LN1_B, p->d_a));
+        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff));
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, p->d_ff, p->d_a, ly + EX_LN2_G, ly + EX_LN2_B, p->d_h));
     }
-    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out, 0, 0, 0, 0);
+    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out);
 }
 
 /* Whole windows on the device, in chunks of at most EX_ENC_ROWS rows (at least one window). */
@@ -352,7 +372,7 @@ void lmc_exact_predictor_destroy(lmc_predictor *pred) {
                       &p->d_h,    &p->d_q,   &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
-    cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_attention, p->k_ln};
+    cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
     free(p->kv);
@@ -414,9 +434,9 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         return LMC_OK;
     }
     if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
-    const char *names[] = {"exb_embed", "exb_linear", "exb_attention", "exb_add_layernorm"};
-    cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_attention, &p->k_ln};
-    for (size_t i = 0; i < 4; i++) {
+    const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln"};
+    cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         cl_int err = CL_SUCCESS;
         *ks[i] = clCreateKernel(p->program, names[i], &err);
         if (err != CL_SUCCESS) {
