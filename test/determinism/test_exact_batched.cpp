@@ -171,9 +171,9 @@ TEST(ExactBatched, PerturbedKernelsAreDetected) {
     lmc_device_destroy(dev);
 }
 
-// max_windows 0: the batch comes from the device's memory (a K/V cache of at most 128 MiB, at
-// most 64 windows): 64 for the tiny model (16 KiB a window), 32 for the built-in default (4 MiB
-// a window); the bytes equal cpu-ref's and decode.
+// max_windows 0: the batch comes from the device's memory (on a CPU device, K/V caches within half
+// its global memory cache; 2 .. 64 windows): 64 for the tiny model (16 KiB a window), fewer for
+// the built-in default (4 MiB a window); the bytes equal cpu-ref's and decode.
 TEST(ExactBatched, AutomaticBatchSizeFromMemoryCodesTheSameBytes) {
     ModelPtr m(LoadTiny(), lmc_exact_model_destroy), d(nullptr, lmc_exact_model_destroy);
     ASSERT_TRUE(m);
@@ -186,7 +186,9 @@ TEST(ExactBatched, AutomaticBatchSizeFromMemoryCodesTheSameBytes) {
     lmc_predictor *pa = MakePred(m.get(), dev, 0, 0), *pd = MakePred(d.get(), dev, 0, 0), *pr = MakePred(m.get(), ref, 1, 0);
     ASSERT_TRUE(pa && pd && pr);
     EXPECT_EQ(pa->max_windows, 64u);
-    EXPECT_EQ(pd->max_windows, 32u);
+    EXPECT_GE(pd->max_windows, 2u);
+    EXPECT_LT(pd->max_windows, 64u);
+    std::printf("automatic batch on pthread: tiny %zu windows, default %zu\n", pa->max_windows, pd->max_windows);
     std::vector<uint8_t> in = Input(0, 70 * 16 + 3);
     lmc_status st;
     std::vector<uint8_t> got = Compress(pa, in, 16, &st);
