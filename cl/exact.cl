@@ -1,14 +1,16 @@
 // exact.cl : the exact (integer) forward pass of a coding model, lmc-exact-1 (DESIGN.md §3,
-// runtime/EXACT.md), one position of one window at a time with a KV cache.
+// runtime/EXACT.md): ex_position(), one position of one window with a KV cache (the definition,
+// and the cpu-ref oracle), and the batched kernels exb_* (the OpenCL path): the same operations
+// layer by layer over many rows (positions of windows) at once.
 //
 // Key invariant: every value is an integer and every operation is an integer operation whose
 // result C and OpenCL C define identically (two's-complement wrap in 64-bit unsigned, shifts of
 // unsigned values, divisions of non-negative values), so the logits are the same on every device
 // and in any order. This one file is compiled twice: as an OpenCL program (after common.cl), and
-// by runtime/ref/exact_ref.c as plain C (LMC_EXACT_HOST defined), the cpu-ref oracle. Encoding a
-// whole window runs positions 0..len-1 through ex_position() in order; decoding runs the same
-// function for one position per call, so both give identical rows by construction, and the tests
-// check it anyway.
+// by runtime/ref/exact_ref.c as plain C (LMC_EXACT_HOST defined, the exb_* part left out), the
+// cpu-ref oracle. The batched kernels apply, to each value, the functions ex_position() applies,
+// in its order; sums of products are wrap-around sums, exact in any order (so tiled and in 8-lane
+// vectors); the tests compare their rows with the oracle's row by row.
 //
 // Fixed point: activations Q12 (value * 4096) in int32, clamped to +-2^19 (+-128.0); weights
 // int16 per output column with a requantisation multiplier m_j in [2^14, 2^15) and shift s_j:
@@ -368,9 +370,10 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
 // Causal attention of rows r < M: item i = r * NH + head, work-item gid takes items gid,
 // gid + G, ... (G = the global size). q (M, C); K/V caches as above, positions 0..t of the row's
 // window filled; att (M, C). sc: (G, TS + 8) scratch, the scores then the weights of one item.
-__kernel void exb_attention(__global const int *blob, __global const int *lay, __global const int *q, int M,
-                            __global const int2 *rt, int incr, __global const int *kt, __global const int *vt,
-                            int base, int ws, int TS, __global int *sc, __global int *att) {
+__kernel void exb_attention(__global const int *restrict blob, __global const int *restrict lay,
+                            __global const int *restrict q, int M, __global const int2 *restrict rt, int incr,
+                            __global const int *restrict kt, __global const int *restrict vt, int base, int ws, int TS,
+                            __global int *restrict sc, __global int *restrict att) {
     const int C = lay[EX_LAY_C], NH = lay[EX_LAY_NH], hs = C / NH;
     const int G = (int)get_global_size(0), gid = (int)get_global_id(0);
     const long att_m = blob[lay[EX_LAY_ATT_M]];
@@ -419,13 +422,29 @@ __kernel void exb_attention(__global const int *blob, __global const int *lay, _
         long4 z4 = z8.lo + z8.hi;
         long2 z2 = z4.lo + z4.hi;
         long z = z2.lo + z2.hi;
-        for (int d = 0; d < hs; d++) {
-            long8 num = (long8)0;
-            for (int p = 0; p < nk; p += 8)
-                num += convert_long8(vload8(0, e + p)) * convert_long8(vload8(0, vb + (size_t)d * TS + p));
-            long4 n4 = num.lo + num.hi;
-            long2 n2 = n4.lo + n4.hi;
-            att[(size_t)r * C + hd * hs + d] = (int)ex_rounddiv(n2.lo + n2.hi, z);
+        // out_d = rounddiv(sum_p e_p v_pd, z), 4 channels per sweep over the weights
+        for (int d0 = 0; d0 < hs; d0 += 4) {
+            __global const int *v0 = vb + (size_t)d0 * TS, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * TS;
+            __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * TS, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * TS;
+            long8 n0 = (long8)0, n1 = (long8)0, n2 = (long8)0, n3 = (long8)0;
+            for (int p = 0; p < nk; p += 8) {
+                long8 ev = convert_long8(vload8(0, e + p));
+                n0 += ev * convert_long8(vload8(0, v0 + p));
+                n1 += ev * convert_long8(vload8(0, v1 + p));
+                n2 += ev * convert_long8(vload8(0, v2 + p));
+                n3 += ev * convert_long8(vload8(0, v3 + p));
+            }
+            long num[4];
+            long4 s4 = n0.lo + n0.hi;
+            num[0] = s4.x + s4.y + s4.z + s4.w;
+            s4 = n1.lo + n1.hi;
+            num[1] = s4.x + s4.y + s4.z + s4.w;
+            s4 = n2.lo + n2.hi;
+            num[2] = s4.x + s4.y + s4.z + s4.w;
+            s4 = n3.lo + n3.hi;
+            num[3] = s4.x + s4.y + s4.z + s4.w;
+            for (int k = 0; k < 4 && d0 + k < hs; k++)
+                att[(size_t)r * C + hd * hs + d0 + k] = (int)ex_rounddiv(num[k], z);
         }
     }
 }
