@@ -448,6 +448,11 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         *out = &p->pred;
         return LMC_OK;
     }
+    /* the kernels take cache offsets (L * C * T) and blob offsets as int */
+    if (kv_per_window / 2 > (size_t)INT32_MAX || m->blob_n > (size_t)INT32_MAX) {
+        st = lmc_set_error(LMC_ERR_INVALID_ARGUMENT, "coding model too large for the OpenCL path (L*C*T = %zu)", kv_per_window / 2);
+        goto fail;
+    }
     if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
     const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln"};
     cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln};
