@@ -1,14 +1,16 @@
 // exact.cl : the exact (integer) forward pass of a coding model, lmc-exact-1 (DESIGN.md §3,
-// runtime/EXACT.md), one position of one window at a time with a KV cache.
+// runtime/EXACT.md): ex_position(), one position of one window with a KV cache (the definition,
+// and the cpu-ref oracle), and the batched kernels exb_* (the OpenCL path): the same operations
+// layer by layer over many rows (positions of windows) at once.
 //
 // Key invariant: every value is an integer and every operation is an integer operation whose
 // result C and OpenCL C define identically (two's-complement wrap in 64-bit unsigned, shifts of
 // unsigned values, divisions of non-negative values), so the logits are the same on every device
 // and in any order. This one file is compiled twice: as an OpenCL program (after common.cl), and
-// by runtime/ref/exact_ref.c as plain C (LMC_EXACT_HOST defined), the cpu-ref oracle. Encoding a
-// whole window runs positions 0..len-1 through ex_position() in order; decoding runs the same
-// function for one position per call, so both give identical rows by construction, and the tests
-// check it anyway.
+// by runtime/ref/exact_ref.c as plain C (LMC_EXACT_HOST defined, the exb_* part left out), the
+// cpu-ref oracle. The batched kernels apply, to each value, the functions ex_position() applies,
+// in its order; sums of products are wrap-around sums, exact in any order (so tiled and in 8-lane
+// vectors); the tests compare their rows with the oracle's row by row.
 //
 // Fixed point: activations Q12 (value * 4096) in int32, clamped to +-2^19 (+-128.0); weights
 // int16 per output column with a requantisation multiplier m_j in [2^14, 2^15) and shift s_j:
@@ -223,37 +225,228 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 }
 
 #ifndef LMC_EXACT_HOST
-// One work-item per window w < n: positions t0 .. t1-1, each in order (the KV cache of positions
-// before t0 is already in kv). in[w * in_stride + (t - t0)] is the input byte of position t.
-// rows (n, t1 - t0, 256); positions at or past lens[w] get rows of zeros. Work-items share
-// nothing, so the results cannot depend on the work-group size. The LMC_EXACT_PERTURB* macros
-// (set only by the tests' preambles) make deliberately wrong variants: the negative controls.
-__kernel void exact_run(__global const int *blob, __global const int *lay, __global int *kv,
-                        __global int *scratch, __global const uchar *in, int in_stride,
-                        __global const int *lens, int n, int t0, int t1, __global int *rows) {
-    int w = (int)get_global_id(0);
-    if (w >= n) return;
-    const int C = lay[EX_LAY_C], L = lay[EX_LAY_L], T = lay[EX_LAY_T];
+// ---- The batched forward pass (the OpenCL path of runtime/exact_predictor.c) ----------------
+//
+// The same integer operations as ex_position(), organised layer by layer over a batch of rows:
+// row r is position rt[r].y of window rt[r].x of the call. Encoding gives every position of
+// every window of a batch a row (positions at or past a window's length get none) and runs each
+// layer over all rows; decoding gives one row per unfinished window and attends over the K/V
+// cache of earlier calls. K and V are stored transposed per window, (C, TS) at kv + base + w * ws
+// (column j of position p at j * TS + p), so that attention reads 8 consecutive positions of a
+// channel with one vload8. Every sum is a wrap-around 64-bit sum (exact, order-free), every
+// rounding goes through the scalar helpers above or exb_rs8() (the same rule, 8 lanes), so a row
+// does not depend on which rows share the call, the path (whole window or incremental), the
+// work-group size or the device. Buffers read with vload8 past their end are padded by 8 ints;
+// the lanes of positions past t are masked before they can reach a max, a sum or a store.
+//
+// The LMC_EXACT_PERTURB* macros (set only by the tests' preambles) make deliberately wrong
+// variants, the negative controls: everywhere, on the whole-window path only, in windows other
+// than the call's first, or in work-items other than their work-group's first.
 #if defined(LMC_EXACT_PERTURB)
-    int perturb = 1;
+#define EXB_PERTURB(w, incr) 1
 #elif defined(LMC_EXACT_PERTURB_WHOLE)
-    int perturb = (t1 - t0) > 1; // differs between the whole-window and incremental paths
+#define EXB_PERTURB(w, incr) (!(incr))
 #elif defined(LMC_EXACT_PERTURB_BATCH)
-    int perturb = w > 0; // differs with the batch size
+#define EXB_PERTURB(w, incr) ((w) > 0)
 #elif defined(LMC_EXACT_PERTURB_LOCAL)
-    int perturb = get_local_id(0) > 0; // differs with the work-group size
+#define EXB_PERTURB(w, incr) (get_local_id(0) > 0)
 #else
-    int perturb = 0;
+#define EXB_PERTURB(w, incr) 0
 #endif
-    __global int *wkv = kv + (size_t)w * 2 * L * T * C;
-    __global int *wsc = scratch + (size_t)w * (9 * C + T);
-    for (int t = t0; t < t1; t++) {
-        __global int *row = rows + ((size_t)w * (t1 - t0) + (t - t0)) * 256;
-        if (t >= lens[w]) {
-            for (int c = 0; c < 256; c++) row[c] = 0;
-            continue;
+
+#define EXB_RB 4 // rows per work-item of exb_linear
+
+// ex_round_shift() on 8 lanes: v holds two's-complement values; unsigned operations only.
+ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
+    ulong8 u = v + (perturb ? (ulong)0 : ((ulong)1 << (s - 1)));
+    ulong8 neg = (ulong8)0 - (u >> (ulong)63); // all ones where negative
+    return ((u ^ neg) >> s) ^ neg;            // floor(u / 2^s) as ex_asr() computes it
+}
+
+// h (M, C) = embed[in[r]] + pos[t] for rows r < M.
+__kernel void exb_embed(__global const int *blob, __global const int *lay, __global const uchar *in,
+                        __global const int2 *rt, int M, __global int *h) {
+    int r = (int)get_global_id(0);
+    if (r >= M) return;
+    const int C = lay[EX_LAY_C];
+    int t = rt[r].y, byte = in[r];
+    for (int i = 0; i < C; i++)
+        h[(size_t)r * C + i] = blob[lay[EX_LAY_EMBED] + byte * C + i] + blob[lay[EX_LAY_POS] + (size_t)t * C + i];
+}
+
+// ex_linear() (then ex_gelu() when gelu) of rows r < M of x (M, K): the weights' blob offsets are
+// lay[li], lay[li + 1] (multipliers), lay[li + 2] (shifts), the bias lay[bi] (bi < 0: none).
+// Work-item (g, b): columns 8g .. 8g+7, rows EXB_RB*b .. EXB_RB*b + EXB_RB-1; the products are
+// sign-extended int32 x int32 into 64 bits (vpmuldq on x86). omode 0: y (M, N); omode 1: the
+// transposed K/V cache, y[obase + w * ows + j * ots + t] with (w, t) = rt[r].
+void exb_linear_tile(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
+                     __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
+                     __global int *y, int omode, int obase, int ows, int ots) {
+    int g = (int)get_global_id(0), rb = (int)get_global_id(1);
+    int j0 = 8 * g, r0 = EXB_RB * rb;
+    if (j0 >= N || r0 >= M) return;
+    const int wo = lay[li], mo = lay[li + 1], so = lay[li + 2], bo = bi >= 0 ? lay[bi] : -1;
+    __global const int *x0 = x + (size_t)r0 * K;
+    __global const int *x1 = x + (size_t)min(r0 + 1, M - 1) * K; // rows past M: computed, not stored
+    __global const int *x2 = x + (size_t)min(r0 + 2, M - 1) * K;
+    __global const int *x3 = x + (size_t)min(r0 + 3, M - 1) * K;
+    __global const int *wp = blob + wo + j0;
+    ulong8 a0 = (ulong8)0, a1 = (ulong8)0, a2 = (ulong8)0, a3 = (ulong8)0;
+    for (int i = 0; i < K; i++) {
+        ulong8 wv = as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
+        a0 += (ulong8)(ulong)(long)x0[i] * wv;
+        a1 += (ulong8)(ulong)(long)x1[i] * wv;
+        a2 += (ulong8)(ulong)(long)x2[i] * wv;
+        a3 += (ulong8)(ulong)(long)x3[i] * wv;
+    }
+    ulong acc[EXB_RB][8];
+    vstore8(a0, 0, acc[0]);
+    vstore8(a1, 0, acc[1]);
+    vstore8(a2, 0, acc[2]);
+    vstore8(a3, 0, acc[3]);
+    for (int q = 0; q < EXB_RB && r0 + q < M; q++) {
+        int r = r0 + q;
+        int2 wt = rt[r];
+        int perturb = EXB_PERTURB(wt.x, incr);
+        for (int c = 0; c < 8 && j0 + c < N; c++) {
+            int j = j0 + c;
+            long v = ex_round_shift((long)(acc[q][c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
+            if (bo >= 0) v += blob[bo + j];
+            int o = (int)ex_clamp(v, lim);
+            if (gelu) o = ex_gelu(blob, lay[EX_LAY_GELU], o, perturb);
+            if (omode == 0)
+                y[(size_t)r * N + j] = o;
+            else
+                y[(size_t)obase + (size_t)wt.x * ows + (size_t)j * ots + wt.y] = o;
         }
-        ex_position(blob, lay, wkv, wsc, t, in[(size_t)w * in_stride + (t - t0)], perturb, row);
     }
 }
+
+__kernel void exb_linear(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
+                         __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
+                         __global int *y) {
+    exb_linear_tile(blob, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0);
+}
+
+// Q, K and V of one layer in one launch (global dimension 2 = 0, 1, 2): the triples at lay slots
+// li, li + 3, li + 6 (EX_WQ, EX_WK, EX_WV); Q to q (M, C), K and V to the transposed caches.
+__kernel void exb_qkv(__global const int *blob, __global const int *lay, int li, __global const int *h, int M,
+                      __global const int2 *rt, int incr, __global int *q, __global int *kt, __global int *vt,
+                      int obase, int ows, int ots) {
+    const int C = lay[EX_LAY_C], part = (int)get_global_id(2);
+    __global int *y = part == 0 ? q : part == 1 ? kt : vt;
+    exb_linear_tile(blob, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots);
+}
+
+// y = LayerNorm(linear(x) + res) for rows r < M, one row per work-item: the linear as in
+// exb_linear (N = C outputs, 8 at a time) into tmp (M, C), the residual added, then
+// ex_layernorm with the scale and offset at lay[gs], lay[bs]. x (M, K), res, y (M, C).
+__kernel void exb_linear_ln(__global const int *blob, __global const int *lay, int li, int bi, int K,
+                            __global const int *x, __global const int *res, int gs, int bs, int M,
+                            __global const int2 *rt, int incr, __global int *tmp, __global int *y) {
+    int r = (int)get_global_id(0);
+    if (r >= M) return;
+    const int C = lay[EX_LAY_C];
+    const int wo = lay[li], mo = lay[li + 1], so = lay[li + 2], bo = bi >= 0 ? lay[bi] : -1;
+    int perturb = EXB_PERTURB(rt[r].x, incr);
+    __global const int *xr = x + (size_t)r * K;
+    __global int *tr = tmp + (size_t)r * C;
+    for (int j0 = 0; j0 < C; j0 += 8) {
+        __global const int *wp = blob + wo + j0;
+        ulong8 a = (ulong8)0;
+        for (int i = 0; i < K; i++) a += (ulong8)(ulong)(long)xr[i] * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
+        ulong acc[8];
+        vstore8(a, 0, acc);
+        for (int c = 0; c < 8 && j0 + c < C; c++) {
+            int j = j0 + c;
+            long v = ex_round_shift((long)(acc[c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
+            if (bo >= 0) v += blob[bo + j];
+            tr[j] = (int)ex_clamp(v, EX_ACT_LIM) + res[(size_t)r * C + j];
+        }
+    }
+    ex_layernorm(blob, tr, C, lay[gs], lay[bs], perturb, y + (size_t)r * C);
+}
+
+// Causal attention of rows r < M: item i = r * NH + head, work-item gid takes items gid,
+// gid + G, ... (G = the global size). q (M, C); K/V caches as above, positions 0..t of the row's
+// window filled; att (M, C). sc: (G, TS + 8) scratch, the scores then the weights of one item.
+__kernel void exb_attention(__global const int *restrict blob, __global const int *restrict lay,
+                            __global const int *restrict q, int M, __global const int2 *restrict rt, int incr,
+                            __global const int *restrict kt, __global const int *restrict vt, int base, int ws, int TS,
+                            __global int *restrict sc, __global int *restrict att) {
+    const int C = lay[EX_LAY_C], NH = lay[EX_LAY_NH], hs = C / NH;
+    const int G = (int)get_global_size(0), gid = (int)get_global_id(0);
+    const long att_m = blob[lay[EX_LAY_ATT_M]];
+    const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
+    const int att_s = blob[lay[EX_LAY_ATT_S]];
+    const long lim = (long)1 << 30;
+    const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
+    __global int *e = sc + (size_t)gid * (TS + 8);
+    for (int i = gid; i < M * NH; i += G) {
+        int r = i / NH, hd = i % NH;
+        int2 wt = rt[r];
+        int perturb = EXB_PERTURB(wt.x, incr);
+        int nk = wt.y + 1; // keys 0..t
+        __global const int *kb = kt + (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
+        __global const int *vb = vt + (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
+        __global const int *qr = q + (size_t)r * C + hd * hs;
+        long8 mx8 = (long8)(-lim);
+        for (int p = 0; p < nk; p += 8) {
+            ulong8 dot = (ulong8)0;
+            for (int d = 0; d < hs; d++)
+                dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
+            long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
+            s = clamp(s, (long8)(-lim), (long8)lim);
+            s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
+            vstore8(convert_int8(s), 0, e + p);
+            mx8 = max(mx8, s);
+        }
+        long4 m4 = max(mx8.lo, mx8.hi);
+        long2 m2 = max(m4.lo, m4.hi);
+        long mx = max(m2.lo, m2.hi);
+        // ex_exp() on 8 lanes: a = mx - score; 0 from a = 2^16 on (and in masked lanes)
+        long8 z8 = (long8)0;
+        for (int p = 0; p < nk; p += 8) {
+            long8 a = (long8)mx - convert_long8(vload8(0, e + p));
+            int8 ia = convert_int8(min(a, (long8)65535));
+            int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
+            long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
+                               blob[ih.s7]);
+            long8 lv = (long8)(blob[il.s0], blob[il.s1], blob[il.s2], blob[il.s3], blob[il.s4], blob[il.s5], blob[il.s6],
+                               blob[il.s7]);
+            long8 w = as_long8(exb_rs8(as_ulong8(hv) * as_ulong8(lv), 44, perturb));
+            w = select(w, (long8)0, (a >= (long8)65536) | (lane + (long)p >= (long8)nk));
+            vstore8(convert_int8(w), 0, e + p); // Q16, the maximum's is 65536
+            z8 += w;
+        }
+        long4 z4 = z8.lo + z8.hi;
+        long2 z2 = z4.lo + z4.hi;
+        long z = z2.lo + z2.hi;
+        // out_d = rounddiv(sum_p e_p v_pd, z), 4 channels per sweep over the weights
+        for (int d0 = 0; d0 < hs; d0 += 4) {
+            __global const int *v0 = vb + (size_t)d0 * TS, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * TS;
+            __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * TS, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * TS;
+            long8 n0 = (long8)0, n1 = (long8)0, n2 = (long8)0, n3 = (long8)0;
+            for (int p = 0; p < nk; p += 8) {
+                long8 ev = convert_long8(vload8(0, e + p));
+                n0 += ev * convert_long8(vload8(0, v0 + p));
+                n1 += ev * convert_long8(vload8(0, v1 + p));
+                n2 += ev * convert_long8(vload8(0, v2 + p));
+                n3 += ev * convert_long8(vload8(0, v3 + p));
+            }
+            long num[4];
+            long4 s4 = n0.lo + n0.hi;
+            num[0] = s4.x + s4.y + s4.z + s4.w;
+            s4 = n1.lo + n1.hi;
+            num[1] = s4.x + s4.y + s4.z + s4.w;
+            s4 = n2.lo + n2.hi;
+            num[2] = s4.x + s4.y + s4.z + s4.w;
+            s4 = n3.lo + n3.hi;
+            num[3] = s4.x + s4.y + s4.z + s4.w;
+            for (int k = 0; k < 4 && d0 + k < hs; k++)
+                att[(size_t)r * C + hd * hs + d0 + k] = (int)ex_rounddiv(num[k], z);
+        }
+    }
+}
+
 #endif

@@ -29,10 +29,20 @@ int cli_usage_error(const char *sub, const char *fmt, ...)
 /* cli_json_string() : write `s` as a JSON string literal, escaped. */
 void cli_json_string(FILE *out, const char *s);
 
+/* cli_python_json() : run `python3 SCRIPT ARGS` (args already quoted for the shell) and read
+ * the number after "KEY": in the first line it prints. @return 0, or -1 with a reason in note
+ * (no python3, the script failed, e.g. without torch): benchmarks skip their PyTorch side then. */
+int cli_python_json(const char *script, const char *args, const char *key, double *value, char *note, size_t note_cap);
+
+/* cli_data_dir() : the corpora folder: $LMC_DATA_DIR, else ../shared/data, else ../shared/data
+ * beside the source tree (buf holds that path); NULL when none is a folder. */
+const char *cli_data_dir(char *buf, size_t cap);
+
 /* Subcommands. */
 int cli_cmd_devices(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
+int cli_bench_coding(int argc, char **argv); /* `lmc bench coding`, cli/cmd_bench_coding.c */
 int cli_cmd_train(int argc, char **argv);
 int cli_cmd_quantize(int argc, char **argv);
 int cli_cmd_compress(int argc, char **argv);

@@ -1,6 +1,12 @@
-/* cli_common.c : error printing and JSON output shared by the subcommands. */
+/* cli_common.c : error printing, JSON output, the PyTorch side of benchmarks and the data
+ * folder, shared by the subcommands. */
+#define _POSIX_C_SOURCE 200809L /* popen, access, stat */
+
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -40,4 +46,47 @@ void cli_json_string(FILE *out, const char *s) {
         }
     }
     fputc('"', out);
+}
+
+int cli_python_json(const char *script, const char *args, const char *key, double *value, char *note, size_t note_cap) {
+    static const char *const pythons[] = {"/usr/bin/python3", "/usr/local/bin/python3"};
+    const char *python = NULL;
+    for (size_t i = 0; i < sizeof pythons / sizeof pythons[0] && !python; i++)
+        if (access(pythons[i], X_OK) == 0) python = pythons[i];
+    if (!python) {
+        snprintf(note, note_cap, "no python3 (looked for /usr/bin/python3, /usr/local/bin/python3)");
+        return -1;
+    }
+    char cmd[4096], line[4096] = "", pattern[128];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' %s", python, script, args);
+    FILE *py = popen(cmd, "r");
+    if (!py) {
+        snprintf(note, note_cap, "could not run %s", cmd);
+        return -1;
+    }
+    if (!fgets(line, sizeof line, py)) line[0] = '\0';
+    int rc = pclose(py);
+    snprintf(pattern, sizeof pattern, "\"%s\": ", key);
+    const char *k = strstr(line, pattern);
+    if (rc != 0 || !k) {
+        snprintf(note, note_cap, "the PyTorch side failed (exit %d; is torch installed?): %s", rc, cmd);
+        return -1;
+    }
+    *value = strtod(k + strlen(pattern), NULL);
+    return 0;
+}
+
+const char *cli_data_dir(char *buf, size_t cap) {
+    struct stat st;
+    const char *env = getenv("LMC_DATA_DIR");
+    if (env && env[0]) return stat(env, &st) == 0 && S_ISDIR(st.st_mode) ? env : NULL;
+    if (stat("../shared/data", &st) == 0 && S_ISDIR(st.st_mode)) return "../shared/data";
+#ifdef LMC_SOURCE_DIR
+    snprintf(buf, cap, "%s/../shared/data", LMC_SOURCE_DIR);
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
+#else
+    (void)buf;
+    (void)cap;
+#endif
+    return NULL;
 }

@@ -295,6 +295,7 @@ static void print_bench_help(void) {
     printf("Usage: lmc bench <name> [--json] [--symbols N] [--device SEL] [--steps N]\n\n"
            "Benchmarks:\n");
     for (size_t i = 0; i < n_benches; i++) printf("  %-10s %s\n", benches[i].name, benches[i].summary);
+    printf("  %-10s %s\n", "coding", "lmc compress/decompress bytes/s against PyTorch's forward (lmc bench coding --help)");
     printf("\nOptions:\n"
            "  --json        one JSON object on stdout (codec: encode_symbols_per_s,\n"
            "                decode_symbols_per_s, bits_per_symbol, seconds)\n"
@@ -315,6 +316,8 @@ int cli_cmd_bench(int argc, char **argv) {
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     bench_options opt = {0, 0, NULL, 0};
+    for (int i = 1; i < argc; i++) /* `coding` has its own options: cli/cmd_bench_coding.c */
+        if (strcmp(argv[i], "coding") == 0) return cli_bench_coding(argc, argv);
     opterr = 0;
     optind = 1;
     int c;

@@ -128,7 +128,7 @@ static int run(int argc, char **argv, int decompress) {
     if (st) goto done;
     if ((st = lmc_device_open(device_sel, &device)) != LMC_OK) goto done;
     lmc_exact_predictor_params pp = lmc_exact_predictor_params_default();
-    pp.max_windows = 1;
+    pp.max_windows = 0; /* the predictor chooses its batch from the device's memory (issue 8) */
     if ((st = lmc_exact_predictor_create(model, device, &pp, &pred)) != LMC_OK) goto done;
     if (out_path) {
         out = fopen(out_path, "wbx");

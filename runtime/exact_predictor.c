@@ -1,10 +1,19 @@
 /* exact_predictor.c : the codec's predictor (lmc_predictor) over a coding model, on cpu-ref (the
- * plain-C oracle: cl/exact.cl compiled as C) or on an OpenCL device (the same file as a kernel,
- * one work-item per window).
+ * plain-C oracle: cl/exact.cl compiled as C, position by position) or on an OpenCL device (the
+ * batched kernels exb_* of cl/exact.cl, layer by layer over many rows at once).
  *
- * Key invariant: encode_rows() and decode_next() run the same per-position function in the same
- * order with the same KV cache contents, and every operation is an integer one, so rows do not
- * depend on the device, the batch size, the work-group size or the path. */
+ * The scheduler (DESIGN.md §4): encoding gives each position of each window of a call one row
+ * (a short last window gets only its length's rows) and runs the layers over chunks of at most
+ * EX_ENC_ROWS rows (whole windows), so device memory is bounded whatever the batch; decoding
+ * advances every unfinished window of the call by one position per decode_next() (one row each)
+ * against a K/V cache of max_windows windows kept on the device. max_windows = 0 chooses the
+ * batch from the device's memory (auto_windows(): on CPUs the K/V caches of a batch fit in half
+ * the cache; elsewhere EX_AUTO_KV_BUDGET of them; at most EX_AUTO_MAX_WINDOWS).
+ *
+ * Key invariant: every row is the same integer function of (coding model, window bytes before
+ * the position) on both paths and every device, whatever the batch, the chunking or the
+ * work-group size: cl/exact.cl's batched kernels apply ex_position()'s operations in its order
+ * for each value, with exact (wrap-around 64-bit) sums. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +21,23 @@
 #include "exact_internal.h"
 #include "program.h"
 
+/* Rows per encoding chunk (at least one whole window): about 3.3 KB of device memory per row
+ * for the 200k model (activations 9C ints, the row 256 ints) plus the chunk's K/V. */
+#define EX_ENC_ROWS 8192
+/* K/V cache bytes the automatic batch size may take, and at most this share of the device. */
+#define EX_AUTO_KV_BUDGET ((uint64_t)128 << 20)
+#define EX_PAD 16
+#define EX_AUTO_MAX_WINDOWS 64
+#define EX_AUTO_MIN_WINDOWS 2 /* on CPUs: whatever the cache, some batching of the launches */ /* the codec's driver takes at most 64 windows a call */ /* ints past the end of buffers read with vload8 */
+
 typedef struct ex_pred {
     lmc_predictor pred;
     const lmc_exact_model *m;
     lmc_device *dev;
     int is_cl;
     size_t max_windows, local_size;
-    size_t kv_per_window, sc_per_window; /* ints */
+    size_t attention_local;         /* exb_attention's work-group size when local_size is 0 */
+    size_t kv_per_window, sc_per_window; /* ints (cpu-ref) */
     /* cpu-ref state */
     int32_t *kv, *sc;
     /* decode state */
@@ -26,17 +45,22 @@ typedef struct ex_pred {
     int32_t *lens;
     /* OpenCL */
     cl_program program;
-    cl_kernel kernel;
-    cl_mem d_blob, d_lay, d_kv, d_sc, d_in, d_lens, d_rows;
-    size_t in_cap, rows_cap; /* bytes */
-    uint8_t *h_in;
+    cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln;
+    cl_mem d_blob, d_lay;
+    cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
+    cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
+    size_t ekv_cap;                 /* ints in d_ekt */
+    cl_mem d_in, d_rt, d_h, d_q, d_att, d_tmp, d_a, d_ff, d_out, d_sc;
+    size_t rows_cap, sc_cap;        /* rows the row buffers hold; ints in d_sc */
+    uint8_t *h_in;                  /* (rows_cap) */
+    cl_int *h_rt;                   /* (rows_cap, 2) */
+    int32_t *h_out;                 /* (max_windows, 256) decode rows before scattering */
 } ex_pred;
 
 lmc_exact_predictor_params lmc_exact_predictor_params_default(void) {
-    lmc_exact_predictor_params p = {16, 0, NULL};
+    lmc_exact_predictor_params p = {0, 0, NULL};
     return p;
 }
-
 /* ---- cpu-ref ---- */
 
 lmc_status lmc_exact_rows_ref(const lmc_exact_model *m, const uint8_t *bytes, size_t len, int32_t *rows) {
@@ -63,42 +87,223 @@ lmc_status lmc_exact_rows_ref(const lmc_exact_model *m, const uint8_t *bytes, si
 static lmc_status cl_alloc(ex_pred *p, cl_mem *mem, size_t bytes, cl_mem_flags flags, void *host) {
     cl_int err = CL_SUCCESS;
     if (*mem) clReleaseMemObject(*mem);
+    *mem = NULL;
     *mem = clCreateBuffer(p->dev->context, flags | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes ? bytes : 4, host, &err);
     LMC_CL_CHECK(err);
     return LMC_OK;
 }
 
-/* Runs positions t0..t1-1 of n windows (inputs already in d_in with stride in_stride, lens in
- * d_lens) and reads the (n, t1-t0, 256) rows into rows. */
-static lmc_status cl_run(ex_pred *p, size_t n, int in_stride, int t0, int t1, int32_t *rows) {
-    size_t need = n * (size_t)(t1 - t0) * 256 * sizeof(int32_t);
-    if (need > p->rows_cap) {
-        LMC_TRY(cl_alloc(p, &p->d_rows, need, CL_MEM_WRITE_ONLY, NULL));
-        p->rows_cap = need;
+/* Row buffers for `rows` rows and attention scratch for rows with up to TS keys. */
+static lmc_status cl_reserve(ex_pred *p, size_t rows, size_t TS) {
+    const size_t C = (size_t)p->m->config.d_model, NH = (size_t)p->m->config.n_heads;
+    if (rows > p->rows_cap) {
+        uint8_t *in = realloc(p->h_in, rows);
+        if (in) p->h_in = in;
+        cl_int *rt = realloc(p->h_rt, rows * 2 * sizeof *rt);
+        if (rt) p->h_rt = rt;
+        if (!in || !rt) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "row tables of %zu rows", rows);
+        LMC_TRY(cl_alloc(p, &p->d_in, rows, CL_MEM_READ_ONLY, NULL));
+        LMC_TRY(cl_alloc(p, &p->d_rt, rows * 2 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL));
+        cl_mem *act[] = {&p->d_h, &p->d_q, &p->d_att, &p->d_tmp, &p->d_a};
+        for (size_t i = 0; i < sizeof act / sizeof act[0]; i++) LMC_TRY(cl_alloc(p, act[i], (rows * C + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL));
+        LMC_TRY(cl_alloc(p, &p->d_ff, (rows * 4 * C + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL));
+        LMC_TRY(cl_alloc(p, &p->d_out, rows * 256 * 4, CL_MEM_READ_WRITE, NULL));
+        p->rows_cap = rows;
     }
-    cl_int ni = (cl_int)n, a0 = t0, a1 = t1, st = in_stride;
-    cl_kernel k = p->kernel;
-    LMC_CL_CHECK(clSetKernelArg(k, 0, sizeof(cl_mem), &p->d_blob));
-    LMC_CL_CHECK(clSetKernelArg(k, 1, sizeof(cl_mem), &p->d_lay));
-    LMC_CL_CHECK(clSetKernelArg(k, 2, sizeof(cl_mem), &p->d_kv));
-    LMC_CL_CHECK(clSetKernelArg(k, 3, sizeof(cl_mem), &p->d_sc));
-    LMC_CL_CHECK(clSetKernelArg(k, 4, sizeof(cl_mem), &p->d_in));
-    LMC_CL_CHECK(clSetKernelArg(k, 5, sizeof(cl_int), &st));
-    LMC_CL_CHECK(clSetKernelArg(k, 6, sizeof(cl_mem), &p->d_lens));
-    LMC_CL_CHECK(clSetKernelArg(k, 7, sizeof(cl_int), &ni));
-    LMC_CL_CHECK(clSetKernelArg(k, 8, sizeof(cl_int), &a0));
-    LMC_CL_CHECK(clSetKernelArg(k, 9, sizeof(cl_int), &a1));
-    LMC_CL_CHECK(clSetKernelArg(k, 10, sizeof(cl_mem), &p->d_rows));
-    size_t local = p->local_size, global = n;
-    if (local) global = (n + local - 1) / local * local; /* extra work-items return at once */
-    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->dev->queue, k, 1, NULL, &global, local ? &local : NULL, 0, NULL, NULL));
-    LMC_CL_CHECK(clEnqueueReadBuffer(p->dev->queue, p->d_rows, CL_TRUE, 0, need, rows, 0, NULL, NULL));
+    size_t items = rows * NH, G = items < 2048 ? items : 2048;
+    size_t sc = (G + 64) * (TS + 8) + EX_PAD; /* + 64: the global size is rounded up to a work-group */
+    if (sc > p->sc_cap) {
+        LMC_TRY(cl_alloc(p, &p->d_sc, sc * 4, CL_MEM_READ_WRITE, NULL));
+        p->sc_cap = sc;
+    }
     return LMC_OK;
 }
 
-static lmc_status cl_inputs(ex_pred *p, size_t bytes, const int32_t *lens, size_t n) {
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_FALSE, 0, bytes, p->h_in, 0, NULL, NULL));
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_lens, CL_TRUE, 0, n * sizeof(int32_t), lens, 0, NULL, NULL));
+static lmc_status arg(cl_kernel k, cl_uint i, size_t size, const void *v) {
+    LMC_CL_CHECK(clSetKernelArg(k, i, size, v));
+    return LMC_OK;
+}
+#define ARG_MEM(k, i, m) LMC_TRY(arg(k, i, sizeof(cl_mem), &(m)))
+#define ARG_INT(k, i, v)                              \
+    do {                                              \
+        cl_int v_ = (cl_int)(v);                      \
+        LMC_TRY(arg(k, i, sizeof v_, &v_));           \
+    } while (0)
+
+/* local: the work-group size (0: the driver's choice); the global size is rounded up to it. */
+static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in, size_t local0) {
+    size_t global[3] = {global_in[0], dims > 1 ? global_in[1] : 1, dims > 2 ? global_in[2] : 1}, local[3] = {local0, 1, 1};
+    if (local0) global[0] = (global[0] + local0 - 1) / local0 * local0;
+    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->dev->queue, k, dims, NULL, global, local0 ? local : NULL, 0, NULL, NULL));
+    return LMC_OK;
+}
+
+/* y (M, N) = linear(x) of M rows through the tensor triple at lay slot li (bias slot bi, -1: none). */
+static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int K, int N, cl_mem x, int gelu,
+                             cl_long lim, cl_mem y) {
+    cl_kernel k = p->k_linear;
+    ARG_MEM(k, 0, p->d_blob);
+    ARG_MEM(k, 1, p->d_lay);
+    ARG_INT(k, 2, li);
+    ARG_INT(k, 3, bi);
+    ARG_INT(k, 4, K);
+    ARG_INT(k, 5, N);
+    ARG_MEM(k, 6, x);
+    ARG_INT(k, 7, M);
+    ARG_MEM(k, 8, p->d_rt);
+    ARG_INT(k, 9, incr);
+    ARG_INT(k, 10, gelu);
+    LMC_TRY(arg(k, 11, sizeof lim, &lim));
+    ARG_MEM(k, 12, y);
+    size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
+    return launch(p, k, 2, global, p->local_size);
+}
+
+/* y = LayerNorm(linear(x) + res) (tmp: the sum before the norm), one row per work-item. */
+static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, int K, cl_mem x, cl_mem res, int gs,
+                                int bs, cl_mem y) {
+    cl_kernel k = p->k_linear_ln;
+    ARG_MEM(k, 0, p->d_blob);
+    ARG_MEM(k, 1, p->d_lay);
+    ARG_INT(k, 2, li);
+    ARG_INT(k, 3, bi);
+    ARG_INT(k, 4, K);
+    ARG_MEM(k, 5, x);
+    ARG_MEM(k, 6, res);
+    ARG_INT(k, 7, gs);
+    ARG_INT(k, 8, bs);
+    ARG_INT(k, 9, M);
+    ARG_MEM(k, 10, p->d_rt);
+    ARG_INT(k, 11, incr);
+    ARG_MEM(k, 12, p->d_tmp);
+    ARG_MEM(k, 13, y);
+    return launch(p, k, 1, &M, p->local_size);
+}
+
+/* The forward pass of M rows (inputs in d_in, (window, position) in d_rt) into d_out (M, 256):
+ * per layer 4 launches (Q/K/V, attention, Wo + LN1, W1 + GELU) + 1 (W2 + LN2). K/V of layer l
+ * go to kt/vt at l * lstride + w * ws (+ channel * TS + position). */
+static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem vt, size_t lstride, size_t ws,
+                             size_t TS) {
+    const lmc_model_config *c = &p->m->config;
+    const int C = c->d_model, NH = c->n_heads;
+    const cl_long act = EX_ACT_LIM, logit = EX_LOGIT_LIM;
+    cl_kernel k = p->k_embed;
+    ARG_MEM(k, 0, p->d_blob);
+    ARG_MEM(k, 1, p->d_lay);
+    ARG_MEM(k, 2, p->d_in);
+    ARG_MEM(k, 3, p->d_rt);
+    ARG_INT(k, 4, M);
+    ARG_MEM(k, 5, p->d_h);
+    LMC_TRY(launch(p, k, 1, &M, p->local_size));
+    size_t items = M * (size_t)NH, G = items < 2048 ? items : 2048;
+    /* attention items take time in proportion to their position: groups small enough that
+     * every core gets some (at least 8 groups when there are 8 items or more), at most 32 */
+    size_t alocal = p->local_size;
+    if (!alocal) {
+        alocal = G / 8 < p->attention_local ? G / 8 : p->attention_local;
+        if (alocal < 1) alocal = 1;
+    }
+    for (int l = 0; l < c->n_layers; l++) {
+        const int ly = EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
+        const size_t base = (size_t)l * lstride;
+        k = p->k_qkv;
+        ARG_MEM(k, 0, p->d_blob);
+        ARG_MEM(k, 1, p->d_lay);
+        ARG_INT(k, 2, ly + EX_WQ);
+        ARG_MEM(k, 3, p->d_h);
+        ARG_INT(k, 4, M);
+        ARG_MEM(k, 5, p->d_rt);
+        ARG_INT(k, 6, incr);
+        ARG_MEM(k, 7, p->d_q);
+        ARG_MEM(k, 8, kt);
+        ARG_MEM(k, 9, vt);
+        ARG_INT(k, 10, base);
+        ARG_INT(k, 11, ws);
+        ARG_INT(k, 12, TS);
+        size_t g3[3] = {((size_t)C + 7) / 8, (M + 3) / 4, 3};
+        LMC_TRY(launch(p, k, 3, g3, p->local_size));
+        k = p->k_attention;
+        ARG_MEM(k, 0, p->d_blob);
+        ARG_MEM(k, 1, p->d_lay);
+        ARG_MEM(k, 2, p->d_q);
+        ARG_INT(k, 3, M);
+        ARG_MEM(k, 4, p->d_rt);
+        ARG_INT(k, 5, incr);
+        ARG_MEM(k, 6, kt);
+        ARG_MEM(k, 7, vt);
+        ARG_INT(k, 8, base);
+        ARG_INT(k, 9, ws);
+        ARG_INT(k, 10, TS);
+        ARG_MEM(k, 11, p->d_sc);
+        ARG_MEM(k, 12, p->d_att);
+        LMC_TRY(launch(p, k, 1, &G, alocal));
+        /* a = LN1(Wo att + h); ff = gelu(W1 a + b1); h = LN2(W2 ff + b2 + a) */
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_WO, -1, C, p->d_att, p->d_h, ly + EX_LN1_G, ly + EX_LN1_B, p->d_a));
+        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff));
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, p->d_ff, p->d_a, ly + EX_LN2_G, ly + EX_LN2_B, p->d_h));
+    }
+    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out);
+}
+
+/* Whole windows on the device, in chunks of at most EX_ENC_ROWS rows (at least one window). */
+static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows, const size_t *lens, size_t W,
+                            int32_t *rows) {
+    const size_t C = (size_t)p->m->config.d_model;
+    size_t chunk = EX_ENC_ROWS / W ? EX_ENC_ROWS / W : 1;
+    if (chunk > n) chunk = n;
+    size_t ekv = chunk * C * W + EX_PAD;
+    if (ekv > p->ekv_cap) {
+        LMC_TRY(cl_alloc(p, &p->d_ekt, ekv * 4, CL_MEM_READ_WRITE, NULL));
+        LMC_TRY(cl_alloc(p, &p->d_evt, ekv * 4, CL_MEM_READ_WRITE, NULL));
+        p->ekv_cap = ekv;
+    }
+    LMC_TRY(cl_reserve(p, chunk * W, W));
+    for (size_t w0 = 0; w0 < n; w0 += chunk) {
+        size_t nc = n - w0 < chunk ? n - w0 : chunk, M = 0;
+        for (size_t w = 0; w < nc; w++)
+            for (size_t t = 0; t < lens[w0 + w]; t++, M++) {
+                p->h_in[M] = t ? windows[w0 + w][t - 1] : 0;
+                p->h_rt[2 * M] = (cl_int)w;
+                p->h_rt[2 * M + 1] = (cl_int)t;
+            }
+        if (M == 0) continue;
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
+        LMC_TRY(cl_forward(p, M, 0, p->d_ekt, p->d_evt, 0, C * W, W));
+        size_t off = 0;
+        for (size_t w = w0; w < w0 + nc; w++) {
+            if (lens[w])
+                LMC_CL_CHECK(clEnqueueReadBuffer(p->dev->queue, p->d_out, CL_FALSE, off * 256 * 4, lens[w] * 256 * 4,
+                                                 rows + w * W * 256, 0, NULL, NULL));
+            off += lens[w];
+        }
+        /* the host buffers are rewritten by the next chunk: wait for the transfers */
+        LMC_CL_CHECK(clFinish(p->dev->queue));
+    }
+    for (size_t w = 0; w < n; w++) memset(rows + (w * W + lens[w]) * 256, 0, (W - lens[w]) * 256 * sizeof *rows);
+    return LMC_OK;
+}
+
+/* One position of every unfinished decode window: one row each, against the K/V cache. */
+static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int32_t *rows) {
+    const lmc_model_config *c = &p->m->config;
+    const size_t C = (size_t)c->d_model, T = (size_t)c->context, L = (size_t)c->n_layers;
+    size_t M = 0;
+    for (size_t w = 0; w < p->n_dec; w++) {
+        if (t >= (size_t)p->lens[w]) continue;
+        p->h_in[M] = t ? prev[w] : 0;
+        p->h_rt[2 * M] = (cl_int)w;
+        p->h_rt[2 * M + 1] = (cl_int)t;
+        M++;
+    }
+    memset(rows, 0, p->n_dec * 256 * sizeof *rows);
+    if (M == 0) return LMC_OK;
+    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
+    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
+    LMC_TRY(cl_forward(p, M, 1, p->d_kt, p->d_vt, C * T, L * C * T, T));
+    LMC_CL_CHECK(clEnqueueReadBuffer(p->dev->queue, p->d_out, CL_TRUE, 0, M * 256 * 4, p->h_out, 0, NULL, NULL));
+    for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_rt[2 * r] * 256, p->h_out + r * 256, 256 * sizeof *rows);
     return LMC_OK;
 }
 
@@ -125,21 +330,7 @@ static lmc_status ex_encode_rows(void *ctx, size_t n, const uint8_t *const *wind
         }
         return LMC_OK;
     }
-    for (size_t w = 0; w < n; w++) p->lens[w] = (int32_t)lens[w];
-    if (n * W > p->in_cap) {
-        uint8_t *q = realloc(p->h_in, n * W);
-        if (!q) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "window inputs");
-        p->h_in = q;
-        LMC_TRY(cl_alloc(p, &p->d_in, n * W, CL_MEM_READ_ONLY, NULL));
-        p->in_cap = n * W;
-    }
-    for (size_t w = 0; w < n; w++) {
-        uint8_t *dst = p->h_in + w * W;
-        memset(dst, 0, W);
-        if (lens[w] > 1) memcpy(dst + 1, windows[w], lens[w] - 1);
-    }
-    LMC_TRY(cl_inputs(p, n * W, p->lens, n));
-    return cl_run(p, n, (int)W, 0, (int)W, rows);
+    return cl_encode(p, n, windows, lens, W, rows);
 }
 
 static lmc_status ex_decode_begin(void *ctx, size_t n, const size_t *lens) {
@@ -151,15 +342,6 @@ static lmc_status ex_decode_begin(void *ctx, size_t n, const size_t *lens) {
     }
     p->n_dec = n;
     p->t_dec = 0;
-    if (!p->is_cl) return LMC_OK;
-    if (p->in_cap < p->max_windows) {
-        uint8_t *q = realloc(p->h_in, p->max_windows);
-        if (!q) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "window inputs");
-        p->h_in = q;
-        LMC_TRY(cl_alloc(p, &p->d_in, p->max_windows, CL_MEM_READ_ONLY, NULL));
-        p->in_cap = p->max_windows;
-    }
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_lens, CL_TRUE, 0, (n ? n : 1) * sizeof(int32_t), p->lens, 0, NULL, NULL));
     return LMC_OK;
 }
 
@@ -180,10 +362,7 @@ static lmc_status ex_decode_next(void *ctx, const uint8_t *prev, int32_t *rows) 
         }
         return LMC_OK;
     }
-    if (p->n_dec == 0) return LMC_OK;
-    for (size_t w = 0; w < p->n_dec; w++) p->h_in[w] = t ? prev[w] : 0;
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_TRUE, 0, p->n_dec ? p->n_dec : 1, p->h_in, 0, NULL, NULL));
-    return cl_run(p, p->n_dec, 1, (int)t, (int)t + 1, rows);
+    return cl_decode_step(p, t, prev, rows);
 }
 
 static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, ex_decode_next};
@@ -191,15 +370,45 @@ static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, 
 void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     if (!pred) return;
     ex_pred *p = (ex_pred *)pred;
-    cl_mem *mems[] = {&p->d_blob, &p->d_lay, &p->d_kv, &p->d_sc, &p->d_in, &p->d_lens, &p->d_rows};
+    cl_mem *mems[] = {&p->d_blob, &p->d_lay, &p->d_kt, &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in, &p->d_rt,
+                      &p->d_h,    &p->d_q,   &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
-    if (p->kernel) clReleaseKernel(p->kernel);
+    cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+        if (ks[i]) clReleaseKernel(ks[i]);
     free(p->kv);
     free(p->sc);
     free(p->lens);
     free(p->h_in);
+    free(p->h_rt);
+    free(p->h_out);
     free(p);
+}
+
+/* max_windows = 0: the batch from the device's memory. Decoding reads every window's whole K/V
+ * cache at every step, so on a CPU it runs at the speed of memory unless the batch's caches stay
+ * in the device's global memory cache: half of CL_DEVICE_GLOBAL_MEM_CACHE_SIZE there (4 windows
+ * of the 200k model with 32 MiB; measured on a 2-core EPYC: 8.7k bytes/s decoding with 4 windows,
+ * 5.3k with 16), at least EX_AUTO_MIN_WINDOWS. Elsewhere (GPUs, cpu-ref) EX_AUTO_KV_BUDGET of
+ * K/V, at most a quarter of the device's memory or one allocation. 1 .. EX_AUTO_MAX_WINDOWS. */
+static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window) {
+    uint64_t budget = EX_AUTO_KV_BUDGET, floor = 1;
+    if (device->info.kind == LMC_DEVICE_KIND_OPENCL) {
+        if (device->info.global_mem_bytes && device->info.global_mem_bytes / 4 < budget) budget = device->info.global_mem_bytes / 4;
+        if (device->info.max_alloc_bytes && device->info.max_alloc_bytes < budget) budget = device->info.max_alloc_bytes;
+        cl_device_type type = 0;
+        cl_ulong cache = 0;
+        if (clGetDeviceInfo(device->id, CL_DEVICE_TYPE, sizeof type, &type, NULL) == CL_SUCCESS && (type & CL_DEVICE_TYPE_CPU) &&
+            clGetDeviceInfo(device->id, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL) == CL_SUCCESS &&
+            cache > 0 && cache / 2 < budget) {
+            budget = cache / 2;
+            floor = EX_AUTO_MIN_WINDOWS;
+        }
+    }
+    uint64_t n = budget / (kv_bytes_per_window ? kv_bytes_per_window : 1);
+    if (n < floor) n = floor;
+    return n < 1 ? 1 : n > EX_AUTO_MAX_WINDOWS ? EX_AUTO_MAX_WINDOWS : (size_t)n;
 }
 
 lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *device, const lmc_exact_predictor_params *params,
@@ -207,17 +416,18 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     LMC_RETURN_IF(!m || !device || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_create: NULL argument");
     *out = NULL;
     lmc_exact_predictor_params pp = params ? *params : lmc_exact_predictor_params_default();
-    if (pp.max_windows == 0) pp.max_windows = 16;
+    const lmc_model_config *c = &m->config;
+    const size_t kv_per_window = 2 * (size_t)c->n_layers * (size_t)c->context * (size_t)c->d_model;
+    if (pp.max_windows == 0) pp.max_windows = auto_windows(device, kv_per_window * 4);
     ex_pred *p = calloc(1, sizeof *p);
     if (!p) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
     lmc_status st = LMC_OK;
-    const lmc_model_config *c = &m->config;
     p->m = m;
     p->dev = device;
     p->is_cl = device->info.kind == LMC_DEVICE_KIND_OPENCL;
     p->max_windows = pp.max_windows;
     p->local_size = pp.local_size;
-    p->kv_per_window = 2 * (size_t)c->n_layers * (size_t)c->context * (size_t)c->d_model;
+    p->kv_per_window = kv_per_window;
     p->sc_per_window = 9 * (size_t)c->d_model + (size_t)c->context;
     p->pred.vtable = &ex_vtable;
     p->pred.ctx = p;
@@ -238,18 +448,45 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         *out = &p->pred;
         return LMC_OK;
     }
-    if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
-    cl_int err = CL_SUCCESS;
-    p->kernel = clCreateKernel(p->program, "exact_run", &err);
-    if (err != CL_SUCCESS) {
-        st = lmc_set_error(LMC_ERR_OPENCL, "clCreateKernel(exact_run): %s", lmc_cl_error_name(err));
+    /* the kernels take cache offsets (L * C * T) and blob offsets as int */
+    if (kv_per_window / 2 > (size_t)INT32_MAX || m->blob_n > (size_t)INT32_MAX) {
+        st = lmc_set_error(LMC_ERR_INVALID_ARGUMENT, "coding model too large for the OpenCL path (L*C*T = %zu)", kv_per_window / 2);
         goto fail;
     }
-    if ((st = cl_alloc(p, &p->d_blob, m->blob_n * 4, CL_MEM_READ_ONLY, m->blob)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, m->lay)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_kv, pp.max_windows * p->kv_per_window * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_sc, pp.max_windows * p->sc_per_window * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_lens, pp.max_windows * 4, CL_MEM_READ_ONLY, NULL)) != LMC_OK)
+    if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
+    const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln"};
+    cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        cl_int err = CL_SUCCESS;
+        *ks[i] = clCreateKernel(p->program, names[i], &err);
+        if (err != CL_SUCCESS) {
+            st = lmc_set_error(LMC_ERR_OPENCL, "clCreateKernel(%s): %s", names[i], lmc_cl_error_name(err));
+            goto fail;
+        }
+    }
+    /* Attention items take time in proportion to their position: work-groups of up to 32 of
+     * them (rather than the driver's choice, often one group for a whole decoding step) let
+     * every core take a share. */
+    size_t kwg = 0;
+    if (clGetKernelWorkGroupInfo(p->k_attention, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) != CL_SUCCESS)
+        kwg = 1;
+    p->attention_local = kwg < 32 ? (kwg ? kwg : 1) : 32;
+    /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor. */
+    size_t kvn = pp.max_windows * kv_per_window / 2 + EX_PAD;
+    p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
+    int32_t *blob = calloc(m->blob_n + EX_PAD, sizeof *blob);
+    if (!p->h_out || !blob) {
+        free(blob);
+        st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
+        goto fail;
+    }
+    memcpy(blob, m->blob, m->blob_n * sizeof *blob);
+    st = cl_alloc(p, &p->d_blob, (m->blob_n + EX_PAD) * 4, CL_MEM_READ_ONLY, blob);
+    free(blob);
+    if (st != LMC_OK || (st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, m->lay)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_kt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_vt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
+        (st = cl_reserve(p, pp.max_windows, (size_t)c->context)) != LMC_OK)
         goto fail;
     *out = &p->pred;
     return LMC_OK;

@@ -63,7 +63,9 @@ lmc_status lmc_builtin_model_find_id(const uint8_t id[LMC_MODEL_ID_SIZE], lmc_ex
 lmc_status lmc_exact_rows_ref(const lmc_exact_model *m, const uint8_t *bytes, size_t len, int32_t *rows);
 
 typedef struct lmc_exact_predictor_params {
-    size_t max_windows;          /* windows per device call; default 16 */
+    size_t max_windows;          /* windows per device call; 0 (the default): chosen from the
+                                  * device's memory, 1..64 (on CPUs: the batch's K/V caches fit
+                                  * in half the cache; elsewhere at most 128 MiB of them) */
     size_t local_size;           /* OpenCL work-group size; 0 lets the driver choose */
     const char *kernel_preamble; /* extra #define lines for the kernel (tests' negative controls) */
 } lmc_exact_predictor_params;

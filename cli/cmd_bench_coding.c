@@ -1,0 +1,278 @@
+/* cmd_bench_coding.c : `lmc bench coding`, the speed of the coding path against PyTorch.
+ *
+ * Compresses --bytes N bytes (default 131072) of real text (the enwik8 eval slice of the corpora
+ * when present, else seeded random bytes; the JSON says which) with a coding model (-m, default
+ * the built-in `default`) on --device (default PoCL pthread) through lmc_compress() and
+ * lmc_decompress() in memory, with the predictor's automatic batch size, checks that the bytes
+ * come back, and times each direction by wall clock, after one untimed warm-up call of the
+ * predictor on one window (program build, allocation). In the same run, the same model's float
+ * forward pass in PyTorch (bench/torch_forward_bench.py: torch_check's forward(), 2 threads,
+ * no grad, windows of the model's context, one warm-up window then --torch-windows timed ones)
+ * gives pytorch_forward_tokens_per_s; its float model is models/<name>.safetensors for a built-in
+ * or FILE with ".exact" dropped (or "exact" replaced by "float") for -m FILE, or --float-model.
+ * Without python3 or torch, the PyTorch side is skipped with a note and its numbers are null.
+ * Key invariant: no number is reported for a run whose round trip failed. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+
+#ifndef LMC_SOURCE_DIR
+#error "LMC_SOURCE_DIR must be defined by the build"
+#endif
+
+#define CODING_TEXT "text/eval/enwik8_bytes_2604491-4154399.xml"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* n bytes of the eval text when the corpora are there (*source = its path), else seeded bytes. */
+static uint8_t *load_input(size_t n, char *source, size_t cap) {
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) return NULL;
+    char dbuf[1024], path[1200];
+    const char *dir = cli_data_dir(dbuf, sizeof dbuf);
+    if (dir) {
+        snprintf(path, sizeof path, "%s/%s", dir, CODING_TEXT);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            size_t got = fread(buf, 1, n, f);
+            fclose(f);
+            if (got == n) {
+                snprintf(source, cap, "%s", path);
+                return buf;
+            }
+        }
+    }
+    uint64_t s = 1;
+    for (size_t i = 0; i < n; i++) {
+        s = s * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+        buf[i] = (uint8_t)(s >> 56);
+    }
+    snprintf(source, cap, "seeded random bytes (no %s)", CODING_TEXT);
+    return buf;
+}
+
+/* The float model PyTorch runs: --float-model, else models/<built-in>.safetensors, else the
+ * coding model's file name with ".exact" dropped or "exact" replaced by "float"; "" if none. */
+static void float_model_for(const char *model, char *out, size_t cap) {
+    out[0] = '\0';
+    for (size_t i = 0; i < lmc_builtin_model_count(); i++) {
+        const char *name = lmc_builtin_model_name(i);
+        if (strcmp(model, name) == 0 || (strcmp(model, "default") == 0 && i + 1 == lmc_builtin_model_count())) {
+            /* "default" is an alias; the files are named after the newest real name */
+            const char *real = lmc_builtin_model_name(lmc_builtin_model_count() - 1);
+            snprintf(out, cap, "%s/models/%s.safetensors", LMC_SOURCE_DIR, strcmp(model, name) == 0 ? name : real);
+            if (is_file(out)) return;
+        }
+    }
+    const char *dot = strstr(model, ".exact.");
+    const char *word = strstr(model, "exact");
+    if (dot)
+        snprintf(out, cap, "%.*s%s", (int)(dot - model), model, dot + 6);
+    else if (word)
+        snprintf(out, cap, "%.*sfloat%s", (int)(word - model), model, word + 5);
+    if (out[0] && is_file(out)) return;
+    if (word) {
+        snprintf(out, cap, "%.*sfloat%s", (int)(word - model), model, word + 5);
+        if (is_file(out)) return;
+    }
+    out[0] = '\0';
+}
+
+static void print_help(void) {
+    printf("Usage: lmc bench coding [--json] [--device SEL] [--bytes N] [-m MODEL] [--float-model FILE]\n"
+           "                        [--batch N] [--torch-windows N]\n\n"
+           "Compress and decompress N bytes of the enwik8 eval text (seeded random bytes when the corpora\n"
+           "are absent) with a coding model on a device, check the round trip, and run the same model's\n"
+           "float forward pass in PyTorch (bench/torch_forward_bench.py, 2 threads) in the same run.\n\n"
+           "  --json             one JSON object: compress_bytes_per_s, decompress_bytes_per_s,\n"
+           "                     pytorch_forward_tokens_per_s, compress_vs_pytorch, decompress_vs_pytorch,\n"
+           "                     peak_rss_bytes, bytes, compressed_bytes, device, batch_windows, ...\n"
+           "  --device SEL       the device (default pthread; cpu-ref works, slowly)\n"
+           "  --bytes N          input bytes (default 131072)\n"
+           "  -m, --model MODEL  coding model: default, a built-in name or a file (default: default)\n"
+           "  --float-model FILE the float model PyTorch runs (default: found from MODEL)\n"
+           "  --batch N          windows per device call (default: the predictor's choice)\n"
+           "  --torch-windows N  timed PyTorch windows of the model's context (default 2; 0 skips PyTorch)\n"
+           "  -h, --help         this help\n");
+}
+
+int cli_bench_coding(int argc, char **argv) {
+    enum { OPT_JSON = 1000, OPT_DEVICE, OPT_BYTES, OPT_FLOAT, OPT_TORCH, OPT_BATCH };
+    static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
+                                            {"device", required_argument, NULL, OPT_DEVICE},
+                                            {"bytes", required_argument, NULL, OPT_BYTES},
+                                            {"model", required_argument, NULL, 'm'},
+                                            {"float-model", required_argument, NULL, OPT_FLOAT},
+                                            {"torch-windows", required_argument, NULL, OPT_TORCH},
+                                            {"batch", required_argument, NULL, OPT_BATCH},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    int json = 0;
+    long torch_windows = 2;
+    size_t n = 131072, batch = 0;
+    const char *device_sel = "pthread", *model_name = "default", *float_model = NULL;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":hm:", options, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case OPT_JSON: json = 1; break;
+        case OPT_DEVICE: device_sel = optarg; break;
+        case 'm': model_name = optarg; break;
+        case OPT_FLOAT: float_model = optarg; break;
+        case OPT_BYTES: {
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > (1ull << 32))
+                return cli_usage_error("bench", "--bytes needs a number from 1 to 2^32, not '%s'", optarg);
+            n = (size_t)v;
+            break;
+        }
+        case OPT_BATCH: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > 64) return cli_usage_error("bench", "--batch needs a number from 1 to 64, not '%s'", optarg);
+            batch = (size_t)v;
+            break;
+        }
+        case OPT_TORCH: {
+            long v = strtol(optarg, &end, 10);
+            if (!end || *end || v < 0 || v > 64)
+                return cli_usage_error("bench", "--torch-windows needs a number from 0 to 64, not '%s'", optarg);
+            torch_windows = v;
+            break;
+        }
+        case 'h': print_help(); return CLI_EXIT_OK;
+        case ':': return cli_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error("bench", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        if (strcmp(argv[i], "coding") != 0) return cli_usage_error("bench", "unexpected argument '%s'", argv[i]);
+
+    int rc = CLI_EXIT_FAILURE;
+    lmc_exact_model *model = NULL;
+    lmc_device *dev = NULL;
+    lmc_predictor *pred = NULL;
+    uint8_t *in = NULL, *packed = NULL, *back = NULL;
+    int32_t *rows = NULL;
+    char source[1400], fm[1200], note[4600] = "";
+    lmc_status st = lmc_exact_model_open(model_name, &model);
+    if (st != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
+    if ((st = lmc_device_open(device_sel, &dev)) != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
+    lmc_exact_predictor_params pp = lmc_exact_predictor_params_default(); /* batch from the device's memory */
+    pp.max_windows = batch;
+    if ((st = lmc_exact_predictor_create(model, dev, &pp, &pred)) != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
+    lmc_model_config cfg = lmc_exact_model_get_config(model);
+    lmc_codec_params cp = lmc_codec_params_default();
+    if (cp.window_size > (uint32_t)cfg.context) cp.window_size = (uint32_t)cfg.context;
+    size_t cap = lmc_compress_bound(n, cp.window_size), packed_len = 0, back_len = 0;
+    in = load_input(n, source, sizeof source);
+    packed = malloc(cap);
+    back = malloc(n + 1);
+    rows = malloc((size_t)cp.window_size * 256 * sizeof *rows);
+    if (!in || !packed || !back || !rows) {
+        rc = cli_fail("bench coding", lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "buffers for %zu bytes", n));
+        goto done;
+    }
+    if (!json) fprintf(stderr, "lmc bench coding: %zu bytes on %s ...\n", n, lmc_device_get_info(dev)->name);
+    { /* warm-up: build the program, allocate the device buffers */
+        const uint8_t *w0 = in;
+        size_t l0 = n < cp.window_size ? n : cp.window_size;
+        if ((st = pred->vtable->encode_rows(pred->ctx, 1, &w0, &l0, cp.window_size, rows)) != LMC_OK) {
+            rc = cli_fail("bench coding", st);
+            goto done;
+        }
+    }
+    double t0 = now_s();
+    st = lmc_compress(packed, cap, in, n, &cp, pred, &packed_len);
+    double t1 = now_s();
+    if (st == LMC_OK) st = lmc_decompress(back, n + 1, packed, packed_len, pred, &back_len);
+    double t2 = now_s();
+    if (st != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
+    if (back_len != n || memcmp(back, in, n) != 0) {
+        rc = cli_fail("bench coding", lmc_set_error(LMC_ERR_VERIFY_MISMATCH, "the round trip changed the bytes"));
+        goto done;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    uint64_t peak_rss = (uint64_t)ru.ru_maxrss * 1024; /* KiB on Linux */
+    double comp = (double)n / (t1 - t0), decomp = (double)n / (t2 - t1), torch = -1;
+
+    if (torch_windows > 0) {
+        if (float_model) snprintf(fm, sizeof fm, "%s", float_model);
+        else float_model_for(model_name, fm, sizeof fm);
+        if (!fm[0]) {
+            snprintf(note, sizeof note, "no float model found for '%s' (give --float-model)", model_name);
+        } else {
+            char script[1200], args[2600];
+            snprintf(script, sizeof script, "%s/bench/torch_forward_bench.py", LMC_SOURCE_DIR);
+            snprintf(args, sizeof args, "--model '%s' --batch %ld --batches 1 --warmup 1 --threads 2", fm, torch_windows);
+            if (!json) fprintf(stderr, "lmc bench coding: PyTorch forward, %ld windows of %d ...\n", torch_windows, cfg.context);
+            if (cli_python_json(script, args, "tokens_per_s", &torch, note, sizeof note) != 0) torch = -1;
+        }
+        if (torch < 0) fprintf(stderr, "lmc bench coding: PyTorch skipped: %s\n", note);
+    } else {
+        snprintf(note, sizeof note, "--torch-windows 0");
+    }
+    if (json) {
+        printf("{\"bench\": \"coding\", \"bytes\": %zu, \"compressed_bytes\": %zu, \"bits_per_byte\": %.4f, "
+               "\"compress_bytes_per_s\": %.1f, \"decompress_bytes_per_s\": %.1f, ",
+               n, packed_len, 8.0 * (double)packed_len / (double)n, comp, decomp);
+        if (torch > 0)
+            printf("\"pytorch_forward_tokens_per_s\": %.1f, \"compress_vs_pytorch\": %.3f, \"decompress_vs_pytorch\": %.3f, "
+                   "\"pytorch_threads\": 2, \"pytorch_windows\": %ld, ",
+                   torch, comp / torch, decomp / torch, torch_windows);
+        else {
+            printf("\"pytorch_forward_tokens_per_s\": null, \"compress_vs_pytorch\": null, \"decompress_vs_pytorch\": null, "
+                   "\"pytorch_note\": ");
+            cli_json_string(stdout, note);
+            printf(", ");
+        }
+        printf("\"peak_rss_bytes\": %llu, \"batch_windows\": %zu, \"window\": %u, \"compress_seconds\": %.3f, "
+               "\"decompress_seconds\": %.3f, \"model\": ",
+               (unsigned long long)peak_rss, pred->max_windows, cp.window_size, t1 - t0, t2 - t1);
+        cli_json_string(stdout, model_name);
+        printf(", \"device\": ");
+        cli_json_string(stdout, lmc_device_get_info(dev)->name);
+        printf(", \"input\": ");
+        cli_json_string(stdout, source);
+        printf("}\n");
+    } else {
+        printf("coding %zu bytes (%s) with %s on %s, batches of %zu windows of %u\n", n, source, model_name,
+               lmc_device_get_info(dev)->name, pred->max_windows, cp.window_size);
+        printf("  compress    %10.1f bytes/s  (%.3f s, %.4f bits/byte)\n", comp, t1 - t0, 8.0 * (double)packed_len / (double)n);
+        printf("  decompress  %10.1f bytes/s  (%.3f s)\n", decomp, t2 - t1);
+        if (torch > 0)
+            printf("  PyTorch forward %6.1f tokens/s (2 threads): compress %.2fx, decompress %.2fx\n", torch, comp / torch,
+                   decomp / torch);
+        else
+            printf("  PyTorch forward: skipped (%s)\n", note);
+        printf("  peak RSS    %10.1f MiB\n", (double)peak_rss / 1048576.0);
+    }
+    rc = CLI_EXIT_OK;
+done:
+    lmc_exact_predictor_destroy(pred);
+    lmc_device_destroy(dev);
+    lmc_exact_model_destroy(model);
+    free(in);
+    free(packed);
+    free(back);
+    free(rows);
+    return rc;
+}
