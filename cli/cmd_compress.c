@@ -62,7 +62,9 @@ static void print_help(int decompress) {
 /* Print "lmc <what>: <name>: <status>: <detail>" and return CLI_EXIT_FAILURE. */
 static int report(const char *what, const char *name, lmc_status st) {
     const char *detail = lmc_last_error();
-    if (detail && detail[0])
+    if (st == LMC_ERR_IO && detail && detail[0]) /* the detail says it all ("X already exists") */
+        fprintf(stderr, "lmc %s: %s: %s\n", what, name, detail);
+    else if (detail && detail[0])
         fprintf(stderr, "lmc %s: %s: %s: %s\n", what, name, lmc_status_str(st), detail);
     else
         fprintf(stderr, "lmc %s: %s: %s\n", what, name, lmc_status_str(st));
