@@ -111,10 +111,11 @@ void cli_progress_start(cli_progress *p, int enabled, const char *label, uint64_
     p->t0 = p->last = cli_now();
 }
 
-void cli_progress_update(cli_progress *p, uint64_t done, uint64_t produced) {
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t produced, int final) {
     if (!p->enabled) return;
     double now = cli_now();
-    if (p->drawn && now - p->last < 0.25) return;
+    /* The first line after 0.25 s, not at once: the rate needs a coded batch behind it. */
+    if (!final && now - p->last < 0.25) return;
     p->last = now;
     p->drawn = 1;
     double secs = now - p->t0, rate = secs > 0 ? (double)done / secs : 0;

@@ -65,7 +65,9 @@ typedef struct cli_progress {
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, int enabled, const char *label, uint64_t total);
-void cli_progress_update(cli_progress *p, uint64_t done, uint64_t produced);
+/* cli_progress_update() : `done` input bytes of `total` consumed, `produced` output bytes;
+ * final: draw now (the last state, then cli_progress_clear()). */
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t produced, int final);
 void cli_progress_clear(cli_progress *p);
 
 /* The output of one file: stdout, a device file written in place (/dev/null), or a regular

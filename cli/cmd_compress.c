@@ -186,7 +186,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
         do {
             if ((st = lmc_decoder_read(dec, buf, IO_CHUNK, &got)) != LMC_OK) goto done;
             if ((st = cli_output_write(&out, buf, got)) != LMC_OK) goto done;
-            cli_progress_update(&prog, reader.consumed, out.written);
+            cli_progress_update(&prog, reader.consumed, out.written, got == 0);
         } while (got > 0);
         in_bytes = reader.consumed;
     } else {
@@ -196,15 +196,20 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
         if ((st = lmc_encoder_create(&cp, pred, cli_output_write, &out, &enc)) != LMC_OK) goto done;
         size_t got;
         while ((got = fread(buf, 1, IO_CHUNK, in)) > 0) {
-            in_bytes += got;
-            if ((st = lmc_encoder_write(enc, buf, got)) != LMC_OK) goto done;
-            cli_progress_update(&prog, in_bytes, out.written);
+            /* Fed one window at a time, so that progress moves at every coded batch. */
+            for (size_t at = 0; at < got; at += cp.window_size) {
+                size_t k = got - at < cp.window_size ? got - at : cp.window_size;
+                if ((st = lmc_encoder_write(enc, buf + at, k)) != LMC_OK) goto done;
+                in_bytes += k;
+                cli_progress_update(&prog, in_bytes, out.written, 0);
+            }
         }
         if (ferror(in)) {
             st = lmc_set_error(LMC_ERR_IO, "read error: %s", strerror(errno));
             goto done;
         }
         if ((st = lmc_encoder_finish(enc, NULL)) != LMC_OK) goto done;
+        cli_progress_update(&prog, in_bytes, out.written, 1);
     }
     cli_progress_clear(&prog);
     if ((st = cli_output_commit(&out)) != LMC_OK) goto done;

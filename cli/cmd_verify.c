@@ -83,7 +83,7 @@ static void verify_on(const char *path, const char *model_name, const lmc_device
         if ((st = lmc_decoder_read(dec, buf, VERIFY_CHUNK, &got)) != LMC_OK) goto done;
         lmc_sha256_update(&sha, buf, got);
         row->bytes += got;
-        cli_progress_update(&prog, reader.consumed, row->bytes);
+        cli_progress_update(&prog, reader.consumed, row->bytes, got == 0);
     } while (got > 0);
     row->seconds = cli_now() - t0;
     uint8_t digest[32];

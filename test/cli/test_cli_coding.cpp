@@ -413,6 +413,41 @@ TEST(CliCoding, VerboseSummaryLine) {
     EXPECT_EQ(q.err, "") << "-q is quiet";
 }
 
+// Run `lmc args` on a pseudo-terminal (util-linux `script`, Essential on Debian): stdout and
+// stderr are then a terminal, as for a user at a shell. Returns the exit code and the screen.
+lmc_test::CommandResult OnTerminal(const std::string &args) {
+    lmc_test::TempDir tmp;
+    std::string cmd = "script -qec \"" + Lmc() + " " + args + "\" /dev/null > " + tmp / "screen" + " 2>&1 < /dev/null";
+    lmc_test::CommandResult r;
+    r.exit_code = Shell(cmd);
+    r.out = Read(tmp / "screen");
+    return r;
+}
+
+// On a terminal: progress (bytes, bytes/s, ETA) is drawn and cleared, a summary line follows;
+// compressed data is never written to the terminal (nor read from it) unless -f.
+TEST(CliCoding, TerminalProgressAndRefusals) {
+    if (Shell("script -qec true /dev/null > /dev/null 2>&1") != 0) GTEST_SKIP() << "no working `script` (util-linux)";
+    lmc_test::TempDir tmp;
+    Write(tmp / "a", Sample(3000, 13));
+    auto p = OnTerminal("compress -W 64" + kFast + tmp / "a");
+    EXPECT_EQ(p.exit_code, 0) << p.out;
+    EXPECT_NE(p.out.find("/ 2.9 KiB (100%)"), std::string::npos) << "bytes done of the total: " << p.out;
+    EXPECT_NE(p.out.find("ETA 0:00:00"), std::string::npos) << p.out;
+    EXPECT_NE(p.out.find("\r\033[K"), std::string::npos) << "the progress line is cleared";
+    EXPECT_NE(p.out.find("3000 -> " + std::to_string(Read(tmp / "a.lmc").size()) + " bytes"), std::string::npos)
+        << "summary line: " << p.out;
+    auto quiet = OnTerminal("-d -q -f" + kFast + tmp / "a.lmc");
+    EXPECT_EQ(quiet.exit_code, 0) << quiet.out;
+    EXPECT_EQ(quiet.out, "") << "-q: no progress, no summary";
+    auto refused = OnTerminal("compress -c" + kFast + tmp / "a");
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.out.find("refusing to write compressed data to a terminal"), std::string::npos) << refused.out;
+    EXPECT_EQ(refused.out.find("\x89LMC"), std::string::npos);
+    std::string cmd = "script -qec \"" + Lmc() + " -d -c" + kFast + "\" /dev/null 2>&1 < /dev/null";
+    EXPECT_EQ(Shell(cmd + " | grep -q 'stdin is a terminal'"), 0) << "decompress refuses to read a terminal";
+}
+
 // verify: one OK row per covered device plus cpu-ref, all with the SHA-256 of the original,
 // exit 0; --json holds the same; a corrupt file makes every row FAIL and the exit 1.
 TEST(CliVerify, EveryDeviceDecodesToTheSameBytes) {
