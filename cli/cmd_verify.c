@@ -133,8 +133,7 @@ static void print_table(const verify_row *rows, size_t n) {
     printf("%-8s %-32s %-6s %12s %9s %12s  %s\n", "DEVICE", "NAME", "RESULT", "BYTES", "SECONDS", "BYTES/S", "SHA-256");
     for (size_t k = 0; k < n; k++) {
         const verify_row *r = &rows[k];
-        char name[2 * LMC_DEVICE_TEXT_CAP + 2];
-        snprintf(name, sizeof name, "%s %s", r->info->platform, r->info->name);
+        const char *name = r->info->name; /* the platform is in `lmc devices` and --json */
         if (r->status == LMC_OK)
             printf("%-8s %-32.32s %-6s %12llu %9.3f %12.0f  %s\n", r->info->selector, name, "OK",
                    (unsigned long long)r->bytes, r->seconds, r->seconds > 0 ? (double)r->bytes / r->seconds : 0.0, r->sha);
