@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,7 +20,7 @@
 #define IO_CHUNK (64u * 1024u)
 
 typedef struct coding_opts {
-    int decompress, to_stdout, force, rm, quiet, verbose;
+    int decompress, to_stdout, force, rm, quiet, verbose, json;
     const char *model_name, *device_sel, *out_path;
     uint32_t window; /* 0: the default */
 } coding_opts;
@@ -46,7 +47,10 @@ static void print_help(int decompress) {
            "  -k, --keep         keep the input (the default)\n"
            "  --rm               delete each input once its output is complete and synced\n"
            "  -q, --quiet        no progress and no summary\n"
-           "  -v, --verbose      the model, the device and a summary line per file\n",
+           "  -v, --verbose      the model, the device and a summary line per file\n"
+           "  --json             stdout holds only a JSON array, one object per input: input,\n"
+           "                     output, ok, input_bytes, output_bytes, rate (coded / raw bytes),\n"
+           "                     seconds, bytes_per_s (raw bytes), or error (outputs must be files)\n",
            decompress ? "; default: the one the header names" : "",
            decompress ? "decompressed" : "compressed");
     if (decompress)
@@ -59,16 +63,38 @@ static void print_help(int decompress) {
            "follows each file. Exit status: 0 success, 1 failure (a message names the file), 2 usage.\n");
 }
 
+/* What became of one input, for --json. */
+typedef struct file_result {
+    int ok;
+    uint64_t in_bytes, out_bytes;
+    double seconds;
+    char error[1024]; /* the message printed on stderr, without "lmc <what>: " */
+} file_result;
+
+static char g_message[1024]; /* the last error message, copied into the file's result */
+
+/* Print "lmc <what>: <message>" on stderr, keep the message; @return CLI_EXIT_FAILURE. */
+static int say(const char *what, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static int say(const char *what, const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(g_message, sizeof g_message, fmt, args);
+    va_end(args);
+    fprintf(stderr, "lmc %s: %s\n", what, g_message);
+    return CLI_EXIT_FAILURE;
+}
+
 /* Print "lmc <what>: <name>: <status>: <detail>" and return CLI_EXIT_FAILURE. */
 static int report(const char *what, const char *name, lmc_status st) {
     const char *detail = lmc_last_error();
     if (st == LMC_ERR_IO && detail && detail[0]) /* the detail says it all ("X already exists") */
-        fprintf(stderr, "lmc %s: %s: %s\n", what, name, detail);
-    else if (detail && detail[0])
-        fprintf(stderr, "lmc %s: %s: %s: %s\n", what, name, lmc_status_str(st), detail);
-    else
-        fprintf(stderr, "lmc %s: %s: %s\n", what, name, lmc_status_str(st));
-    return CLI_EXIT_FAILURE;
+        return say(what, "%s: %s", name, detail);
+    if (detail && detail[0]) return say(what, "%s: %s: %s", name, lmc_status_str(st), detail);
+    return say(what, "%s: %s", name, lmc_status_str(st));
 }
 
 /* The output name derived from an input name; NULL (and a message) when there is none. */
@@ -77,7 +103,7 @@ static char *derive_output(const char *what, const char *in_path, int decompress
     char *out = NULL;
     if (decompress) {
         if (n <= 4 || strcmp(in_path + n - 4, ".lmc") != 0 || in_path[n - 5] == '/') {
-            fprintf(stderr, "lmc %s: %s: no .lmc suffix; name the output with -o or use -c\n", what, in_path);
+            say(what, "%s: no .lmc suffix; name the output with -o or use -c", in_path);
             return NULL;
         }
         out = strdup(in_path);
@@ -86,7 +112,7 @@ static char *derive_output(const char *what, const char *in_path, int decompress
         out = malloc(n + 5);
         if (out) snprintf(out, n + 5, "%s.lmc", in_path);
     }
-    if (!out) fprintf(stderr, "lmc %s: out of memory\n", what);
+    if (!out) say(what, "out of memory");
     return out;
 }
 
@@ -100,9 +126,31 @@ static void print_summary(const coding_opts *o, const char *in_name, const char 
     fprintf(stderr, ", %.2f s, %s/s, %s\n", secs, speed, out_name);
 }
 
+/* One element of the --json array: names as given, byte counts, and for a success the rate
+ * (coded / raw bytes, a fraction) and the speed over the raw bytes; else the error. */
+static void print_json_row(const coding_opts *o, int k, const char *in_path, const char *out_path,
+                           const file_result *r) {
+    printf("%s\n  {\"input\": ", k ? "," : "");
+    cli_json_string(stdout, in_path ? in_path : "-");
+    printf(", \"output\": ");
+    cli_json_string(stdout, out_path ? out_path : "-");
+    printf(", \"ok\": %s", r->ok ? "true" : "false");
+    if (!r->ok) {
+        printf(", \"error\": ");
+        cli_json_string(stdout, g_message);
+    } else {
+        uint64_t raw = o->decompress ? r->out_bytes : r->in_bytes, coded = o->decompress ? r->in_bytes : r->out_bytes;
+        printf(", \"input_bytes\": %llu, \"output_bytes\": %llu, \"rate\": %.6f, \"seconds\": %.6f, "
+               "\"bytes_per_s\": %.1f",
+               (unsigned long long)r->in_bytes, (unsigned long long)r->out_bytes, raw ? (double)coded / (double)raw : 0.0,
+               r->seconds, r->seconds > 0 ? (double)raw / r->seconds : 0.0);
+    }
+    printf("}");
+}
+
 /* Code one input (NULL: stdin) into out_path (NULL: stdout). @return an exit code. */
 static int code_one(const coding_opts *o, const char *what, const char *in_path, const char *out_path,
-                    lmc_device *device, const lmc_exact_model *enc_model) {
+                    lmc_device *device, const lmc_exact_model *enc_model, file_result *res) {
     const char *in_name = in_path ? in_path : "stdin";
     const char *out_name = out_path ? out_path : "stdout";
     int rc = CLI_EXIT_FAILURE;
@@ -129,28 +177,18 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
 
     if (in_path) {
         struct stat st_in;
-        if (stat(in_path, &st_in) != 0) {
-            fprintf(stderr, "lmc %s: %s: %s\n", what, in_path, strerror(errno));
-            return CLI_EXIT_FAILURE;
-        }
-        if (S_ISDIR(st_in.st_mode)) {
-            fprintf(stderr, "lmc %s: %s is a folder; skipped\n", what, in_path);
-            return CLI_EXIT_FAILURE;
-        }
+        if (stat(in_path, &st_in) != 0) return say(what, "%s: %s", in_path, strerror(errno));
+        if (S_ISDIR(st_in.st_mode)) return say(what, "%s is a folder; skipped", in_path);
         if (S_ISREG(st_in.st_mode)) {
             total = (uint64_t)st_in.st_size;
             mode = st_in.st_mode & 0777; /* like gzip and zstd: the output keeps the input's mode */
         }
     } else if (o->decompress && isatty(STDIN_FILENO) && !o->force) {
-        fprintf(stderr, "lmc %s: stdin is a terminal, not compressed data (use -f to read it anyway)\n", what);
-        return CLI_EXIT_FAILURE;
+        return say(what, "stdin is a terminal, not compressed data (use -f to read it anyway)");
     }
     if ((st = cli_output_check(out_path, o->force, in_path)) != LMC_OK) return report(what, in_name, st);
     in = in_path ? fopen(in_path, "rb") : stdin;
-    if (!in) {
-        fprintf(stderr, "lmc %s: %s: %s\n", what, in_path, strerror(errno));
-        return CLI_EXIT_FAILURE;
-    }
+    if (!in) return say(what, "%s: %s", in_path, strerror(errno));
     buf = malloc(IO_CHUNK);
     if (!buf) {
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "I/O buffer");
@@ -216,9 +254,11 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
     double secs = cli_now() - t0;
     rc = CLI_EXIT_OK;
     if (o->rm && in_path && out_path && unlink(in_path) != 0) {
-        fprintf(stderr, "lmc %s: %s written, but %s could not be removed: %s\n", what, out_name, in_path, strerror(errno));
-        rc = CLI_EXIT_FAILURE;
+        rc = say(what, "%s written, but %s could not be removed: %s", out_name, in_path, strerror(errno));
     }
+    res->in_bytes = in_bytes;
+    res->out_bytes = out.written;
+    res->seconds = secs;
     if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
         print_summary(o, in_name, out_name, in_bytes, out.written, secs);
 done:
@@ -226,9 +266,9 @@ done:
     if (rc != CLI_EXIT_OK && st != LMC_OK) {
         report(what, in_name, st ? st : LMC_ERR_IO);
         cli_output_abort(&out);
+        /* (--json excludes stdout output, so this second line never replaces a file's error) */
         if (out.is_stdout && out.written)
-            fprintf(stderr, "lmc %s: %s: the %llu bytes written to stdout are incomplete\n", what, in_name,
-                    (unsigned long long)out.written);
+            say(what, "%s: the %llu bytes written to stdout are incomplete", in_name, (unsigned long long)out.written);
     }
     lmc_encoder_destroy(enc);
     lmc_decoder_destroy(dec);
@@ -240,7 +280,7 @@ done:
 }
 
 static int run(int argc, char **argv, int decompress) {
-    enum { OPT_DEVICE = 1000, OPT_RM };
+    enum { OPT_DEVICE = 1000, OPT_RM, OPT_JSON };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},  {"device", required_argument, NULL, OPT_DEVICE},
         {"stdout", no_argument, NULL, 'c'},       {"output", required_argument, NULL, 'o'},
@@ -248,6 +288,7 @@ static int run(int argc, char **argv, int decompress) {
         {"keep", no_argument, NULL, 'k'},         {"rm", no_argument, NULL, OPT_RM},
         {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
         {"decompress", no_argument, NULL, 'd'},   {"help", no_argument, NULL, 'h'},
+        {"json", no_argument, NULL, OPT_JSON},
         {NULL, 0, NULL, 0}};
     coding_opts o;
     memset(&o, 0, sizeof o);
@@ -272,6 +313,7 @@ static int run(int argc, char **argv, int decompress) {
         case 'f': o.force = 1; break;
         case 'k': break; /* keeping the input is the default */
         case OPT_RM: o.rm = 1; break;
+        case OPT_JSON: o.json = 1; break;
         case 'q': o.quiet = 1; o.verbose = 0; break;
         case 'v': o.verbose = 1; o.quiet = 0; break;
         case 'd': o.decompress = 1; break;
@@ -298,6 +340,7 @@ static int run(int argc, char **argv, int decompress) {
     if (n_inputs == 0) stdin_count = 1;
     if (stdin_count > 1) return cli_usage_error(what, "stdin ('-') named more than once");
     int any_stdout = o.to_stdout || (stdin_count && !o.out_path);
+    if (o.json && any_stdout) return cli_usage_error(what, "--json prints to stdout: name the output (FILE or -o)");
     if (any_stdout && !o.decompress && isatty(STDOUT_FILENO) && !o.force) {
         fprintf(stderr, "lmc %s: refusing to write compressed data to a terminal (use -o FILE, a pipe, or -f)\n", what);
         return CLI_EXIT_FAILURE;
@@ -324,21 +367,24 @@ static int run(int argc, char **argv, int decompress) {
             goto done;
         }
     }
+    if (o.json) printf("[");
     for (int k = 0; k < (n_inputs ? n_inputs : 1); k++) {
         const char *in_path = n_inputs ? argv[optind + k] : NULL;
         if (in_path && strcmp(in_path, "-") == 0) in_path = NULL;
         char *derived = NULL;
         const char *out_path = o.to_stdout ? NULL : o.out_path;
-        if (!o.to_stdout && !out_path && in_path) {
-            if (!(derived = derive_output(what, in_path, o.decompress))) {
-                rc = CLI_EXIT_FAILURE;
-                continue;
-            }
-            out_path = derived;
-        }
-        if (code_one(&o, what, in_path, out_path, device, model) != CLI_EXIT_OK) rc = CLI_EXIT_FAILURE;
+        file_result res;
+        memset(&res, 0, sizeof res);
+        g_message[0] = '\0';
+        if (!o.to_stdout && !out_path && in_path && !(derived = derive_output(what, in_path, o.decompress)))
+            res.ok = 0;
+        else
+            res.ok = code_one(&o, what, in_path, derived ? derived : out_path, device, model, &res) == CLI_EXIT_OK;
+        if (!res.ok) rc = CLI_EXIT_FAILURE;
+        if (o.json) print_json_row(&o, k, in_path, derived ? derived : out_path, &res);
         free(derived);
     }
+    if (o.json) printf("\n]\n");
 done:
     lmc_exact_model_destroy(model);
     lmc_device_destroy(device);

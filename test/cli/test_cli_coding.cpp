@@ -145,6 +145,30 @@ TEST(CliCoding, ZstdHabits) {
     EXPECT_EQ(List(tmp.path), before) << "failed runs create nothing";
 }
 
+// --json: stdout holds only a JSON array with one object per input (bytes, rate, speed, or the
+// error that was also printed on stderr); it needs file outputs (exit 2 with stdout).
+TEST(CliCoding, JsonRecordsEachInput) {
+    lmc_test::TempDir tmp;
+    Write(tmp / "a", Sample(120, 14));
+    auto r = RunLmc("compress --json -W 64" + kFast + tmp / "a " + tmp / "missing");
+    EXPECT_EQ(r.exit_code, 1) << "one input failed";
+    ASSERT_FALSE(r.out.empty());
+    EXPECT_EQ(r.out.front(), '[');
+    EXPECT_EQ(r.out.substr(r.out.size() - 2), "]\n");
+    std::string lmc_size = std::to_string(Read(tmp / "a.lmc").size());
+    EXPECT_NE(r.out.find("{\"input\": \"" + tmp / "a" + "\", \"output\": \"" + tmp / "a.lmc" +
+                         "\", \"ok\": true, \"input_bytes\": 120, \"output_bytes\": " + lmc_size + ", \"rate\": "),
+              std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"bytes_per_s\": "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"ok\": false, \"error\": \"" + tmp / "missing" + ": No such file"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find(tmp / "missing"), std::string::npos) << "the error is on stderr too";
+    auto d = RunLmc("-d --json" + kFast + "-o " + tmp / "a.out " + tmp / "a.lmc");
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_NE(d.out.find("\"input_bytes\": " + lmc_size + ", \"output_bytes\": 120"), std::string::npos) << d.out;
+    EXPECT_EQ(Read(tmp / "a.out"), Read(tmp / "a"));
+    EXPECT_EQ(RunLmc("compress --json" + kFast, "abc").exit_code, 2) << "stdout is taken by the JSON";
+}
+
 // An existing output is refused without -f (exit 1, the file untouched, the message says -f);
 // with -f it is replaced, for compress and decompress alike.
 TEST(CliCoding, ExistingOutputNeedsForce) {
