@@ -1,5 +1,5 @@
 /* cmd_compress.c : `lmc compress` and `lmc decompress` (also `lmc -d`, `lmc compress -d`) with
- * the habits of zstd (DESIGN.md §6): files or stdin/stdout, -c, -o, -f, --rm, -k, -q, -v,
+ * the habits of zstd (DESIGN.md §6): files or stdin/stdout, -c, -o, -f, --rm, -k, -q, -v, --json,
  * several FILEs each to its own output, progress on a terminal.
  * Key invariant: nothing partial is ever left under an output's name. Files are written under
  * a temporary name, fsync'ed and renamed (cli_coding.c), removed on error or a fatal signal;
