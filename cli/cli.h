@@ -47,5 +47,6 @@ int cli_cmd_train(int argc, char **argv);
 int cli_cmd_quantize(int argc, char **argv);
 int cli_cmd_compress(int argc, char **argv);
 int cli_cmd_decompress(int argc, char **argv);
+int cli_cmd_verify(int argc, char **argv);
 
 #endif /* LMC_CLI_H */

@@ -12,7 +12,8 @@ static const cli_command commands[] = {
     {"train", cli_cmd_train, "train a byte-level Transformer (cpu-ref or any OpenCL device)"},
     {"quantize", cli_cmd_quantize, "make the coding model (integer, exact everywhere) of a float model"},
     {"compress", cli_cmd_compress, "compress a file with a coding model into .lmc"},
-    {"decompress", cli_cmd_decompress, "decompress a .lmc file"},
+    {"decompress", cli_cmd_decompress, "decompress a .lmc file (also 'lmc -d')"},
+    {"verify", cli_cmd_verify, "decode a .lmc file on every device and check they all agree"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
@@ -55,6 +56,8 @@ int main(int argc, char **argv) {
         printf("lmc %s\n", lmc_version_string());
         return CLI_EXIT_OK;
     }
+    /* zstd's habit: `lmc -d FILE.lmc` decompresses (argv[1] stands in for the command name). */
+    if (strcmp(first, "-d") == 0 || strcmp(first, "--decompress") == 0) return cli_cmd_decompress(argc - 1, argv + 1);
     for (size_t i = 0; i < n_commands; i++)
         if (strcmp(first, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "lmc: unknown command '%s'. Run 'lmc --help' for the list.\n", first);
