@@ -33,20 +33,11 @@ const std::string kTinyId = "1064ef74e44a4aa2e129cb45394ba4e6fcf1a333d7e8719239f
 // The fast settings: the tiny model, 64-byte windows, the plain-C reference device.
 const std::string kFast = " -m " + kModel + " --device cpu-ref ";
 
-std::string Read(const std::string &path) {
-    std::ifstream f(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-}
+std::string Read(const std::string &path) { return lmc_test::ReadFile(path); }
 
-void Write(const std::string &path, const std::string &s) {
-    std::ofstream f(path, std::ios::binary);
-    f << s;
-}
+void Write(const std::string &path, const std::string &s) { lmc_test::WriteFile(path, s); }
 
-bool Exists(const std::string &p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0;
-}
+bool Exists(const std::string &p) { return lmc_test::FileExists(p); }
 
 // The names in a folder, "." and ".." left out, sorted.
 std::vector<std::string> List(const std::string &dir) {

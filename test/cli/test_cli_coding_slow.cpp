@@ -22,10 +22,7 @@
 
 namespace {
 
-std::string Read(const std::string &path) {
-    std::ifstream f(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-}
+std::string Read(const std::string &path) { return lmc_test::ReadFile(path); }
 
 struct PipeRun {
     int status = -1;

@@ -15,20 +15,11 @@ using lmc_test::RunLmc;
 
 std::string Golden(const std::string &f) { return std::string(LMC_SOURCE_DIR) + "/test/golden/" + f; }
 
-std::string Read(const std::string &path) {
-    std::ifstream f(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-}
+std::string Read(const std::string &path) { return lmc_test::ReadFile(path); }
 
-void Write(const std::string &path, const std::string &s) {
-    std::ofstream f(path, std::ios::binary);
-    f << s;
-}
+void Write(const std::string &path, const std::string &s) { lmc_test::WriteFile(path, s); }
 
-bool Exists(const std::string &p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0;
-}
+bool Exists(const std::string &p) { return lmc_test::FileExists(p); }
 
 const std::string kText = "Exact coding: every device writes the same bytes, and every device reads them back.\n";
 

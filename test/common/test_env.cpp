@@ -77,7 +77,7 @@ std::vector<std::string> CoveredDeviceNames() {
     return {"pthread", "basic", "oclgrind"};
 }
 
-static std::string ReadFile(const std::string &path) {
+std::string ReadFile(const std::string &path) {
     std::ifstream f(path, std::ios::binary);
     std::stringstream ss;
     ss << f.rdbuf();
@@ -131,6 +131,16 @@ size_t Count(const std::string &haystack, const std::string &needle) {
     for (size_t pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1))
         n++;
     return n;
+}
+
+void WriteFile(const std::string &path, const std::string &bytes) {
+    std::ofstream f(path, std::ios::binary);
+    f << bytes;
+}
+
+bool FileExists(const std::string &path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
 }
 
 }  // namespace lmc_test

@@ -66,6 +66,12 @@ struct TempDir {
 // How many times `needle` occurs in `haystack` (overlaps counted).
 size_t Count(const std::string &haystack, const std::string &needle);
 
+// The whole file at `path` as bytes ("" when it cannot be read); write `bytes` to `path`;
+// whether `path` exists (any kind of file).
+std::string ReadFile(const std::string &path);
+void WriteFile(const std::string &path, const std::string &bytes);
+bool FileExists(const std::string &path);
+
 }  // namespace lmc_test
 
 // Open device `name` into `out` (lmc_device *), or skip the test (fail when it is required).
