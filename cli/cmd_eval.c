@@ -255,7 +255,7 @@ static lmc_status measure_coding(const eval_compressor *c, const lmc_dataset *ds
     if (st != LMC_OK) goto done;
     size_t step = pred->max_windows * LMC_CHUNK_BYTES; /* one device batch per write */
     out.p = malloc(out.cap);
-    back = malloc(raw ? raw : 1);
+    back = malloc(raw + 1); /* +1: the last read asks for one byte past raw, to see the end */
     if (!out.p || !back) {
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "%s: buffers for %zu bytes", c->name, raw);
         goto done;
