@@ -239,21 +239,12 @@ static int bench_train(const bench_options *opt) {
     if (st == LMC_OK) st = gemm_rate(d, 16384, 256, 64, 3, &gemm_model);
     if (st == LMC_OK) st = peak_rate(d, &peak);
     if (st != LMC_OK) { rc = cli_fail("bench train", st); goto done; }
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 '%s/bench/torch_train_bench.py' --model '%s' --batch 8 --context 2048 --steps %ld "
-             "--warmup 1 --threads 2",
-             LMC_SOURCE_DIR, model_path, steps);
+    char script[4096], note[4096];
+    snprintf(script, sizeof script, "%s/bench/torch_train_bench.py", LMC_SOURCE_DIR);
+    snprintf(cmd, sizeof cmd, "--model '%s' --batch 8 --context 2048 --steps %ld --warmup 1 --threads 2", model_path, steps);
     if (!opt->json) fprintf(stderr, "lmc bench train: PyTorch, the same model and steps ...\n");
-    FILE *py = popen(cmd, "r");
-    char line[4096] = "";
-    if (py) {
-        if (!fgets(line, sizeof line, py)) line[0] = '\0';
-        int prc = pclose(py);
-        const char *k = strstr(line, "\"tokens_per_s\": ");
-        if (prc == 0 && k) torch_tok_s = strtod(k + 16, NULL);
-    }
-    if (torch_tok_s <= 0) {
-        fprintf(stderr, "lmc bench train: the PyTorch side failed (%s)\n", cmd);
+    if (cli_python_json(script, cmd, "tokens_per_s", &torch_tok_s, note, sizeof note) != 0 || torch_tok_s <= 0) {
+        fprintf(stderr, "lmc bench train: %s\n", note);
         goto done;
     }
     if (opt->json) {

@@ -22,7 +22,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,24 +119,16 @@ static void print_eval_help(void) {
            LMC_SOURCE_DIR);
 }
 
-static int is_dir(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* The data folder for `--dataset all` (see the help), or NULL with the error recorded. */
 static const char *find_data_dir(char *buf, size_t cap) {
+    const char *dir = cli_data_dir(buf, cap);
+    if (dir) return dir;
     const char *env = getenv("LMC_DATA_DIR");
-    if (env && env[0]) {
-        if (is_dir(env)) return env;
+    if (env && env[0])
         lmc_set_error(LMC_ERR_NOT_FOUND, "LMC_DATA_DIR=%s is not a folder", env);
-        return NULL;
-    }
-    if (is_dir("../shared/data")) return "../shared/data";
-    snprintf(buf, cap, "%s/../shared/data", LMC_SOURCE_DIR);
-    if (is_dir(buf)) return buf;
-    lmc_set_error(LMC_ERR_NOT_FOUND,
-                  "no data folder for '--dataset all': set LMC_DATA_DIR (tried ../shared/data and %s)", buf);
+    else
+        lmc_set_error(LMC_ERR_NOT_FOUND,
+                      "no data folder for '--dataset all': set LMC_DATA_DIR (tried ../shared/data and %s)", buf);
     return NULL;
 }
 
