@@ -35,7 +35,7 @@ void cli_json_string(FILE *out, const char *s);
 int cli_python_json(const char *script, const char *args, const char *key, double *value, char *note, size_t note_cap);
 
 /* cli_data_dir() : the corpora folder: $LMC_DATA_DIR, else ../shared/data, else ../shared/data
- * beside the source tree (buf holds that path); NULL when none is a folder. */
+ * beside the source tree (buf holds that path); NULL, with the error recorded, when none is a folder. */
 const char *cli_data_dir(char *buf, size_t cap);
 
 /* Subcommands. */

@@ -79,14 +79,20 @@ int cli_python_json(const char *script, const char *args, const char *key, doubl
 const char *cli_data_dir(char *buf, size_t cap) {
     struct stat st;
     const char *env = getenv("LMC_DATA_DIR");
-    if (env && env[0]) return stat(env, &st) == 0 && S_ISDIR(st.st_mode) ? env : NULL;
+    if (env && env[0]) {
+        if (stat(env, &st) == 0 && S_ISDIR(st.st_mode)) return env;
+        lmc_set_error(LMC_ERR_NOT_FOUND, "LMC_DATA_DIR=%s is not a folder", env);
+        return NULL;
+    }
     if (stat("../shared/data", &st) == 0 && S_ISDIR(st.st_mode)) return "../shared/data";
 #ifdef LMC_SOURCE_DIR
     snprintf(buf, cap, "%s/../shared/data", LMC_SOURCE_DIR);
     if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
+    lmc_set_error(LMC_ERR_NOT_FOUND, "no data folder: set LMC_DATA_DIR (tried ../shared/data and %s)", buf);
 #else
     (void)buf;
     (void)cap;
+    lmc_set_error(LMC_ERR_NOT_FOUND, "no data folder: set LMC_DATA_DIR (tried ../shared/data)");
 #endif
     return NULL;
 }

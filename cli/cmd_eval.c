@@ -119,19 +119,6 @@ static void print_eval_help(void) {
            LMC_SOURCE_DIR);
 }
 
-/* The data folder for `--dataset all` (see the help), or NULL with the error recorded. */
-static const char *find_data_dir(char *buf, size_t cap) {
-    const char *dir = cli_data_dir(buf, cap);
-    if (dir) return dir;
-    const char *env = getenv("LMC_DATA_DIR");
-    if (env && env[0])
-        lmc_set_error(LMC_ERR_NOT_FOUND, "LMC_DATA_DIR=%s is not a folder", env);
-    else
-        lmc_set_error(LMC_ERR_NOT_FOUND,
-                      "no data folder for '--dataset all': set LMC_DATA_DIR (tried ../shared/data and %s)", buf);
-    return NULL;
-}
-
 /* Split a comma list into `items` (pointers into `list`, which is modified). Returns the number
  * of items, which may exceed `cap` (only the first `cap` are stored). */
 static size_t split_list(char *list, char **items, size_t cap) {
@@ -517,7 +504,7 @@ int cli_cmd_eval(int argc, char **argv) {
             continue;
         }
         char buf[4096];
-        const char *dir = find_data_dir(buf, sizeof buf);
+        const char *dir = cli_data_dir(buf, sizeof buf);
         if (!dir) {
             exit_code = cli_fail("eval", LMC_ERR_NOT_FOUND);
             goto done;
