@@ -13,7 +13,7 @@
 
 #include "lmc/lmc.h"
 
-/* Windows per device call of the exact predictor. runtime/exact_predictor.c will take 0 as
+/* Windows per device call of the exact predictor. runtime/exact/exact_predictor.c will take 0 as
  * "choose from the device's memory"; switch this to 0 when it does. */
 #define CLI_PREDICTOR_MAX_WINDOWS 0
 

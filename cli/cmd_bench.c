@@ -13,7 +13,7 @@
  * /usr/bin/python3 in this process's run, 2 threads, from the same initial weights), each with
  * 1 warm-up step (program builds, allocation) and --steps timed steps, wall clock, on random
  * bytes (speed does not depend on them). Also the device's SGEMM rate through lmc_gemm at 1024^3
- * and at the model's largest product (16384x256x64), and its peak: cl/peak.cl, 8 independent
+ * and at the model's largest product (16384x256x64), and its peak: cl/device/peak.cl, 8 independent
  * float16 FMA chains per work-item, 64 work-items, flops / wall seconds. */
 /* clock_gettime() is POSIX; the build is strict C11. */
 #define _POSIX_C_SOURCE 200809L
@@ -163,7 +163,7 @@ static lmc_status gemm_rate(lmc_device *d, size_t M, size_t N, size_t K, int rep
     return st;
 }
 
-/* The device's peak float rate by cl/peak.cl (see the header comment): best of 3. */
+/* The device's peak float rate by cl/device/peak.cl (see the header comment): best of 3. */
 static lmc_status peak_rate(lmc_device *d, double *gflops) {
     const size_t global = 64;
     const cl_int iters = 200000;
@@ -260,7 +260,7 @@ static int bench_train(const bench_options *opt) {
                torch_tok_s, tok_s / torch_tok_s);
         printf("  SGEMM 1024^3 %.1f GFLOP/s, 16384x256x64 %.1f GFLOP/s (CLBlast, %s parameters)\n", gemm, gemm_model,
                lmc_gemm_tuned(d) ? "lmc's" : "CLBlast's");
-        printf("  peak (FMA loop, cl/peak.cl) %.1f GFLOP/s\n", peak);
+        printf("  peak (FMA loop, cl/device/peak.cl) %.1f GFLOP/s\n", peak);
     }
     rc = CLI_EXIT_OK;
 done:

@@ -1,6 +1,6 @@
 /* cmd_devices.c : `lmc devices`, one row per device with what matters for exact coding.
  * --device / --devices restrict the list to a selection (and so show how a selector resolves);
- * --check runs the exactness probe (runtime/probe.c) on each listed device. */
+ * --check runs the exactness probe (runtime/device/probe.c) on each listed device. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>

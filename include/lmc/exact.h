@@ -3,7 +3,7 @@
  *
  * A coding model holds integer weights and tables made once from a float model by
  * lmc_exact_quantize() (`lmc quantize`); coding never looks at the float model. Its model id is
- * the SHA-256 of the canonical serialisation of runtime/EXACT.md. Inference is integer-only: the
+ * the SHA-256 of the canonical serialisation of runtime/exact/EXACT.md. Inference is integer-only: the
  * Q16 logit rows are the same on cpu-ref and on every OpenCL device, whole window or one position
  * at a time. Built-in models are embedded in the binary; "default" names the newest.
  * Key invariant: rows are a pure function of (coding model, window bytes before the position). */

@@ -277,38 +277,6 @@ void lmc_ref_adam(float *params, const float *grads, float *m, float *v, size_t 
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* parameter layout                                                                             */
-
-size_t lmc_ref_offset_embed(const lmc_model_config *cfg) {
-    (void)cfg;
-    return 0;
-}
-
-size_t lmc_ref_offset_layer(const lmc_model_config *cfg, int l) {
-    size_t C = (size_t)cfg->d_model;
-    return (size_t)LMC_VOCAB * C + (size_t)l * (12 * C * C + 9 * C);
-}
-
-size_t lmc_ref_offset_out(const lmc_model_config *cfg) { return lmc_ref_offset_layer(cfg, cfg->n_layers); }
-
-void lmc_ref_layer_view(const lmc_model_config *cfg, float *base, int l, lmc_ref_layer *out) {
-    size_t C = (size_t)cfg->d_model;
-    float *p = base + lmc_ref_offset_layer(cfg, l);
-    out->wq = p;            p += C * C;
-    out->wk = p;            p += C * C;
-    out->wv = p;            p += C * C;
-    out->wo = p;            p += C * C;
-    out->ln1_scale = p;     p += C;
-    out->ln1_offset = p;    p += C;
-    out->w1 = p;            p += 4 * C * C;
-    out->b1 = p;            p += 4 * C;
-    out->w2 = p;            p += 4 * C * C;
-    out->b2 = p;            p += C;
-    out->ln2_scale = p;     p += C;
-    out->ln2_offset = p;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* whole model                                                                                  */
 
 /* Per-layer saved activations (N = B*T rows). */
@@ -428,10 +396,10 @@ void lmc_ref_forward(const lmc_model_config *cfg, const float *params, const uin
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
             acts->in[(size_t)b * T + t] = t == 0 ? 0 : tokens[(size_t)b * T + t - 1];
-    lmc_ref_embed_fwd(acts->h, acts->in, P + lmc_ref_offset_embed(cfg), acts->pos, B, T, C);
+    lmc_ref_embed_fwd(acts->h, acts->in, P + lmc_spec_offset_embed(cfg), acts->pos, B, T, C);
     for (int l = 0; l < L; l++) {
-        lmc_ref_layer w;
-        lmc_ref_layer_view(cfg, P, l, &w);
+        lmc_spec_layer w;
+        lmc_spec_layer_view(cfg, P, l, &w);
         ref_layer_acts *la = &acts->layers[l];
         const float *h = acts->h + (size_t)l * N * C;
         float *hout = acts->h + (size_t)(l + 1) * N * C;
@@ -450,7 +418,7 @@ void lmc_ref_forward(const lmc_model_config *cfg, const float *params, const uin
         for (size_t i = 0; i < (size_t)N * C; i++) la->r2[i] += la->a[i];
         lmc_ref_layernorm_fwd(hout, la->mean2, la->rstd2, la->r2, w.ln2_scale, w.ln2_offset, N, C);
     }
-    const float *out_w = params + lmc_ref_offset_out(cfg);
+    const float *out_w = params + lmc_spec_offset_out(cfg);
     const float *out_b = out_w + (size_t)C * V;
     lmc_ref_matmul_fwd(acts->logits, acts->h + (size_t)L * N * C, out_w, out_b, N, C, V);
     lmc_ref_logsoftmax_xent_fwd(acts->logp, acts->losses, acts->logits, tokens, N, V);
@@ -467,16 +435,16 @@ void lmc_ref_backward(const lmc_model_config *cfg, const float *params, const ui
     float *P = (float *)(uintptr_t)params;
     memset(grads, 0, lmc_model_config_num_params(cfg) * sizeof(float));
     /* output: dlogits = (softmax - onehot) / N; dh = dlogits · out.wᵀ */
-    const float *out_w = params + lmc_ref_offset_out(cfg);
-    float *gout_w = grads + lmc_ref_offset_out(cfg);
+    const float *out_w = params + lmc_spec_offset_out(cfg);
+    float *gout_w = grads + lmc_spec_offset_out(cfg);
     lmc_ref_logsoftmax_xent_bwd(acts->dlogits, acts->logp, tokens, 1.0f / (float)N, N, V);
     memset(acts->dh, 0, NC * sizeof(float));
     lmc_ref_matmul_bwd(acts->dh, gout_w, gout_w + (size_t)C * V, acts->dlogits,
                        acts->h + (size_t)L * NC, out_w, N, C, V);
     for (int l = L - 1; l >= 0; l--) {
-        lmc_ref_layer w, g;
-        lmc_ref_layer_view(cfg, P, l, &w);
-        lmc_ref_layer_view(cfg, grads, l, &g);
+        lmc_spec_layer w, g;
+        lmc_spec_layer_view(cfg, P, l, &w);
+        lmc_spec_layer_view(cfg, grads, l, &g);
         ref_layer_acts *la = &acts->layers[l];
         const float *h = acts->h + (size_t)l * NC;
         /* dh holds d loss / d h[l+1] = d ln2 output */
@@ -508,5 +476,5 @@ void lmc_ref_backward(const lmc_model_config *cfg, const float *params, const ui
         lmc_ref_matmul_bwd(acts->dh, g.wk, NULL, acts->dk, h, w.wk, N, C, C);
         lmc_ref_matmul_bwd(acts->dh, g.wv, NULL, acts->dv, h, w.wv, N, C, C);
     }
-    lmc_ref_embed_bwd(grads + lmc_ref_offset_embed(cfg), acts->dh, acts->in, B, T, C);
+    lmc_ref_embed_bwd(grads + lmc_spec_offset_embed(cfg), acts->dh, acts->in, B, T, C);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "lmc/model.h"
+#include "spec.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,23 +62,6 @@ void lmc_ref_adam(float *params, const float *grads, float *m, float *v, size_t 
                   float beta1, float beta2, float eps, long t);
 
 /* ---- whole model ---- */
-
-/* Pointers to one layer's tensors inside a flat parameter (or gradient) vector. */
-typedef struct lmc_ref_layer {
-    float *wq, *wk, *wv, *wo;   /* (C,C) */
-    float *ln1_scale, *ln1_offset; /* (C) */
-    float *w1;                  /* (C,4C) */
-    float *b1;                  /* (4C) */
-    float *w2;                  /* (4C,C) */
-    float *b2;                  /* (C) */
-    float *ln2_scale, *ln2_offset; /* (C) */
-} lmc_ref_layer;
-
-/* Offsets (in floats) of embed, layer l and the output tensors in the flat vector. */
-size_t lmc_ref_offset_embed(const lmc_model_config *cfg);
-size_t lmc_ref_offset_layer(const lmc_model_config *cfg, int l);
-size_t lmc_ref_offset_out(const lmc_model_config *cfg); /* out.w; out.b follows it */
-void lmc_ref_layer_view(const lmc_model_config *cfg, float *base, int l, lmc_ref_layer *out);
 
 /* Activations of one forward pass of B windows of T ≤ context bytes, kept for backward. */
 typedef struct lmc_ref_acts lmc_ref_acts;

@@ -1,4 +1,4 @@
-/* ref_probe.c : the plain-C twin of cl/probe.cl, the oracle of the device exactness probe.
+/* ref_probe.c : the plain-C twin of cl/device/probe.cl, the oracle of the device exactness probe.
  * Built with -ffp-contract=off (cmake/lmc_warnings.cmake), so `acc + a*b` rounds twice, exactly
  * like probe_dot under FP_CONTRACT OFF. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* ref_probe.h : plain-C reference of the exactness probe (cl/probe.cl). */
+/* ref_probe.h : plain-C reference of the exactness probe (cl/device/probe.cl). */
 #ifndef LMC_REF_PROBE_H
 #define LMC_REF_PROBE_H
 

@@ -3,7 +3,7 @@
 // PoCL basic and oclgrind for text, image-patch, audio-chunk and random inputs; files decode on
 // every device; batch sizes 1, 3, 64 and work-group sizes give the same bytes; incremental rows
 // equal whole-window rows at every position. Every comparison has a negative control: a kernel
-// variant built with a preamble #define (cl/exact.cl, LMC_EXACT_PERTURB*) must be reported as
+// variant built with a preamble #define (cl/exact/exact.cl, LMC_EXACT_PERTURB*) must be reported as
 // mismatching by the same comparison. oclgrind gets short inputs only (it interprets).
 #include <gtest/gtest.h>
 

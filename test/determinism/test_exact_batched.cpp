@@ -1,5 +1,5 @@
-// test_exact_batched.cpp : the batched kernels of the exact path (cl/exact.cl exb_*, the OpenCL
-// side of runtime/exact_predictor.c) against the plain-C oracle (cpu-ref, ex_position()), row by
+// test_exact_batched.cpp : the batched kernels of the exact path (cl/exact/exact.cl exb_*, the OpenCL
+// side of runtime/exact/exact_predictor.c) against the plain-C oracle (cpu-ref, ex_position()), row by
 // row and bit for bit, on every covered device (PoCL pthread, basic, oclgrind): whole-window rows
 // (encode_rows) and incremental rows (lock-step decode_next with the K/V cache), several batch
 // sizes and work-group sizes, short windows next to full ones (the last short window), rows past

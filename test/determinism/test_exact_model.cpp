@@ -1,6 +1,6 @@
 // test_exact_model.cpp : coding models (lmc-exact-1): `quantize` of the committed tiny float
 // model reproduces the committed coding model byte for byte, the id is the SHA-256 of the
-// canonical serialisation (runtime/EXACT.md, re-implemented here), and the loader is strict.
+// canonical serialisation (runtime/exact/EXACT.md, re-implemented here), and the loader is strict.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,7 +35,7 @@ TEST(ExactModel, QuantizeReproducesTheCommittedTinyModel) {
     lmc_model_destroy(fm);
 }
 
-// The id re-derived from the file by the rule of runtime/EXACT.md: metadata as sorted key=value
+// The id re-derived from the file by the rule of runtime/exact/EXACT.md: metadata as sorted key=value
 // lines, then each tensor in name order as "name\ndtype\nshape\n" and its bytes.
 TEST(ExactModel, IdIsTheSha256OfTheCanonicalSerialisation) {
     std::vector<uint8_t> f = ReadFile(GoldenDir() + "/tiny.exact.safetensors");

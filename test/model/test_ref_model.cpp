@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "lmc/model.h"
-#include "ref/ref_model.h"
+#include "ref_model.h"
 #include "rng.h"
 #include "test_env.h"
 
@@ -59,6 +59,35 @@ TEST(RefModel, TensorTableCoversTheVectorInOrder) {
     EXPECT_STREQ(d.name, "out.w");
     EXPECT_EQ(d.shape[0], 16u);
     EXPECT_EQ(d.shape[1], 256u);
+}
+
+// The tensor table (names, offsets) and the layout the oracle indexes (lmc_spec_layer_view, the
+// lmc_spec_offset_* functions) are two views of spec/spec.c: each layer tensor's table offset
+// must be where the layer view points.
+TEST(RefModel, TensorTableAgreesWithTheLayerView) {
+    for (const char *name : {"tiny", "200k", "3.2m"}) {
+        lmc_model_config cfg = Preset(name);
+        std::vector<float> params(lmc_model_config_num_params(&cfg));
+        float *base = params.data();
+        const char *suffixes[] = {"attn.wq", "attn.wk", "attn.wv", "attn.wo", "ln1.scale", "ln1.offset",
+                                  "ffn.w1", "ffn.b1", "ffn.w2", "ffn.b2", "ln2.scale", "ln2.offset"};
+        for (int l = 0; l < cfg.n_layers; l++) {
+            lmc_spec_layer v;
+            lmc_spec_layer_view(&cfg, base, l, &v);
+            float *ptrs[] = {v.wq, v.wk, v.wv, v.wo, v.ln1_scale, v.ln1_offset,
+                             v.w1, v.b1, v.w2, v.b2, v.ln2_scale, v.ln2_offset};
+            for (size_t j = 0; j < 12; j++) {
+                lmc_tensor_desc d;
+                ASSERT_EQ(lmc_model_tensor_desc(&cfg, 1 + (size_t)l * 12 + j, &d), LMC_OK);
+                EXPECT_EQ(d.name, "layer" + std::to_string(l) + "." + suffixes[j]);
+                EXPECT_EQ(d.offset, (size_t)(ptrs[j] - base)) << name << " " << d.name;
+            }
+        }
+        lmc_tensor_desc out;
+        ASSERT_EQ(lmc_model_tensor_desc(&cfg, lmc_model_num_tensors(&cfg) - 2, &out), LMC_OK);
+        EXPECT_EQ(out.offset, lmc_spec_offset_out(&cfg)) << name;
+        EXPECT_EQ(lmc_spec_offset_embed(&cfg), 0u);
+    }
 }
 
 // DESIGN.md §2: C/2+1 sines of angles p·10000^(-2j/C), then C/2-1 cosines of the first angles.

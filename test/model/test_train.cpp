@@ -11,7 +11,7 @@
 
 #include "lmc/train.h"
 #include "model_cl.h"
-#include "ref/ref_model.h"
+#include "ref_model.h"
 #include "rng.h"
 #include "tensor_compare.h"
 #include "test_env.h"

@@ -1,4 +1,4 @@
-// test_model_ops.cpp : every OpenCL op of the training path (cl/*.cl through runtime/ops.c, and
+// test_model_ops.cpp : every OpenCL op of the training path (cl/model/*.cl through runtime/train/ops.c, and
 // the CLBlast matrix products) against its plain-C twin in runtime/ref/ref_model.c, forward and
 // backward, on awkward shapes (T = 1, T not a multiple of any tile, C = 16/64/128/256) and on
 // every covered device. Each op has its own named tolerance (scaled error, tensor_compare.h).
@@ -13,7 +13,7 @@
 
 #include "device_internal.h"
 #include "ops.h"
-#include "ref/ref_model.h"
+#include "ref_model.h"
 #include "rng.h"
 #include "tensor_compare.h"
 #include "test_env.h"
@@ -234,7 +234,7 @@ TEST_P(ModelOps, ForwardAndBackwardMatchReference) {
         CHECK_OP("attention_bwd dk", bdk.Read(), dk, kTolAttention);
         CHECK_OP("attention_bwd dv", bdv.Read(), dv, kTolAttention);
 
-        // The fused kernels (cl/attention_fused.cl: online softmax, no (T,T) matrix, backward
+        // The fused kernels (cl/model/attention_fused.cl: online softmax, no (T,T) matrix, backward
         // recomputed from lse) against the same reference, accumulating onto fresh gradients.
         std::vector<float> lse_want((size_t)B * NH * T);
         {

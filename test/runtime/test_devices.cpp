@@ -2,6 +2,7 @@
 // across every OpenCL device and cpu-ref (DESIGN.md §3, §8).
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include "program.h"
-#include "ref/ref_probe.h"
+#include "ref_probe.h"
 #include "test_env.h"
 
 namespace {
@@ -294,7 +295,8 @@ TEST(ExactnessProbe, InputsSeparateFusedFromUnfused) {
     lmc_device_destroy(device);
 }
 
-// LMC_KERNEL_DIR replaces the embedded kernels with files from a folder.
+// LMC_KERNEL_DIR replaces the embedded kernels with files from a folder laid out as cl/ is
+// (device/probe.cl; common.cl at the top).
 TEST(KernelSource, KernelDirOverridesEmbeddedCopies) {
     lmc_device *device = nullptr;
     LMC_OPEN_DEVICE_OR_SKIP("pthread", device);
@@ -302,7 +304,8 @@ TEST(KernelSource, KernelDirOverridesEmbeddedCopies) {
     ASSERT_FALSE(dir.empty());
     {
         std::ofstream(dir + "/common.cl") << "#pragma OPENCL FP_CONTRACT OFF\n";
-        std::ofstream(dir + "/probe.cl")
+        ASSERT_EQ(mkdir((dir + "/device").c_str(), 0700), 0);
+        std::ofstream(dir + "/device/probe.cl")
             << "kernel void probe_dot(global const float *a, global const float *b,\n"
                "                      global float *out, int K) { out[get_global_id(0)] = 42.0f; }\n";
     }

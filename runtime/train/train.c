@@ -17,7 +17,7 @@
 #include "lmc/train.h"
 #include "model_cl.h"
 #include "model_internal.h"
-#include "ref/ref_model.h"
+#include "ref_model.h"
 #include "rng.h"
 
 #define CKPT_MAGIC "LMCCKPT"

@@ -1,6 +1,6 @@
 // attention.cl : the causal softmax of multi-head attention, forward and backward. The matrix
 // products around it (scores = q·kᵀ/sqrt(hs), out = att·v and their gradients) are CLBlast
-// batched GEMMs, one product per (batch, head) (runtime/ops.c, lmc_op_attention_fwd/_bwd);
+// batched GEMMs, one product per (batch, head) (runtime/train/ops.c, lmc_op_attention_fwd/_bwd);
 // together they are the twin of lmc_ref_attention_fwd / _bwd. att and dpre are (B,NH,T,T).
 //
 // attention_softmax_fwd : one work-item per (b, h, t) row of att, in place: it holds the scaled

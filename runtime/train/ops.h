@@ -29,7 +29,7 @@ lmc_status lmc_op_attention_fwd(lmc_device *d, cl_mem out, cl_mem att, cl_mem q,
 /* dpre: scratch (B,NH,T,T) */
 lmc_status lmc_op_attention_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dpre, cl_mem dout,
                                 cl_mem q, cl_mem k, cl_mem v, cl_mem att, int B, int T, int C, int NH);
-/* The same attention fused (cl/attention_fused.cl): no (T,T) matrix. The forward writes out and
+/* The same attention fused (cl/model/attention_fused.cl): no (T,T) matrix. The forward writes out and
  * lse (B,NH,T), the log of each row's softmax denominator (scores scaled by 1/sqrt(hs)); the
  * backward recomputes the probabilities from q, k and lse, uses dsum (B,NH,T) as scratch and
  * accumulates into dq, dk, dv like lmc_op_attention_bwd. */

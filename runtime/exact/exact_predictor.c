@@ -1,6 +1,6 @@
 /* exact_predictor.c : the codec's predictor (lmc_predictor) over a coding model, on cpu-ref (the
- * plain-C oracle: cl/exact.cl compiled as C, position by position) or on an OpenCL device (the
- * batched kernels exb_* of cl/exact.cl, layer by layer over many rows at once).
+ * plain-C oracle: cl/exact/exact.cl compiled as C, position by position) or on an OpenCL device (the
+ * batched kernels exb_* of cl/exact/exact.cl, layer by layer over many rows at once).
  *
  * The scheduler (DESIGN.md §4): encoding gives each position of each window of a call one row
  * (a short last window gets only its length's rows) and runs the layers over chunks of at most
@@ -12,7 +12,7 @@
  *
  * Key invariant: every row is the same integer function of (coding model, window bytes before
  * the position) on both paths and every device, whatever the batch, the chunking or the
- * work-group size: cl/exact.cl's batched kernels apply ex_position()'s operations in its order
+ * work-group size: cl/exact/exact.cl's batched kernels apply ex_position()'s operations in its order
  * for each value, with exact (wrap-around 64-bit) sums. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 // exact.cl : the exact (integer) forward pass of a coding model, lmc-exact-1 (DESIGN.md §3,
-// runtime/EXACT.md): ex_position(), one position of one window with a KV cache (the definition,
+// runtime/exact/EXACT.md): ex_position(), one position of one window with a KV cache (the definition,
 // and the cpu-ref oracle), and the batched kernels exb_* (the OpenCL path): the same operations
 // layer by layer over many rows (positions of windows) at once.
 //
@@ -7,7 +7,7 @@
 // result C and OpenCL C define identically (two's-complement wrap in 64-bit unsigned, shifts of
 // unsigned values, divisions of non-negative values), so the logits are the same on every device
 // and in any order. This one file is compiled twice: as an OpenCL program (after common.cl), and
-// by runtime/ref/exact_ref.c as plain C (LMC_EXACT_HOST defined, the exb_* part left out), the
+// through runtime/exact/exact_internal.h as plain C (LMC_EXACT_HOST defined, the exb_* part left out), the
 // cpu-ref oracle. The batched kernels apply, to each value, the functions ex_position() applies,
 // in its order; sums of products are wrap-around sums, exact in any order (so tiled and in 8-lane
 // vectors); the tests compare their rows with the oracle's row by row.
@@ -36,7 +36,7 @@ typedef ulong ex_u64;
 #define EX_STATIC
 #endif
 
-// Layout: indices into the `lay` int array the host builds (runtime/exact_model.c).
+// Layout: indices into the `lay` int array the host builds (runtime/exact/exact_model.c).
 #define EX_LAY_C 0
 #define EX_LAY_L 1
 #define EX_LAY_NH 2
@@ -225,7 +225,7 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 }
 
 #ifndef LMC_EXACT_HOST
-// ---- The batched forward pass (the OpenCL path of runtime/exact_predictor.c) ----------------
+// ---- The batched forward pass (the OpenCL path of runtime/exact/exact_predictor.c) ----------------
 //
 // The same integer operations as ex_position(), organised layer by layer over a batch of rows:
 // row r is position rt[r].y of window rt[r].x of the call. Encoding gives every position of

@@ -1,6 +1,6 @@
-/* exact_model.c : coding models, format lmc-exact-1 (runtime/EXACT.md): quantisation from a
+/* exact_model.c : coding models, format lmc-exact-1 (runtime/exact/EXACT.md): quantisation from a
  * float model, canonical safetensors image, strict loader, model id, and the flat int32 "blob"
- * plus layout array that cl/exact.cl reads (on cpu-ref and on OpenCL alike).
+ * plus layout array that cl/exact/exact.cl reads (on cpu-ref and on OpenCL alike).
  *
  * Key invariant: the model is the list of integer tensors; the blob is derived from it alone,
  * and the id is the SHA-256 of the canonical serialisation, so two equal models have equal ids
@@ -14,7 +14,7 @@
 #include "exact_internal.h"
 #include "lmc/sha256.h"
 #include "model_internal.h"
-#include "ref/ref_model.h"
+#include "ref_model.h"
 
 #define Q_ACT 4096.0    /* activations Q12 */
 #define Q_LOGIT 65536.0 /* logits Q16 */

@@ -51,6 +51,14 @@ static char *duplicate(const char *s) {
     return copy;
 }
 
+/* Where kernel `name` lives under cl/ ("model/attention"); a name this build does not embed is
+ * taken as a path of its own. */
+static const char *kernel_path(const char *name) {
+    for (size_t i = 0; i < lmc_cl_registry_count; i++)
+        if (strcmp(lmc_cl_registry[i].name, name) == 0) return lmc_cl_registry[i].path;
+    return name;
+}
+
 /* The folder to read kernels from instead of the embedded copies, or NULL. */
 static const char *kernel_dir(void) {
     const char *dir = getenv("LMC_KERNEL_DIR");
@@ -67,8 +75,11 @@ lmc_status lmc_program_source(const char *name, char **text) {
     *text = NULL;
     const char *dir = kernel_dir();
     if (dir) {
+        /* A kernel this build knows is read from its own subfolder (cl/model/attention.cl);
+         * any other name from the folder itself. */
+        const char *relative = kernel_path(name);
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s.cl", dir, name);
+        snprintf(path, sizeof path, "%s/%s.cl", dir, relative);
         *text = read_text_file(path);
         LMC_RETURN_IF(!*text, LMC_ERR_NOT_FOUND, "kernel source %s cannot be read (LMC_KERNEL_DIR=%s)",
                       path, dir);
@@ -80,7 +91,7 @@ lmc_status lmc_program_source(const char *name, char **text) {
             LMC_RETURN_IF(!*text, LMC_ERR_OUT_OF_MEMORY, "out of memory");
             return LMC_OK;
         }
-    return lmc_set_error(LMC_ERR_NOT_FOUND, "no kernel file cl/%s.cl is embedded in this build", name);
+    return lmc_set_error(LMC_ERR_NOT_FOUND, "no kernel file %s.cl is embedded in this build", name);
 }
 
 /* ---- on-disk binary cache (program.h) ---------------------------------------------------- */
@@ -276,7 +287,8 @@ lmc_status lmc_program_get(lmc_device *device, const char *name, const char *pre
     char *source = NULL;
     LMC_TRY(lmc_program_source(name, &source));
     char label[256];
-    snprintf(label, sizeof label, "cl/%s.cl", name);
+    const char *relative = kernel_path(name);
+    snprintf(label, sizeof label, "cl/%s.cl", relative);
     cl_program built = NULL;
     lmc_status status = lmc_program_build_source(device, label, source, key_preamble, &built);
     free(source);

@@ -2,7 +2,7 @@
  *
  * The model is a list of integer tensors (int16 or int32 in the file) held as one flat int32
  * array, the blob, in tensor-table order; `lay` holds the blob offset of each tensor in the slots
- * cl/exact.cl reads. cl/exact.cl is included here as plain C (LMC_EXACT_HOST): the cpu-ref
+ * cl/exact/exact.cl reads. cl/exact/exact.cl is included here as plain C (LMC_EXACT_HOST): the cpu-ref
  * forward pass is that same integer code. */
 #ifndef LMC_EXACT_INTERNAL_H
 #define LMC_EXACT_INTERNAL_H
@@ -30,7 +30,7 @@ struct lmc_exact_model {
     size_t nt;
     int32_t *blob;   /* (blob_n) */
     size_t blob_n;
-    int32_t *lay;    /* (lay_n) layout read by cl/exact.cl */
+    int32_t *lay;    /* (lay_n) layout read by cl/exact/exact.cl */
     int lay_n;
     uint8_t id[LMC_MODEL_ID_SIZE];
 };

@@ -1,5 +1,5 @@
 // attention_fused.cl : causal multi-head attention without the (T,T) score matrix, forward and
-// backward; the twin of lmc_ref_attention_fwd / _bwd (runtime/ops.c, lmc_op_attention_fused_*).
+// backward; the twin of lmc_ref_attention_fwd / _bwd (runtime/train/ops.c, lmc_op_attention_fused_*).
 // q, k, v, out, dq, dk, dv are (B,T,C); head h of row (b,t) is the HS floats at (b*T+t)*C + h*HS.
 // HS (the head width) comes from the preamble. lse and dsum are (B,NH,T).
 //

@@ -1,5 +1,5 @@
 // probe.cl : the fixed-order dot product that tells whether a device computes float arithmetic
-// exactly like the plain-C reference (runtime/probe.c, lmc_ref_probe_dot).
+// exactly like the plain-C reference (runtime/device/probe.c, lmc_ref_probe_dot).
 //
 // NDRange: one work-item per row; global size = rows, any local size. Layout: a (rows, K)
 // row-major, b (K), out (rows). Each work-item sums k = 0..K-1 in order, so the result is a

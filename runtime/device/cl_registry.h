@@ -1,5 +1,6 @@
 /* cl_registry.h : the OpenCL C sources embedded at build time (cmake/lmc_embed.cmake writes the
- * table from cl/ folder). Looked up by file name without ".cl". */
+ * table from the cl/ folder). Looked up by file name without ".cl"; `path` is where the file
+ * lives under cl/ (and under $LMC_KERNEL_DIR when that replaces the embedded copies). */
 #ifndef LMC_CL_REGISTRY_H
 #define LMC_CL_REGISTRY_H
 
@@ -10,7 +11,8 @@ extern "C" {
 #endif
 
 typedef struct lmc_cl_source {
-    const char *name;   /* "probe" for cl/probe.cl */
+    const char *name;   /* "probe" for cl/device/probe.cl */
+    const char *path;   /* "device/probe": the file under cl/, without ".cl" */
     const char *text;   /* NUL-terminated */
     size_t length;      /* bytes, without the NUL */
 } lmc_cl_source;

@@ -20,7 +20,7 @@ lmc_status lmc_file_write_atomic(const char *path, const void *data, size_t size
 /* lmc_file_read_all() : the whole file in a malloc'd buffer (*data, caller frees). */
 lmc_status lmc_file_read_all(const char *path, uint8_t **data, size_t *size);
 
-/* A parsed safetensors header (runtime/model_file.c), shared with the coding-model loader. */
+/* A parsed safetensors header (runtime/model/model_file.c), shared with the coding-model loader. */
 typedef struct st_entry {
     char name[128];
     char dtype[16];

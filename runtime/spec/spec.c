@@ -1,16 +1,12 @@
-/* model.c : model configurations and presets, the tensor table (names, shapes, offsets of
- * DESIGN.md §2), the specified initialisation, and log-probabilities through the plain-C
- * reference. Files are in model_file.c.
- * Invariant: the tensor table order is the parameter vector order (ref/ref_model.c's layout),
- * and initialisation is a pure function of (config, seed). */
-#include <math.h>
+/* spec.c : the model of DESIGN.md §2 as data: the presets, the checks a configuration must pass,
+ * the parameter count, the tensor table (names, shapes, offsets) and the flat parameter layout.
+ * The one place both the plain-C oracle (ref/) and the OpenCL model (model/) read the spec from.
+ * Invariant: the tensor table order is the parameter vector order; the two are written here,
+ * side by side, so they cannot drift apart. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
-#include "ref/ref_model.h"
-#include "rng.h"
+#include "spec.h"
 
 lmc_status lmc_model_config_preset(const char *name, lmc_model_config *out) {
     static const struct {
@@ -49,14 +45,6 @@ size_t lmc_model_config_num_params(const lmc_model_config *cfg) {
     return L * (12 * C * C + 9 * C) + 512 * C + 256;
 }
 
-lmc_model_params lmc_model_params_default(void) {
-    lmc_model_params p;
-    memset(&p, 0, sizeof p);
-    lmc_model_config_preset("200k", &p.config);
-    p.seed = 1;
-    return p;
-}
-
 /* One layer's tensors in vector order: name suffix, rows and columns as multiples of C (0 cols:
  * a vector). */
 static const struct {
@@ -84,7 +72,7 @@ lmc_status lmc_model_tensor_desc(const lmc_model_config *cfg, size_t i, lmc_tens
         out->shape[1] = C;
         out->offset = 0;
     } else if (i >= n - 2) {
-        size_t base = lmc_ref_offset_out(cfg);
+        size_t base = lmc_spec_offset_out(cfg);
         if (i == n - 2) {
             snprintf(out->name, sizeof out->name, "out.w");
             out->ndim = 2;
@@ -99,7 +87,7 @@ lmc_status lmc_model_tensor_desc(const lmc_model_config *cfg, size_t i, lmc_tens
         }
     } else {
         size_t l = (i - 1) / N_LAYER_TENSORS, j = (i - 1) % N_LAYER_TENSORS;
-        size_t off = lmc_ref_offset_layer(cfg, (int)l);
+        size_t off = lmc_spec_offset_layer(cfg, (int)l);
         for (size_t k = 0; k < j; k++) {
             size_t r = (size_t)layer_tensors[k].rows_c * C, c = (size_t)layer_tensors[k].cols_c * C;
             off += c ? r * c : r;
@@ -114,65 +102,33 @@ lmc_status lmc_model_tensor_desc(const lmc_model_config *cfg, size_t i, lmc_tens
     return LMC_OK;
 }
 
-lmc_status lmc_model_alloc(const lmc_model_config *cfg, lmc_model **out) {
-    *out = NULL;
-    LMC_TRY(lmc_model_config_check(cfg));
-    lmc_model *m = calloc(1, sizeof *m);
-    if (!m) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "model");
-    m->config = *cfg;
-    m->n_params = lmc_model_config_num_params(cfg);
-    m->params = calloc(m->n_params, sizeof(float));
-    if (!m->params) {
-        lmc_model_destroy(m);
-        return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "%zu model parameters", lmc_model_config_num_params(cfg));
-    }
-    *out = m;
-    return LMC_OK;
+
+size_t lmc_spec_offset_embed(const lmc_model_config *cfg) {
+    (void)cfg;
+    return 0;
 }
 
-lmc_status lmc_model_create(const lmc_model_params *params, lmc_model **out) {
-    LMC_RETURN_IF(!params || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_model_create: NULL argument");
-    lmc_model *m = NULL;
-    LMC_TRY(lmc_model_alloc(&params->config, &m));
-    lmc_rng rng;
-    lmc_rng_seed(&rng, params->seed);
-    size_t nt = lmc_model_num_tensors(&m->config);
-    /* Tensors are drawn in table order. Matrices: truncated normal (±2σ), σ = 1/sqrt(fan_in),
-     * fan_in = rows (y = x·W); the embedding: truncated normal with σ 0.02; LN scales 1; biases
-     * and LN offsets 0. */
-    for (size_t i = 0; i < nt; i++) {
-        lmc_tensor_desc d;
-        lmc_model_tensor_desc(&m->config, i, &d);
-        float *p = m->params + d.offset;
-        if (d.ndim == 2) {
-            double sigma = strcmp(d.name, "embed") == 0 ? 0.02 : 1.0 / sqrt((double)d.shape[0]);
-            for (size_t k = 0; k < d.size; k++) p[k] = (float)lmc_rng_truncnormal(&rng, sigma);
-        } else if (strstr(d.name, ".scale")) {
-            for (size_t k = 0; k < d.size; k++) p[k] = 1.0f;
-        }
-    }
-    *out = m;
-    return LMC_OK;
+size_t lmc_spec_offset_layer(const lmc_model_config *cfg, int l) {
+    size_t C = (size_t)cfg->d_model;
+    return (size_t)LMC_VOCAB * C + (size_t)l * (12 * C * C + 9 * C);
 }
 
-void lmc_model_destroy(lmc_model *model) {
-    if (!model) return;
-    free(model->params);
-    free(model);
+size_t lmc_spec_offset_out(const lmc_model_config *cfg) { return lmc_spec_offset_layer(cfg, cfg->n_layers); }
+
+void lmc_spec_layer_view(const lmc_model_config *cfg, float *base, int l, lmc_spec_layer *out) {
+    size_t C = (size_t)cfg->d_model;
+    float *p = base + lmc_spec_offset_layer(cfg, l);
+    out->wq = p;            p += C * C;
+    out->wk = p;            p += C * C;
+    out->wv = p;            p += C * C;
+    out->wo = p;            p += C * C;
+    out->ln1_scale = p;     p += C;
+    out->ln1_offset = p;    p += C;
+    out->w1 = p;            p += 4 * C * C;
+    out->b1 = p;            p += 4 * C;
+    out->w2 = p;            p += 4 * C * C;
+    out->b2 = p;            p += C;
+    out->ln2_scale = p;     p += C;
+    out->ln2_offset = p;
 }
 
-const lmc_model_config *lmc_model_get_config(const lmc_model *model) { return &model->config; }
-float *lmc_model_params_data(lmc_model *model) { return model->params; }
-const float *lmc_model_params_cdata(const lmc_model *model) { return model->params; }
-
-lmc_status lmc_model_logprobs(const lmc_model *model, const uint8_t *bytes, size_t n, float *out) {
-    LMC_RETURN_IF(!model || (!bytes && n) || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_model_logprobs: NULL argument");
-    LMC_RETURN_IF(n == 0 || n > (size_t)model->config.context, LMC_ERR_INVALID_ARGUMENT,
-                  "window of %zu bytes: must be 1..%d (the model's context)", n, model->config.context);
-    lmc_ref_acts *acts = NULL;
-    LMC_TRY(lmc_ref_acts_create(&model->config, 1, (int)n, &acts));
-    lmc_ref_forward(&model->config, model->params, bytes, acts, NULL);
-    memcpy(out, lmc_ref_acts_logp(acts), n * LMC_VOCAB * sizeof(float));
-    lmc_ref_acts_destroy(acts);
-    return LMC_OK;
-}

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ops.h"
-#include "ref/ref_model.h"
+#include "ref_model.h"
 
 enum { T_WQ, T_WK, T_WV, T_WO, T_LN1S, T_LN1O, T_W1, T_B1, T_W2, T_B2, T_LN2S, T_LN2O, T_PER_LAYER };
 

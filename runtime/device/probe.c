@@ -1,4 +1,4 @@
-/* probe.c : run the fixed-order dot product of cl/probe.cl on a device, or its plain-C twin on
+/* probe.c : run the fixed-order dot product of cl/device/probe.cl on a device, or its plain-C twin on
  * cpu-ref. It shows, in a few milliseconds, whether a device follows the float rules exact
  * coding relies on (DESIGN.md §3); `lmc devices --check` and the cross-device tests use it. */
 #include <stdint.h>
@@ -7,7 +7,7 @@
 
 #include "device_internal.h"
 #include "program.h"
-#include "ref/ref_probe.h"
+#include "ref_probe.h"
 
 static lmc_status probe_opencl(lmc_device *device, const float *a, const float *b, size_t rows,
                                size_t K, int contracted, float *out) {
