@@ -45,7 +45,7 @@ struct CommandResult {
 CommandResult RunLmc(const std::string &args, const std::string &stdin_text = "",
                      const std::string &env = "");
 
-// The real corpora (../shared/data, MANIFEST.md): $LMC_DATA_DIR, else ../shared/data from the
+// The real corpora (docs/PAPER.md, "Data"): $LMC_DATA_DIR, else ../shared/data from the
 // repository root; "" when that folder does not exist (tests then GTEST_SKIP with a message).
 std::string DataDir();
 

@@ -3,7 +3,7 @@
 
 Builds the model from the design text alone (no lmc code): reads our safetensors file with its
 own parser, runs the forward pass in float64 and compares the log-probabilities with those lmc's
-cpu-ref forward writes (test/model/model_tool.c), on real text (shared/data, MANIFEST.md) or, when
+cpu-ref forward writes (test/model/model_tool.c), on real text (the corpora, docs/PAPER.md) or, when
 the corpora are absent, on generated text. Passes when max |ours - torch| <= 1e-4 everywhere.
 Negative control: the same model with the position quirk "fixed" (C/2 sines then C/2 cosines)
 must disagree by more than the tolerance, so the comparison can fail.
