@@ -3,7 +3,7 @@
 # Each ROOT/sub/foo.cl becomes `static const char lmc_cl_foo[] = {0x..,...,0x00};` and a row
 # {"foo", "sub/foo", lmc_cl_foo, length} in lmc_cl_registry[] (name, path under ROOT without
 # ".cl"); names are unique across folders. Byte arrays avoid escaping problems and the
-# length limits of string literals (STYLE.md §4); no Python is needed at build time.
+# length limits of string literals; no Python is needed at build time.
 if(NOT OUT OR NOT SOURCES OR NOT ROOT)
   message(FATAL_ERROR "lmc_embed.cmake: set OUT, ROOT and SOURCES")
 endif()

@@ -237,7 +237,7 @@ lmc_status lmc_program_build_source(lmc_device *device, const char *label, const
     *program = NULL;
     char *common = NULL;
     LMC_TRY(lmc_program_source("common", &common));
-    /* preamble, then common.cl, then the op file: one program (STYLE.md §4). */
+    /* preamble, then common.cl, then the op file: one program. */
     const char *parts[3] = {preamble ? preamble : "", common, source};
     char cache_path[4096];
     int cached = cache_path_for(device, parts, cache_path, sizeof cache_path);
