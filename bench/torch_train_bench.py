@@ -13,7 +13,8 @@ Variants (--variants, comma-separated; each starts from the same weights with a 
                       2.x's fused CPU attention, eager; the whole batch in one graph
   sdpa_compile        the same loss function under torch.compile (inductor); its WARMUP steps
                       (at least 2: forward and backward each compile) are not timed; a failure or
-                      a compile past --compile-timeout seconds is a note, not an error
+                      a compile past --compile-timeout seconds (default 180: warm-up and
+                      timed steps together) is a note, not an error
   written             the attention written out (scores, mask, softmax, @ v): the whole batch
                       when its (B, NH, T, T) matrices fit --memory-gib, and one window at a time
                       with accumulated gradients (written_per_window) always
@@ -60,7 +61,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--variants", default=",".join(ALL_VARIANTS))
-    ap.add_argument("--compile-timeout", type=float, default=300.0)
+    ap.add_argument("--compile-timeout", type=float, default=180.0)
     ap.add_argument("--memory-gib", type=float, default=4.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
