@@ -486,6 +486,14 @@ static void json_unquote(char *s) {
     }
 }
 
+/* src into dst (cap bytes), cut to fit. */
+static void set_text(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 typedef struct torch_result {
     double tok_s; /* <= 0: none */
     char version[64], variant[64], python[512];
@@ -514,7 +522,7 @@ static void run_torch(const bench_options *opt, const char *model_path, int B, i
     strcpy(r->variants, "{}");
     strcpy(r->notes, "[]");
     const char *python = torch_python(opt->python, buf, sizeof buf, note, sizeof note);
-    snprintf(r->python, sizeof r->python, "%s", python);
+    set_text(r->python, sizeof r->python, python);
     notes_add(r->notes, sizeof r->notes, note);
     snprintf(script, sizeof script, "%s/bench/torch_train_bench.py", LMC_SOURCE_DIR);
     snprintf(cmd, sizeof cmd,
@@ -528,13 +536,13 @@ static void run_torch(const bench_options *opt, const char *model_path, int B, i
     }
     char chunk[16384];
     while (fgets(chunk, sizeof chunk, py))
-        if (chunk[0] == '{') snprintf(line, sizeof line, "%s", chunk); /* the last JSON line */
+        if (chunk[0] == '{') set_text(line, sizeof line, chunk); /* the last JSON line */
     int rc = pclose(py);
     if (json_get(line, "torch", got, sizeof got)) {
         json_unquote(got);
-        snprintf(r->version, sizeof r->version, "%s", got);
+        set_text(r->version, sizeof r->version, got);
     }
-    if (json_get(line, "variants", got, sizeof got)) snprintf(r->variants, sizeof r->variants, "%s", got);
+    if (json_get(line, "variants", got, sizeof got)) set_text(r->variants, sizeof r->variants, got);
     if (json_get(line, "notes", got, sizeof got)) { /* theirs after ours */
         char item[1024];
         for (int i = 0; json_item(got, i, item, sizeof item); i++) {
@@ -550,7 +558,7 @@ static void run_torch(const bench_options *opt, const char *model_path, int B, i
     r->tok_s = strtod(got, NULL);
     if (json_get(line, "variant", got, sizeof got)) {
         json_unquote(got);
-        snprintf(r->variant, sizeof r->variant, "%s", got);
+        set_text(r->variant, sizeof r->variant, got);
     }
 }
 
