@@ -20,15 +20,16 @@ Variants (--variants, comma-separated; each starts from the same weights with a 
                       with accumulated gradients (written_per_window) always
 Variants this torch lacks (1.13 has no SDPA, no torch.compile) are skipped with a note. Each
 variant runs WARMUP untimed steps then STEPS steps timed by wall clock: tokens_per_s =
-STEPS*BATCH*CONTEXT / seconds. The fastest is the result.
+STEPS*BATCH*CONTEXT / seconds (and tokens_per_cpu_s over the process's CPU seconds, all
+threads). The fastest by wall clock is the result.
 
 Before timing, the sdpa forward is compared with the written one on the loaded weights (float32,
 one window of min(CONTEXT, 128) bytes): check_max_abs_diff; above 1e-3 the sdpa variants are
 dropped as not the same model.
 
 Prints one JSON object: tokens_per_s, variant (the fastest), variants {name: {tokens_per_s,
-seconds, loss, warmup_seconds}}, notes [...], torch (version), python, threads, steps, batch,
-context, check_max_abs_diff.
+tokens_per_cpu_s, seconds, cpu_seconds, loss, warmup_seconds}}, notes [...], torch (version),
+python, threads, steps, batch, context, check_max_abs_diff.
 """
 import argparse
 import json
@@ -112,12 +113,13 @@ def main():
         for _ in range(max(a.warmup, 2 if compiled else 1)):
             step()
         warm = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(a.steps):
             loss = step()
-        sec = time.perf_counter() - t0
-        return {"tokens_per_s": a.steps * a.batch * a.context / sec, "seconds": sec, "loss": loss,
-                "warmup_seconds": warm}
+        sec, cpu = time.perf_counter() - t0, time.process_time() - c0
+        tokens = a.steps * a.batch * a.context
+        return {"tokens_per_s": tokens / sec, "tokens_per_cpu_s": tokens / cpu, "seconds": sec, "cpu_seconds": cpu,
+                "loss": loss, "warmup_seconds": warm}
 
     results = {}
     for v in wanted:
