@@ -42,12 +42,12 @@ TEST(CliBench, UsageErrorsExitTwo) {
 }
 
 TEST(CliBench, TrainBadOptionsExitTwo) {
-    for (const char *args :
-         {"bench train --config 1g", "bench train --config", "bench train --context 0",
-          "bench train --context 4096",  // past 200k's 2048
-          "bench train --config tiny --context 65", "bench train --batch 0", "bench train --batch 65",
-          "bench train --batch x", "bench train --variants sdpa,nope", "bench train --variants ''",
-          "bench train --python /no/such/python", "bench train --profile extra"}) {
+    for (const char *args : {"bench train --config 1g", "bench train --config", "bench train --context 0",
+                             "bench train --context 4096",  // past 200k's 2048
+                             "bench train --config tiny --context 65", "bench train --batch 0",
+                             "bench train --batch 65", "bench train --batch x", "bench train --variants sdpa,nope",
+                             "bench train --variants ''", "bench train --python /no/such/python",
+                             "bench train --profile extra"}) {
         lmc_test::CommandResult r = lmc_test::RunLmc(args);
         EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
         EXPECT_TRUE(r.out.empty()) << args;
@@ -66,11 +66,10 @@ TEST(CliBench, TrainJsonKeysAndProfileOnTiny) {
         "bench train --config tiny --context 32 --batch 2 --steps 1 --no-pytorch --profile --json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_EQ(r.out.front(), '{');
-    for (const char *key : {"tokens_per_s", "model_flops_per_token", "mfu", "peak_gflops", "peak_gbs",
-                            "gemm_gflops", "gemm_model_gflops"})
+    for (const char *key : {"tokens_per_s", "model_flops_per_token", "mfu", "peak_gflops", "peak_gbs", "gemm_gflops",
+                            "gemm_model_gflops"})
         EXPECT_GT(std::stod("0" + JsonValue(r.out, key)), 0.0) << key << " in " << r.out;
-    for (const char *key :
-         {"pytorch_tokens_per_s", "pytorch_version", "pytorch_variant", "speedup", "pytorch_mfu"})
+    for (const char *key : {"pytorch_tokens_per_s", "pytorch_version", "pytorch_variant", "speedup", "pytorch_mfu"})
         EXPECT_EQ(JsonValue(r.out, key), "null") << key;  // --no-pytorch
     EXPECT_EQ(JsonValue(r.out, "config"), "\"tiny\"");
     EXPECT_EQ(JsonValue(r.out, "context"), "32");
@@ -91,8 +90,7 @@ TEST(CliBench, TrainJsonKeysAndProfileOnTiny) {
     lmc_test::CommandResult t =
         lmc_test::RunLmc("bench train --config tiny --context 16 --batch 1 --steps 1 --no-pytorch --profile");
     ASSERT_EQ(t.exit_code, 0) << t.err;
-    for (const char *s :
-         {"tokens/s", "MFU", "attention_fused_bwd_q", "sgemm", "other (host", "GFLOP/s", "%peak"})
+    for (const char *s : {"tokens/s", "MFU", "attention_fused_bwd_q", "sgemm", "other (host", "GFLOP/s", "%peak"})
         EXPECT_NE(t.out.find(s), std::string::npos) << s << " in " << t.out;
 }
 

@@ -15,9 +15,7 @@
 
 namespace {
 
-bool IsSimulator(const std::string &dev) {
-    return dev.find("oclgrind") != std::string::npos;
-}
+bool IsSimulator(const std::string &dev) { return dev.find("oclgrind") != std::string::npos; }
 
 lmc_train_params TinyParams(bool simulator) {
     lmc_train_params p = lmc_train_params_default();
@@ -37,8 +35,7 @@ std::string Data() {
 }
 
 // The model file after `steps` steps from scratch; profiled with `profile`, its ops in *ops.
-std::string TwoSteps(lmc_device *dev, const lmc_train_params &p, bool profile,
-                     std::vector<lmc_profile_op> *ops) {
+std::string TwoSteps(lmc_device *dev, const lmc_train_params &p, bool profile, std::vector<lmc_profile_op> *ops) {
     std::string data = Data(), bytes;
     lmc_trainer *t = nullptr;
     EXPECT_EQ(lmc_trainer_create(dev, &p, &t), LMC_OK) << lmc_last_error();
@@ -92,9 +89,8 @@ TEST_P(TrainerProfile, SameModelBytesOnOrOffAndEveryKernelSeen) {
     p.seed = 6;
     EXPECT_NE(TwoSteps(dev, p, false, &none), off);
 
-    for (const char *k :
-         {"embed_fwd", "attention_fused_fwd", "attention_fused_bwd_q", "attention_fused_bwd_kv",
-          "layernorm_fwd", "gelu_bwd", "logsoftmax_xent_fwd", "adam_step", "fill (zero)", "sgemm "}) {
+    for (const char *k : {"embed_fwd", "attention_fused_fwd", "attention_fused_bwd_q", "attention_fused_bwd_kv",
+                          "layernorm_fwd", "gelu_bwd", "logsoftmax_xent_fwd", "adam_step", "fill (zero)", "sgemm "}) {
         const lmc_profile_op *op = Find(ops, k);
         ASSERT_NE(op, nullptr) << k << " not profiled";
         EXPECT_GT(op->calls, 0u) << k;
@@ -113,9 +109,7 @@ TEST_P(TrainerProfile, SameModelBytesOnOrOffAndEveryKernelSeen) {
     lmc_device_destroy(dev);
 }
 
-std::vector<std::string> ProfileDevices() {
-    return lmc_test::CoveredDeviceNames();
-}
+std::vector<std::string> ProfileDevices() { return lmc_test::CoveredDeviceNames(); }
 
 INSTANTIATE_TEST_SUITE_P(Devices, TrainerProfile, ::testing::ValuesIn(ProfileDevices()),
                          [](const ::testing::TestParamInfo<std::string> &p) {
