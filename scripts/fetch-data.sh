@@ -28,8 +28,9 @@ set -euo pipefail
 prog=fetch-data
 
 # ---- what is verified, and where each hash comes from --------------------------------------
-# KEY: the file (or, for kodak, the files in order) the hash is of. Every hash below is
-# published by a third party; none was computed here (there is no network here to do so).
+# KEY: the file (or, for kodak, the files in order) the hash is of. Every hash below is copied
+# from the source named; none was computed by this project, which had no network to download
+# the real files, so a first real run is also the first check of these values.
 #  enwik8.zip sha256: huggingface/datasets, datasets/enwik8/dataset_infos.json
 #    ("download_checksums" of http://mattmahoney.net/dc/enwik8.zip, 36,445,475 bytes).
 #  enwik8 sha256: shared/data/MANIFEST.md of this project (the full enwik8); several public
