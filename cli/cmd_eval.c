@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,53 @@
 /* Random bytes for `--dataset all`: 4 MiB (2048 chunks), enough for every rate to settle to a
  * tenth of a point; the paper used 1 GB. */
 #define EVAL_RANDOM_ALL "random:4M"
+
+/* The paper's public corpora that scripts/fetch-data.sh downloads, by the name --dataset takes;
+ * each is unpacked into the folder of that name under the data folder. */
+static const struct {
+    const char *name, *kind; /* kind: the spec prefix its reader takes */
+} fetched_sets[] = {
+    {"enwik8", "text:"},
+    {"enwik9", "text:"},
+    {"librispeech-test-clean", "audio:"},
+    {"kodak", "image:"},
+};
+
+static int is_folder(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* `name` is one of fetched_sets: *spec = "KIND:DIR/NAME" (malloc'd) and LMC_OK, or
+ * LMC_ERR_NOT_FOUND naming the script to run when its folder is missing. Not one of them:
+ * LMC_OK with *spec NULL. */
+static lmc_status resolve_fetched(const char *name, char **spec) {
+    *spec = NULL;
+    for (size_t i = 0; i < sizeof fetched_sets / sizeof fetched_sets[0]; i++) {
+        if (strcmp(fetched_sets[i].name, name) != 0) continue;
+        char buf[4096], user[2048];
+        const char *user_dir = cli_user_data_dir(user, sizeof user);
+        const char *dir = cli_data_dir(buf, sizeof buf);
+        if (!dir)
+            return lmc_set_error(LMC_ERR_NOT_FOUND, "--dataset %s: %s", name, lmc_last_error());
+        size_t len = strlen(fetched_sets[i].kind) + strlen(dir) + strlen(name) + 2;
+        char *out = malloc(len);
+        if (!out) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "out of memory");
+        snprintf(out, len, "%s%s/%s", fetched_sets[i].kind, dir, name);
+        if (!is_folder(out + strlen(fetched_sets[i].kind))) {
+            lmc_set_error(LMC_ERR_NOT_FOUND,
+                          "--dataset %s: the data folder %s has no %s/ folder; download it with "
+                          "%s/scripts/fetch-data.sh %s (it writes to $LMC_DATA_DIR, else %s)",
+                          name, dir, name, LMC_SOURCE_DIR, name,
+                          user_dir ? user_dir : "~/.local/share/lmc/data");
+            free(out);
+            return LMC_ERR_NOT_FOUND;
+        }
+        *spec = out;
+        return LMC_OK;
+    }
+    return LMC_OK;
+}
 
 typedef enum eval_kind { EVAL_CLASSICAL = 0, EVAL_LM = 1, EVAL_LM_CODING = 2 } eval_kind;
 
@@ -96,27 +144,34 @@ static void print_eval_help(void) {
            "  --device SEL       device of the model's forward pass (default: the fastest)\n"
            "  --dataset LIST     comma list of text:PATH, image:PATH, audio:PATH, random:N\n"
            "                     (PATH a file or a folder read recursively in sorted order; N bytes,\n"
-           "                     k/M/G suffixes allowed); 'all' = the corpora under the data folder:\n"
-           "                     text:DIR/text/eval, image:DIR/images, audio:DIR/audio, " EVAL_RANDOM_ALL "\n"
+           "                     k/M/G suffixes allowed), or a corpus scripts/fetch-data.sh downloads:\n"
+           "                     enwik8, enwik9 (text:DIR/NAME), librispeech-test-clean (audio:DIR/NAME),\n"
+           "                     kodak (image:DIR/NAME); 'all' = the corpora under the data folder:\n"
+           "                     text:DIR/text/eval (else DIR/enwik9, else DIR/enwik8), image:DIR/images\n"
+           "                     (else DIR/kodak), audio:DIR/audio (else DIR/librispeech-test-clean),\n"
+           "                     " EVAL_RANDOM_ALL "\n"
            "  --chunks N         use only the first N chunks of each dataset\n"
            "  --mask7            the paper's 7-bit masking: text bytes >= 128 lose the top bit,\n"
            "                     image/audio/random bytes are shifted right by one; compressed\n"
            "                     lengths are scaled by 8/7\n"
            "  --seed S           seed of random:N (splitmix64, default 0)\n"
            "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
-           "                     names given; 'all' rows carry the expanded names), raw_bytes, chunks,\n"
-           "                     chunked_rate, unchunked_rate (fractions), seconds, mask7; lm: rows\n"
-           "                     have chunked_rate (payload), file_rate, adjusted_rate (model at 2\n"
-           "                     bytes per parameter), adjusted_file_rate instead of unchunked_rate\n"
+           "                     names given; 'all' and corpus-name rows carry the expanded spec),\n"
+           "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),\n"
+           "                     seconds, mask7; lm: rows have chunked_rate (payload), file_rate,\n"
+           "                     adjusted_rate (model at 2 bytes per parameter), adjusted_file_rate\n"
+           "                     instead of unchunked_rate\n"
            "  -h, --help         this help\n\n"
            "Data: images are gray = floor(mean(R,G,B)) cut into 32x64 patches (32 rows, 64 columns),\n"
            "image by image; audio (FLAC or 8/16/24/32-bit PCM WAV) is mono = mean of channels,\n"
            "resampled to 16 kHz by linear interpolation (no anti-alias filter), 16-bit sample s ->\n"
            "(s >> 8) + 128. Each file is chunked on its own; its partial last chunk is dropped.\n\n"
-           "Data folder for 'all': $LMC_DATA_DIR if set; else ../shared/data relative to the\n"
-           "current folder if it exists; else ../shared/data next to the source tree this program\n"
-           "was built from (%s/../shared/data).\n",
-           LMC_SOURCE_DIR);
+           "Data folder (DIR above): $LMC_DATA_DIR if set; else $XDG_DATA_HOME/lmc/data (XDG_DATA_HOME\n"
+           "set) or ~/.local/share/lmc/data if it exists, where %s/scripts/fetch-data.sh\n"
+           "puts the corpora; else, for development, ../shared/data relative to the current folder\n"
+           "if it exists; else ../shared/data next to the source tree this program was built from\n"
+           "(%s/../shared/data).\n",
+           LMC_SOURCE_DIR, LMC_SOURCE_DIR);
 }
 
 /* Split a comma list into `items` (pointers into `list`, which is modified). Returns the number
@@ -499,7 +554,13 @@ int cli_cmd_eval(int argc, char **argv) {
     n_given = split_list(set_list, set_names, MAX_ITEMS);
     for (size_t i = 0; i < n_given && n_sets < MAX_ITEMS; i++) {
         if (strcmp(set_names[i], "all") != 0) {
-            expanded_sets[n_sets++] = strdup(set_names[i]);
+            char *spec = NULL;
+            lmc_status status = resolve_fetched(set_names[i], &spec);
+            if (status != LMC_OK) {
+                exit_code = cli_fail("eval", status);
+                goto done;
+            }
+            expanded_sets[n_sets++] = spec ? spec : strdup(set_names[i]);
             if (!expanded_sets[n_sets - 1]) goto oom;
             continue;
         }
@@ -509,12 +570,23 @@ int cli_cmd_eval(int argc, char **argv) {
             exit_code = cli_fail("eval", LMC_ERR_NOT_FOUND);
             goto done;
         }
-        static const char *const parts[][2] = {{"text:", "/text/eval"}, {"image:", "/images"}, {"audio:", "/audio"}};
+        /* Per modality: the development layout, else the folders scripts/fetch-data.sh makes;
+         * when none is there, the first, so that the reader names what is missing. */
+        static const char *const parts[][4] = {{"text:", "/text/eval", "/enwik9", "/enwik8"},
+                                               {"image:", "/images", "/kodak", NULL},
+                                               {"audio:", "/audio", "/librispeech-test-clean", NULL}};
         for (size_t k = 0; k < 3 && n_sets < MAX_ITEMS; k++) {
-            size_t len = strlen(dir) + 32;
+            size_t len = strlen(dir) + 64, pick = 1;
             expanded_sets[n_sets] = malloc(len);
             if (!expanded_sets[n_sets]) goto oom;
-            snprintf(expanded_sets[n_sets++], len, "%s%s%s", parts[k][0], dir, parts[k][1]);
+            for (size_t alt = 1; alt < 4 && parts[k][alt]; alt++) {
+                snprintf(expanded_sets[n_sets], len, "%s%s", dir, parts[k][alt]);
+                if (is_folder(expanded_sets[n_sets])) {
+                    pick = alt;
+                    break;
+                }
+            }
+            snprintf(expanded_sets[n_sets++], len, "%s%s%s", parts[k][0], dir, parts[k][pick]);
         }
         if (n_sets < MAX_ITEMS) {
             expanded_sets[n_sets++] = strdup(EVAL_RANDOM_ALL);

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev
   oclgrind clang libclang-rt-14-dev
   gzip xz-utils flac zstd
+  curl unzip
   python3-torch
 )
 
