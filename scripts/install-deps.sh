@@ -12,6 +12,7 @@ packages=(
   libgtest-dev
   oclgrind clang libclang-rt-14-dev
   gzip xz-utils flac zstd
+  groff-base
   python3-torch
 )
 
