@@ -13,7 +13,8 @@
 #
 # Environment (set by the ctest registration): LMC_PREFIX, LMC_LIBDIR (GNUInstallDirs' libdir,
 # relative to the prefix: lib or lib/<multiarch>), LMC_VERSION, LMC_WORK (a scratch folder for
-# this step), CC (the compiler of the lmc build), LMC_BUILD_TYPE, LMC_SOURCE_DIR.
+# this step), CC (the compiler of the lmc build), LMC_BUILD_TYPE, LMC_SOURCE_DIR, LMC_EXPORTS_MAP
+# (the version script of liblmc.so in the build).
 set -euo pipefail
 
 step=$1
@@ -72,12 +73,14 @@ install)
   [ "$soname" = "liblmc.so.$major" ] || fail "the SONAME of liblmc.so.$version is '$soname', not liblmc.so.$major"
   ok "installed under $prefix; liblmc.so.$version has SONAME $soname"
   (cd "$prefix" && find . -mindepth 1 \( -type f -o -type l \) ! -path './include/*' | sort)
-  echo "  ./include/lmc/: $(ls "$prefix/include/lmc" | tr '\n' ' ')"
+  echo "  ./include/lmc/: $(cd "$prefix/include/lmc" && echo *.h)"
   ;;
 
 exports)
-  # Proves: liblmc.so exports every public function that liblmc.a defines, and nothing that is not
-  # named in the installed headers (the runtime's internals stay local: the version script).
+  # Proves: liblmc.so exports every function the public headers declare (as listed by
+  # cmake/lmc_exports.cmake: one declared but defined in no part of liblmc is caught here, since
+  # the linker skips it silently) and every public function liblmc.a defines, and nothing that is
+  # not named in the installed headers (the runtime's internals stay local: the version script).
   fresh_work
   nm -D --defined-only "$libdir/liblmc.so.$version" | awk '$2 ~ /^[TDRBVW]$/ { print $3 }' | sed 's/@.*//' |
     sort -u >"$work/exported"
@@ -88,9 +91,13 @@ exports)
   [ -z "$leaked" ] || fail "liblmc.so exports symbols the headers do not name: $(echo "$leaked" | tr '\n' ' ')"
   missing=$(comm -23 "$work/public" "$work/exported")
   [ -z "$missing" ] || fail "liblmc.so does not export these public functions: $(echo "$missing" | tr '\n' ' ')"
+  sed -n 's/^ *\(lmc_[a-z0-9_]*\);$/\1/p' "${LMC_EXPORTS_MAP:?}" | sort -u >"$work/declared"
+  [ "$(wc -l <"$work/declared")" -ge 20 ] || fail "$LMC_EXPORTS_MAP lists fewer than 20 functions"
+  undefined=$(comm -23 "$work/declared" "$work/exported")
+  [ -z "$undefined" ] || fail "the headers declare functions liblmc.so does not define: $(echo "$undefined" | tr '\n' ' ')"
   hidden=$(comm -23 "$work/defined" "$work/named" | wc -l)
   [ "$hidden" -gt 0 ] || fail "liblmc.a defines no internal function: the check above proved nothing"
-  ok "liblmc.so exports the $(wc -l <"$work/public") public functions and hides liblmc.a's $hidden internal ones"
+  ok "liblmc.so exports the $(wc -l <"$work/declared") declared functions and hides liblmc.a's $hidden internal ones"
   ;;
 
 pkgconfig)
@@ -204,7 +211,7 @@ manpage)
   grep -v '^Usage: lmc compress' "$page" >"$work/less.1"
   render "$work/less.1" >"$work/less.txt"
   if has_help "$work/less.txt" compress; then fail "negative control: a page without the Usage line of 'lmc compress --help' passed"; fi
-  ok "lmc.1 renders cleanly and holds all $n_lines lines of 'lmc --help' and of its $(echo $commands | wc -w) commands' --help (negative control caught $missing)"
+  ok "lmc.1 renders cleanly and holds all $n_lines lines of 'lmc --help' and of its $(echo "$commands" | wc -w) commands' --help (negative control caught $missing)"
   ;;
 
 program)
