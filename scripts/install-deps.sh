@@ -12,7 +12,7 @@ packages=(
   libgtest-dev
   oclgrind clang libclang-rt-14-dev
   gzip xz-utils flac zstd
-  curl unzip
+  curl unzip groff-base
   python3-torch
 )
 
