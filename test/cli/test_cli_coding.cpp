@@ -382,16 +382,22 @@ TEST(CliCoding, InterruptMidWriteLeavesNothing) {
         ASSERT_GT(pid, 0);
         const std::string chunk = Sample(4096, 9);
         ASSERT_EQ(write(w, chunk.data(), chunk.size()), (ssize_t)chunk.size());
-        bool saw_tmp = false;
-        for (int i = 0; i < 500 && !saw_tmp; i++) {  // up to 10 s for the device and model
+        // Wait, however long the device and model take on a loaded machine, until the temporary
+        // output exists (lmc cannot finish: it waits for the rest of its stdin) or lmc ends.
+        bool saw_tmp = false, ended = false;
+        int status = 0;
+        while (!saw_tmp && !ended) {
             for (const auto &f : List(tmp.path)) saw_tmp |= f.find(".out.lmc.lmc-tmp-") == 0;
-            if (!saw_tmp) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (!saw_tmp) {
+                ended = waitpid(pid, &status, WNOHANG) == pid;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling, not a deadline
+            }
         }
+        ASSERT_FALSE(ended) << "lmc ended before writing, status " << status;
         EXPECT_TRUE(saw_tmp) << "the output was being written under a temporary name";
         ASSERT_EQ(write(w, chunk.data(), chunk.size()), (ssize_t)chunk.size());  // more, slowly
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         kill(pid, sig);
-        int status = 0;
         ASSERT_EQ(waitpid(pid, &status, 0), pid);
         close(w);
         ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << status;
