@@ -8,7 +8,9 @@
  *  - lmc_predictor: a small vtable that hands the codec its rows (runtime/ implements it with a
  *    Transformer; lmc_predictor_synthetic_create() gives test predictors).
  *  - lmc_encoder / lmc_decoder: the streaming container over caller callbacks (or FILE *), and
- *    the one-shot lmc_compress() / lmc_decompress() over caller buffers.
+ *    the one-shot lmc_compress() / lmc_decompress() over caller buffers. The writer writes
+ *    version 2, where a window whose coded payload would not be shorter than the window is
+ *    stored as it is (and decoded without the model); readers read versions 1 and 2.
  * Key invariant: the bytes of a stream are a pure function of (predictor rows, input, params);
  * encode and decode share one quantiser and one interval split. */
 #ifndef LMC_CODEC_H
