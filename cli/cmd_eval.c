@@ -7,10 +7,13 @@
  * is round-tripped before a rate is printed) or `lm:MODEL`:
  * - a coding model (a built-in name, `default`, or an lmc-exact-1 file): the dataset's chunks are
  *   coded as one .lmc stream with 2048-byte windows (one window per chunk, each from BOS), then
- *   decoded and compared byte for byte. chunked_rate = the coder's payload / raw (the paper's
- *   count, no header); file_rate = the whole .lmc stream / raw; adjusted_rate adds the model at
- *   2 bytes per parameter (the paper's rule), adjusted_file_rate adds the coding model file's
- *   real size (its canonical serialisation) to the file.
+ *   decoded and compared byte for byte. chunked_rate = the model's own payload / raw: the range
+ *   coder's output summed over every chunk, also the chunks the .lmc file stores as they are
+ *   because the model could not shrink them (the paper's count, no header: above 100% on data
+ *   the model cannot predict); file_rate = the whole .lmc stream / raw (at most about 100.2%
+ *   plus the stream's fixed bytes, codec/FORMAT.md §7); adjusted_rate adds the model at 2 bytes
+ *   per parameter (the paper's rule), adjusted_file_rate adds the coding model file's real size
+ *   (its canonical serialisation) to the file.
  * - a float model (an lmc-float-1 file): the ideal code length of its Q16 rows through the codec's
  *   quantiser (lmc_model_code_length, no file written): chunked_rate is that payload rate,
  *   adjusted_rate adds 2 bytes per parameter; file_rate and adjusted_file_rate are null since no
@@ -104,6 +107,7 @@ typedef struct eval_row {
     double adjusted_rate;      /* EVAL_LM*: (payload + 2 bytes per parameter) / raw */
     double file_rate;          /* EVAL_LM_CODING: .lmc stream / raw; NAN otherwise */
     double adjusted_file_rate; /* EVAL_LM_CODING: (.lmc stream + coding model file) / raw */
+    int64_t stored_chunks;     /* EVAL_LM_CODING: chunks the .lmc stream stores as they are; -1 otherwise */
 } eval_row;
 
 static int is_lm(eval_kind k) { return k == EVAL_LM || k == EVAL_LM_CODING; }
@@ -156,11 +160,20 @@ static void print_eval_help(void) {
            "                     lengths are scaled by 8/7\n"
            "  --seed S           seed of random:N (splitmix64, default 0)\n"
            "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
-           "                     names given; 'all' and corpus-name rows carry the expanded spec),\n"
-           "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),\n"
-           "                     seconds, mask7; lm: rows have chunked_rate (payload), file_rate,\n"
-           "                     adjusted_rate (model at 2 bytes per parameter), adjusted_file_rate\n"
-           "                     instead of unchunked_rate\n"
+           "                     names given; 'all' and corpus-name rows carry the expanded spec),
+"
+           "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),
+"
+           "                     seconds, mask7; lm: rows have chunked_rate (the model's payload,
+"
+           "                     chunks stored as they are counted at their coded size), file_rate
+"
+           "                     (the .lmc stream), adjusted_rate (model at 2 bytes per parameter),
+"
+           "                     adjusted_file_rate and stored_chunks (null for float models)
+"
+           "                     instead of unchunked_rate
+"
            "  -h, --help         this help\n\n"
            "Data: images are gray = floor(mean(R,G,B)) cut into 32x64 patches (32 rows, 64 columns),\n"
            "image by image; audio (FLAC or 8/16/24/32-bit PCM WAV) is mono = mean of channels,\n"
@@ -322,12 +335,14 @@ static lmc_status measure_coding(const eval_compressor *c, const lmc_dataset *ds
     memset(&row->r, 0, sizeof row->r);
     row->r.raw_bytes = raw;
     row->r.n_chunks = n;
-    row->r.chunked_rate = scale * (double)stats.payload_bytes / (double)raw;
+    /* The model's payload (stored chunks at their coded size), not the stream's frames. */
+    row->r.chunked_rate = scale * (double)stats.model_bytes / (double)raw;
     row->r.compress_seconds = t1 - t0;
     row->r.decompress_seconds = t2 - t1;
-    row->adjusted_rate = (scale * (double)stats.payload_bytes + 2.0 * params) / (double)raw;
+    row->adjusted_rate = (scale * (double)stats.model_bytes + 2.0 * params) / (double)raw;
     row->file_rate = scale * (double)stats.file_bytes / (double)raw;
     row->adjusted_file_rate = (scale * (double)stats.file_bytes + (double)c->coding_file_bytes) / (double)raw;
+    row->stored_chunks = (int64_t)stats.stored_windows;
 done:
     lmc_decoder_destroy(dec);
     lmc_encoder_destroy(enc);
@@ -356,6 +371,7 @@ static lmc_status measure_row(const eval_compressor *c, const lmc_dataset *ds, d
         row->r.compress_seconds = now_seconds() - t0;
         row->adjusted_rate = (scale * bits / 8.0 + 2.0 * params) / raw;
         row->file_rate = row->adjusted_file_rate = NAN;
+        row->stored_chunks = -1;
         return LMC_OK;
     }
     case EVAL_LM_CODING: return measure_coding(c, ds, scale, progress, device, row);
@@ -373,16 +389,17 @@ static void print_json(const eval_compressor *comps, char **datasets, const eval
         printf(", \"dataset\": ");
         cli_json_string(stdout, datasets[rows[i].dataset]);
         if (is_lm(comps[rows[i].compressor].kind)) {
-            char file_rate[32] = "null", adjusted_file_rate[32] = "null";
+            char file_rate[32] = "null", adjusted_file_rate[32] = "null", stored[32] = "null";
             if (!isnan(rows[i].file_rate)) {
                 snprintf(file_rate, sizeof file_rate, "%.6f", rows[i].file_rate);
                 snprintf(adjusted_file_rate, sizeof adjusted_file_rate, "%.6f", rows[i].adjusted_file_rate);
             }
+            if (rows[i].stored_chunks >= 0) snprintf(stored, sizeof stored, "%" PRId64, rows[i].stored_chunks);
             printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
                    ", \"chunked_rate\": %.6f, \"file_rate\": %s, \"adjusted_rate\": %.6f"
-                   ", \"adjusted_file_rate\": %s, \"seconds\": %.3f, \"mask7\": %s}",
+                   ", \"adjusted_file_rate\": %s, \"stored_chunks\": %s, \"seconds\": %.3f, \"mask7\": %s}",
                    r->raw_bytes, r->n_chunks, r->chunked_rate, file_rate, rows[i].adjusted_rate, adjusted_file_rate,
-                   r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
+                   stored, r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
             continue;
         }
         printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
