@@ -142,9 +142,11 @@ static void print_eval_help(void) {
            "parentheses; a progress bar goes to stderr on a terminal.\n\n"
            "Options:\n"
            "  --compressor LIST  comma list of gzip, lzma2, png, flac, zstd, lm:MODEL; 'all' = the\n"
-           "                     classical five. lm:FILE.safetensors is a float model, rated by the\n"
-           "                     ideal code length of its Q16 rows through the codec's quantiser (no\n"
-           "                     file written); coding models and built-in names: not in this build\n"
+           "                     classical five. lm:MODEL is a coding model first (default, a\n"
+           "                     built-in name, an lmc-exact-1 file: its chunks are coded as one\n"
+           "                     .lmc stream, decoded and compared), else a float model\n"
+           "                     (lm:FILE.safetensors, rated by the ideal code length of its Q16\n"
+           "                     rows through the codec's quantiser, no file written)\n"
            "  --device SEL       device of the model's forward pass (default: the fastest)\n"
            "  --dataset LIST     comma list of text:PATH, image:PATH, audio:PATH, random:N\n"
            "                     (PATH a file or a folder read recursively in sorted order; N bytes,\n"
@@ -160,20 +162,13 @@ static void print_eval_help(void) {
            "                     lengths are scaled by 8/7\n"
            "  --seed S           seed of random:N (splitmix64, default 0)\n"
            "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
-           "                     names given; 'all' and corpus-name rows carry the expanded spec),
-"
-           "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),
-"
-           "                     seconds, mask7; lm: rows have chunked_rate (the model's payload,
-"
-           "                     chunks stored as they are counted at their coded size), file_rate
-"
-           "                     (the .lmc stream), adjusted_rate (model at 2 bytes per parameter),
-"
-           "                     adjusted_file_rate and stored_chunks (null for float models)
-"
-           "                     instead of unchunked_rate
-"
+           "                     names given; 'all' and corpus-name rows carry the expanded spec),\n"
+           "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),\n"
+           "                     seconds, mask7; lm: rows have chunked_rate (the model's payload,\n"
+           "                     chunks stored as they are counted at their coded size), file_rate\n"
+           "                     (the .lmc stream), adjusted_rate (model at 2 bytes per parameter),\n"
+           "                     adjusted_file_rate and stored_chunks (null for float models)\n"
+           "                     instead of unchunked_rate\n"
            "  -h, --help         this help\n\n"
            "Data: images are gray = floor(mean(R,G,B)) cut into 32x64 patches (32 rows, 64 columns),\n"
            "image by image; audio (FLAC or 8/16/24/32-bit PCM WAV) is mono = mean of channels,\n"
