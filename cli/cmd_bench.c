@@ -28,6 +28,7 @@
 #include "gemm.h"
 #include "lmc/train.h"
 #include "ops.h"
+#include "profile.h"
 #include "program.h"
 
 #ifndef LMC_SOURCE_DIR
@@ -37,8 +38,14 @@
 typedef struct bench_options {
     int json;
     uint64_t symbols;
-    const char *device; /* train */
-    long steps;         /* train: timed steps (0: default) */
+    const char *device;   /* train */
+    long steps;           /* train: timed steps (0: default) */
+    const char *config;   /* train: the preset (NULL: 200k) */
+    int context, batch;   /* train: T and B (0: defaults) */
+    int profile;          /* train: --profile */
+    int no_pytorch;       /* train: --no-pytorch */
+    const char *python;   /* train: --python (NULL: find one) */
+    const char *variants; /* train: --variants (NULL: all) */
 } bench_options;
 
 typedef int (*bench_fn)(const bench_options *opt);
@@ -48,6 +55,13 @@ typedef int (*bench_fn)(const bench_options *opt);
 static double cpu_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Seconds of CPU time of the whole process, every thread (PoCL's workers too). */
+static double process_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -163,7 +177,8 @@ static lmc_status gemm_rate(lmc_device *d, size_t M, size_t N, size_t K, int rep
     return st;
 }
 
-/* The device's peak float rate by cl/device/peak.cl (see the header comment): best of 3. */
+/* The device's peak float rate by cl/device/peak.cl (see the header comment): best of 10 short
+ * runs after the one that builds it, so that a shared machine's quiet moment is caught. */
 static lmc_status peak_rate(lmc_device *d, double *gflops) {
     const size_t global = 64;
     const cl_int iters = 200000;
@@ -172,7 +187,7 @@ static lmc_status peak_rate(lmc_device *d, double *gflops) {
     lmc_status st = lmc_buf_create(d, global * 4, NULL, &out);
     if (st == LMC_OK) st = lmc_kernel_create(d, "peak", "fma_peak", &k);
     double best = 1e30;
-    for (int r = 0; r < 4 && st == LMC_OK; r++) {
+    for (int r = 0; r < 11 && st == LMC_OK; r++) {
         cl_float x = 0.5f;
         cl_int err = clSetKernelArg(k, 0, sizeof out, &out);
         if (err == CL_SUCCESS) err = clSetKernelArg(k, 1, sizeof iters, &iters);
@@ -189,82 +204,520 @@ static lmc_status peak_rate(lmc_device *d, double *gflops) {
     return st;
 }
 
-/* tokens/s of `steps` timed steps of a fresh trainer (p) after one warm-up step */
+/* The device's memory bandwidth by cl/device/peak.cl's stream_triad over three 64 MiB arrays
+ * (far past any cache): 3 × 64 MiB / wall seconds, best of 10 after one run. */
+static lmc_status bandwidth_rate(lmc_device *d, double *gbs) {
+    const size_t n4 = (size_t)4 << 20, bytes = n4 * 16; /* float4s per array, bytes per array */
+    cl_mem a = NULL, b = NULL, c = NULL;
+    cl_kernel k = NULL;
+    lmc_status st = lmc_buf_create(d, bytes, NULL, &a);
+    if (st == LMC_OK) st = lmc_buf_create(d, bytes, NULL, &b);
+    if (st == LMC_OK) st = lmc_buf_create(d, bytes, NULL, &c);
+    if (st == LMC_OK) st = lmc_kernel_create(d, "peak", "stream_triad", &k);
+    double best = 1e30;
+    for (int r = 0; r < 11 && st == LMC_OK; r++) {
+        cl_float s = 0.5f;
+        cl_int err = clSetKernelArg(k, 0, sizeof a, &a);
+        if (err == CL_SUCCESS) err = clSetKernelArg(k, 1, sizeof b, &b);
+        if (err == CL_SUCCESS) err = clSetKernelArg(k, 2, sizeof c, &c);
+        if (err == CL_SUCCESS) err = clSetKernelArg(k, 3, sizeof s, &s);
+        double t0 = wall_seconds();
+        if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &n4, NULL, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clFinish(d->queue);
+        if (err != CL_SUCCESS) st = lmc_set_error(LMC_ERR_OPENCL, "stream_triad: %s", lmc_cl_error_name(err));
+        if (r > 0 && wall_seconds() - t0 < best) best = wall_seconds() - t0;
+    }
+    *gbs = st == LMC_OK ? 3.0 * (double)bytes / best / 1e9 : 0.0;
+    if (k) clReleaseKernel(k);
+    if (a) clReleaseMemObject(a);
+    if (b) clReleaseMemObject(b);
+    if (c) clReleaseMemObject(c);
+    return st;
+}
+
+/* The model FLOPs of one trained token (forward and backward), the count MFU uses: 6 × the
+ * matmul parameters (L·12·C² in the layers, 256·C in the output head; embeddings, biases and
+ * norms are no matmuls) + the causal attention's 12·L·T·C / 2 (q·k and p·v, forward and
+ * backward, half the (T,T) pairs). */
+static double model_flops_per_token(const lmc_model_config *c, int T) {
+    double C = c->d_model, L = c->n_layers;
+    return 6.0 * (L * 12.0 * C * C + 256.0 * C) + 12.0 * L * (double)T * C / 2.0;
+}
+
+/* What one profiled op did in the step, from its work-items (`items`, summed over its calls) and
+ * the shapes: flops, least bytes moved (each tensor read or written once; cache-resident
+ * parameter rows not counted) and exp/tanh calls (attention and softmax: counted apart from the
+ * flops). The formulas are the --help's table. GEMMs and fills come with their own counts. */
+typedef struct op_cost {
+    double flops, bytes, exps;
+} op_cost;
+
+typedef struct train_shape {
+    double B, T, C, NH, N, V;
+} train_shape;
+
+static op_cost kernel_cost(const lmc_profile_op *op, const train_shape *s) {
+    double x = op->items, hs = s->C / s->NH, pairs = x * (s->T + 1) / 2; /* (query, key) pairs */
+    const char *n = op->label;
+    op_cost c = {op->flops, op->bytes, 0};
+    if (op->flops > 0 || op->bytes > 0) return c;                           /* sgemm, fill */
+    if (!strcmp(n, "embed_fwd")) c = (op_cost){2 * x, 12 * x, 0};           /* x = N·C */
+    else if (!strcmp(n, "embed_bwd")) c = (op_cost){2 * x * s->N, 5 * x * s->N, 0}; /* x = C */
+    else if (!strcmp(n, "bias_add")) c = (op_cost){x, 8 * x, 0};            /* x = N·OC */
+    else if (!strcmp(n, "bias_grad")) c = (op_cost){x * s->N, 4 * x * s->N, 0}; /* x = OC */
+    else if (!strcmp(n, "add_inplace")) c = (op_cost){x, 12 * x, 0};
+    else if (!strcmp(n, "layernorm_fwd")) c = (op_cost){8 * x * s->C, 8 * x * s->C, 0}; /* x = N */
+    else if (!strcmp(n, "layernorm_bwd_dx")) c = (op_cost){13 * x * s->C, 16 * x * s->C, 0};
+    else if (!strcmp(n, "layernorm_bwd_params")) c = (op_cost){5 * x * s->N, 8 * x * s->N, 0}; /* x = C */
+    else if (!strcmp(n, "gelu_fwd")) c = (op_cost){8 * x, 8 * x, x};
+    else if (!strcmp(n, "gelu_bwd")) c = (op_cost){16 * x, 16 * x, x};
+    else if (!strcmp(n, "logsoftmax_xent_fwd")) c = (op_cost){4 * x * s->V, 8 * x * s->V, x * s->V}; /* x = N */
+    else if (!strcmp(n, "logsoftmax_xent_bwd")) c = (op_cost){2 * x, 8 * x, x};                    /* x = N·V */
+    else if (!strcmp(n, "adam_step")) c = (op_cost){14 * x, 28 * x, 0};
+    else if (!strcmp(n, "attention_softmax_fwd")) c = (op_cost){4 * x * s->T, 8 * x * s->T, x * s->T};
+    else if (!strcmp(n, "attention_softmax_bwd")) c = (op_cost){4 * x * s->T, 12 * x * s->T, 0};
+    else if (!strcmp(n, "attention_fused_fwd")) c = (op_cost){4 * hs * pairs, 16 * x * hs, pairs}; /* x = B·NH·T */
+    else if (!strcmp(n, "attention_fused_bwd_q")) c = (op_cost){6 * hs * pairs, 28 * x * hs, pairs};
+    else if (!strcmp(n, "attention_fused_bwd_kv")) c = (op_cost){8 * hs * pairs, 32 * x * hs, pairs};
+    return c;
+}
+
+/* The profile of `steps` steps taking `wall` seconds: one row per op, sorted by share. */
+typedef struct profile_row {
+    const lmc_profile_op *op;
+    op_cost cost;
+} profile_row;
+
+static int row_by_time(const void *a, const void *b) {
+    double x = ((const profile_row *)a)->op->seconds, y = ((const profile_row *)b)->op->seconds;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void print_profile(FILE *out, int json, const lmc_profile_op *ops, size_t n, long steps, double wall,
+                          const train_shape *shape, double peak_gflops, double peak_gbs) {
+    profile_row *rows = malloc((n ? n : 1) * sizeof *rows);
+    if (!rows) return;
+    double dev = 0.0, per = 1.0 / (double)steps;
+    for (size_t i = 0; i < n; i++) {
+        rows[i].op = &ops[i];
+        rows[i].cost = kernel_cost(&ops[i], shape);
+        dev += ops[i].seconds;
+    }
+    qsort(rows, n, sizeof *rows, row_by_time);
+    double balance = peak_gbs > 0 ? peak_gflops / peak_gbs : 0; /* flops per byte where the roofline bends */
+    if (json)
+        fprintf(out, "{\"steps\": %ld, \"step_seconds\": %.6f, \"device_seconds\": %.6f, \"other_share\": %.4f, "
+                     "\"ops\": [",
+                steps, wall * per, dev * per, wall > dev ? (wall - dev) / wall : 0.0);
+    else
+        fprintf(out,
+                "profile: %ld step(s), %.3f s a step (wall), kernels %.1f %% of it\n"
+                "  %-34s %6s %9s %6s %8s %7s %7s %7s\n",
+                steps, wall * per, 100.0 * dev / wall, "op (kernel or CLBlast call MxNxK)", "calls", "ms/step",
+                "share", "GFLOP/s", "GB/s", "Gexp/s", "%peak");
+    for (size_t i = 0; i < n; i++) {
+        const lmc_profile_op *op = rows[i].op;
+        const op_cost *c = &rows[i].cost;
+        double sec = op->seconds > 0 ? op->seconds : 1e-12;
+        double gf = c->flops / sec / 1e9, gb = c->bytes / sec / 1e9, ge = c->exps / sec / 1e9;
+        int memory = c->flops <= 0 || (c->bytes > 0 && c->flops / c->bytes < balance);
+        double frac = memory ? (peak_gbs > 0 ? gb / peak_gbs : 0) : (peak_gflops > 0 ? gf / peak_gflops : 0);
+        int known = c->flops > 0 || c->bytes > 0;
+        if (json) {
+            fprintf(out, "%s{\"op\": ", i ? ", " : "");
+            cli_json_string(out, op->label);
+            fprintf(out, ", \"calls\": %.2f, \"seconds\": %.6f, \"share\": %.4f", (double)op->calls * per,
+                    op->seconds * per, op->seconds / wall);
+            if (known)
+                fprintf(out,
+                        ", \"gflops\": %.3f, \"gbs\": %.3f, \"gexps\": %.3f, \"bound\": \"%s\", "
+                        "\"peak_fraction\": %.4f}",
+                        gf, gb, ge, memory ? "memory" : "compute", frac);
+            else
+                fprintf(out, ", \"gflops\": null, \"gbs\": null, \"gexps\": null, \"bound\": null, "
+                             "\"peak_fraction\": null}");
+        } else {
+            char fl[16] = "-", by[16] = "-", ex[16] = "-", pk[16] = "-";
+            if (c->flops > 0) snprintf(fl, sizeof fl, "%.2f", gf);
+            if (c->bytes > 0) snprintf(by, sizeof by, "%.2f", gb);
+            if (c->exps > 0) snprintf(ex, sizeof ex, "%.3f", ge);
+            if (known) snprintf(pk, sizeof pk, "%.1f %c", 100.0 * frac, memory ? 'M' : 'F');
+            fprintf(out, "  %-34s %6.1f %9.2f %5.1f%% %8s %7s %7s %7s\n", op->label, (double)op->calls * per,
+                    1e3 * op->seconds * per, 100.0 * op->seconds / wall, fl, by, ex, pk);
+        }
+    }
+    if (json)
+        fprintf(out, "]}");
+    else
+        fprintf(out,
+                "  %-34s %6s %9.2f %5.1f%%\n"
+                "  (%%peak: F = of the FMA peak %.1f GFLOP/s, M = of the triad bandwidth %.1f GB/s)\n",
+                "other (host, copies, idle device)", "", 1e3 * (wall > dev ? wall - dev : 0) * per,
+                wall > dev ? 100.0 * (wall - dev) / wall : 0.0, peak_gflops, peak_gbs);
+    free(rows);
+}
+
+/* tokens/s of `steps` timed steps of a fresh trainer (p) after one warm-up step; with `profile`,
+ * `steps` more steps profiled (profile.h) after the timed ones, so timing never pays for events. */
 static lmc_status train_rate(lmc_device *d, const lmc_train_params *p, const uint8_t *data, size_t n, long steps,
-                             const char *model_out, double *tok_s) {
+                             const char *model_out, double *tok_s, double *cpu_tok_s, int profile,
+                             lmc_profile_op **ops, size_t *n_ops, double *profile_wall) {
     lmc_trainer *t = NULL;
     lmc_model *m = NULL;
     lmc_status st = lmc_trainer_create(d, p, &t);
     if (st == LMC_OK && model_out) st = lmc_trainer_model(t, &m); /* the initial weights, for PyTorch */
     if (st == LMC_OK && model_out) st = lmc_model_save(m, model_out);
     if (st == LMC_OK) st = lmc_trainer_step(t, data, n, NULL);
-    double t0 = wall_seconds();
+    double t0 = wall_seconds(), c0 = process_cpu_seconds();
     for (long s = 0; s < steps && st == LMC_OK; s++) st = lmc_trainer_step(t, data, n, NULL);
     *tok_s = (double)steps * p->batch * p->window / (wall_seconds() - t0);
+    *cpu_tok_s = (double)steps * p->batch * p->window / (process_cpu_seconds() - c0);
+    if (st == LMC_OK && profile) {
+        st = lmc_device_profile_begin(d);
+        t0 = wall_seconds();
+        for (long s = 0; s < steps && st == LMC_OK; s++) st = lmc_trainer_step(t, data, n, NULL);
+        if (st == LMC_OK) st = clFinish(d->queue) == CL_SUCCESS ? LMC_OK : lmc_set_error(LMC_ERR_OPENCL, "clFinish");
+        *profile_wall = wall_seconds() - t0;
+        lmc_status end = lmc_device_profiling(d) ? lmc_device_profile_end(d, ops, n_ops) : LMC_OK;
+        if (st == LMC_OK) st = end;
+    }
     lmc_model_destroy(m);
     lmc_trainer_destroy(t);
     return st;
 }
 
+/* ---- the PyTorch peer (bench/torch_train_bench.py) ---- */
+
+/* The interpreter for the PyTorch side: --python; else the venv scripts/torch-venv.sh makes
+ * (${LMC_TORCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/lmc/torch-venv}/bin/python) when present;
+ * else Debian's /usr/bin/python3 (torch 1.13), saying so in `note`. */
+static const char *torch_python(const char *given, char *buf, size_t cap, char *note, size_t note_cap) {
+    note[0] = '\0';
+    if (given) return given;
+    const char *venv = getenv("LMC_TORCH_VENV"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (venv && venv[0])
+        snprintf(buf, cap, "%s/bin/python", venv);
+    else if (xdg && xdg[0])
+        snprintf(buf, cap, "%s/lmc/torch-venv/bin/python", xdg);
+    else
+        snprintf(buf, cap, "%s/.cache/lmc/torch-venv/bin/python", home && home[0] ? home : "/root");
+    if (access(buf, X_OK) == 0) return buf;
+    snprintf(note, note_cap, "no torch venv at %s (scripts/torch-venv.sh makes it): Debian's /usr/bin/python3", buf);
+    return "/usr/bin/python3";
+}
+
+/* Skips one JSON value starting at p (after spaces); returns the first character after it. */
+static const char *json_skip(const char *p) {
+    while (*p == ' ') p++;
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++)
+            if (*p == '\\' && p[1]) p++;
+        return *p ? p + 1 : p;
+    }
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        for (; *p; p++) {
+            if (*p == '"') {
+                p = json_skip(p) - 1;
+            } else if (*p == '{' || *p == '[') {
+                depth++;
+            } else if (*p == '}' || *p == ']') {
+                if (--depth == 0) return p + 1;
+            }
+        }
+        return p;
+    }
+    while (*p && *p != ',' && *p != '}' && *p != ']') p++;
+    return p;
+}
+
+/* The raw text of the value of top-level key `key` of JSON object `obj` into out (cap bytes);
+ * 1 when found. With i >= 0 instead: the i-th key's name into key_out and its value into out. */
+static int json_member(const char *obj, const char *key, int i, char *key_out, size_t key_cap, char *out,
+                       size_t cap) {
+    const char *p = obj;
+    while (*p == ' ') p++;
+    if (*p != '{') return 0;
+    p++;
+    for (int k = 0;; k++) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p != '"') return 0;
+        const char *name = p + 1, *name_end = json_skip(p) - 1;
+        p = name_end + 1;
+        while (*p == ' ' || *p == ':') p++;
+        const char *v = p, *v_end = json_skip(p);
+        size_t nlen = (size_t)(name_end - name);
+        int hit = i >= 0 ? k == i : (strlen(key) == nlen && strncmp(name, key, nlen) == 0);
+        if (hit) {
+            size_t vlen = (size_t)(v_end - v);
+            if (vlen >= cap) return 0;
+            memcpy(out, v, vlen);
+            out[vlen] = '\0';
+            if (key_out) snprintf(key_out, key_cap, "%.*s", (int)nlen, name);
+            return 1;
+        }
+        if (v_end == v) return 0;
+        p = v_end;
+    }
+}
+
+/* The raw text of the i-th item of JSON array `arr` into out; 1 when there is one. */
+static int json_item(const char *arr, int i, char *out, size_t cap) {
+    const char *p = arr;
+    while (*p == ' ') p++;
+    if (*p != '[') return 0;
+    p++;
+    for (int k = 0;; k++) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p || *p == ']') return 0;
+        const char *e = json_skip(p);
+        if (e == p) return 0;
+        if (k == i) {
+            if ((size_t)(e - p) >= cap) return 0;
+            memcpy(out, p, (size_t)(e - p));
+            out[e - p] = '\0';
+            return 1;
+        }
+        p = e;
+    }
+}
+
+static int json_get(const char *obj, const char *key, char *out, size_t cap) {
+    return json_member(obj, key, -1, NULL, 0, out, cap);
+}
+
+/* A JSON string's text without its quotes (no escapes in what the script writes for these). */
+static void json_unquote(char *s) {
+    size_t n = strlen(s);
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        memmove(s, s + 1, n - 2);
+        s[n - 2] = '\0';
+    }
+}
+
+/* src into dst (cap bytes), cut to fit. */
+static void set_text(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+typedef struct torch_result {
+    double tok_s;     /* <= 0: none */
+    double cpu_tok_s; /* the same variant's tokens per CPU second, <= 0: none */
+    char version[64], variant[64], python[512];
+    char variants[4096]; /* raw JSON object, or "{}" */
+    char notes[4096];    /* raw JSON array of every note, ours first */
+} torch_result;
+
+/* Appends a JSON string to the raw array `arr` ("[...]"). */
+static void notes_add(char *arr, size_t cap, const char *note) {
+    size_t n = strlen(arr);
+    if (n < 2 || !note[0]) return;
+    char esc[1024];
+    size_t k = 0;
+    for (const char *c = note; *c && k + 3 < sizeof esc; c++) {
+        if (*c == '"' || *c == '\\') esc[k++] = '\\';
+        esc[k++] = (*c == '\n' || *c == '\t') ? ' ' : *c;
+    }
+    esc[k] = '\0';
+    snprintf(arr + n - 1, cap - (n - 1), "%s\"%s\"]", n > 2 ? ", " : "", esc);
+}
+
+static void run_torch(const bench_options *opt, const char *model_path, int B, int T, long steps,
+                      torch_result *r) {
+    char note[1024], buf[512], script[4096], cmd[8192], line[16384] = "", got[8192];
+    memset(r, 0, sizeof *r);
+    strcpy(r->variants, "{}");
+    strcpy(r->notes, "[]");
+    const char *python = torch_python(opt->python, buf, sizeof buf, note, sizeof note);
+    set_text(r->python, sizeof r->python, python);
+    notes_add(r->notes, sizeof r->notes, note);
+    snprintf(script, sizeof script, "%s/bench/torch_train_bench.py", LMC_SOURCE_DIR);
+    snprintf(cmd, sizeof cmd,
+             "'%s' '%s' --model '%s' --batch %d --context %d --steps %ld --warmup 1 --threads 2 --variants '%s'",
+             python, script, model_path, B, T, steps, opt->variants ? opt->variants : "sdpa,sdpa_compile,written");
+    FILE *py = popen(cmd, "r");
+    if (!py) {
+        snprintf(note, sizeof note, "could not run %.900s", cmd);
+        notes_add(r->notes, sizeof r->notes, note);
+        return;
+    }
+    char chunk[16384];
+    while (fgets(chunk, sizeof chunk, py))
+        if (chunk[0] == '{') set_text(line, sizeof line, chunk); /* the last JSON line */
+    int rc = pclose(py);
+    if (json_get(line, "torch", got, sizeof got)) {
+        json_unquote(got);
+        set_text(r->version, sizeof r->version, got);
+    }
+    if (json_get(line, "variants", got, sizeof got)) set_text(r->variants, sizeof r->variants, got);
+    if (json_get(line, "notes", got, sizeof got)) { /* theirs after ours */
+        char item[1024];
+        for (int i = 0; json_item(got, i, item, sizeof item); i++) {
+            json_unquote(item);
+            notes_add(r->notes, sizeof r->notes, item);
+        }
+    }
+    if (rc != 0 || !json_get(line, "tokens_per_s", got, sizeof got) || strtod(got, NULL) <= 0) {
+        snprintf(note, sizeof note, "the PyTorch side gave no result (exit %d): %.900s", rc, cmd);
+        notes_add(r->notes, sizeof r->notes, note);
+        return;
+    }
+    r->tok_s = strtod(got, NULL);
+    if (json_get(line, "variant", got, sizeof got)) {
+        json_unquote(got);
+        set_text(r->variant, sizeof r->variant, got);
+        char v[4096];
+        if (json_get(r->variants, r->variant, v, sizeof v) && json_get(v, "tokens_per_cpu_s", got, sizeof got))
+            r->cpu_tok_s = strtod(got, NULL);
+    }
+}
+
+static void json_number_or_null(double v, int decimals) {
+    if (v > 0)
+        printf("%.*f", decimals, v);
+    else
+        printf("null");
+}
+
 static int bench_train(const bench_options *opt) {
     int rc = CLI_EXIT_FAILURE;
     long steps = opt->steps ? opt->steps : 2;
+    const char *config = opt->config ? opt->config : "200k";
     lmc_device *d = NULL;
     uint8_t *data = NULL;
+    lmc_profile_op *ops = NULL;
+    size_t n_ops = 0;
     const size_t n = 1 << 20;
-    char model_path[256], cmd[1024];
+    char model_path[256];
     snprintf(model_path, sizeof model_path, "/tmp/lmc-bench-train-%ld.safetensors", (long)getpid());
+    lmc_train_params p = lmc_train_params_default();
+    if (lmc_model_config_preset(config, &p.config) != LMC_OK)
+        return cli_usage_error("bench", "--config needs 200k, 800k, 3.2m or tiny, not '%s'", config);
+    int T = opt->context ? opt->context : (p.config.context < 2048 ? p.config.context : 2048);
+    int B = opt->batch ? opt->batch : 8;
+    if (T > p.config.context)
+        return cli_usage_error("bench", "--context %d is past the %s config's %d", T, config, p.config.context);
+    if (opt->python && access(opt->python, X_OK) != 0)
+        return cli_usage_error("bench", "--python '%s' is not an executable", opt->python);
     lmc_status st = lmc_device_open(opt->device ? opt->device : "pthread", &d);
-    if (st != LMC_OK) { rc = cli_fail("bench train", st); goto done; }
+    if (st != LMC_OK) {
+        rc = cli_fail("bench train", st);
+        goto done;
+    }
     if (d->info.kind != LMC_DEVICE_KIND_OPENCL) {
         rc = cli_usage_error("bench", "train measures an OpenCL device, not %s", d->info.selector);
         goto done;
     }
     data = malloc(n);
-    if (!data) { rc = cli_fail("bench train", lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "data")); goto done; }
+    if (!data) {
+        rc = cli_fail("bench train", lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "data"));
+        goto done;
+    }
     uint64_t seed = 1;
     for (size_t i = 0; i < n; i++) data[i] = (uint8_t)bench_rng(&seed);
-    lmc_train_params p = lmc_train_params_default();
-    st = lmc_model_config_preset("200k", &p.config);
-    if (st != LMC_OK) { rc = cli_fail("bench train", st); goto done; }
-    p.window = p.config.context; /* 2048 */
-    p.batch = 8;
+    p.window = T;
+    p.batch = B;
     p.steps = 1000;
     p.warmup = 10;
     p.grad_clip = 0.0f; /* PyTorch's side does not clip either */
-    double tok_s = 0, gemm = 0, gemm_model = 0, peak = 0, torch_tok_s = -1;
-    if (!opt->json) fprintf(stderr, "lmc bench train: %ld + 1 steps of 200k, B 8, T 2048 on %s ...\n", steps, d->info.name);
-    st = train_rate(d, &p, data, n, steps, model_path, &tok_s);
+    const lmc_model_config *c = &p.config;
+    double tok_s = 0, cpu_tok_s = 0, gemm = 0, gemm_model = 0, peak = 0, peak_bw = 0, prof_wall = 0;
+    size_t gm = (size_t)B * (size_t)T, gn = 4 * (size_t)c->d_model, gk = (size_t)c->d_model; /* the FFN's w1 */
+    if (!opt->json)
+        fprintf(stderr, "lmc bench train: %ld + 1 steps of %s, B %d, T %d on %s ...\n", steps, config, B, T,
+                d->info.name);
+    st = train_rate(d, &p, data, n, steps, model_path, &tok_s, &cpu_tok_s, opt->profile, &ops, &n_ops,
+                    &prof_wall);
     if (st == LMC_OK) st = gemm_rate(d, 1024, 1024, 1024, 3, &gemm);
-    if (st == LMC_OK) st = gemm_rate(d, 16384, 256, 64, 3, &gemm_model);
+    if (st == LMC_OK) st = gemm_rate(d, gm, gn, gk, 3, &gemm_model);
     if (st == LMC_OK) st = peak_rate(d, &peak);
-    if (st != LMC_OK) { rc = cli_fail("bench train", st); goto done; }
-    char script[4096], note[4096];
-    snprintf(script, sizeof script, "%s/bench/torch_train_bench.py", LMC_SOURCE_DIR);
-    snprintf(cmd, sizeof cmd, "--model '%s' --batch 8 --context 2048 --steps %ld --warmup 1 --threads 2", model_path, steps);
-    if (!opt->json) fprintf(stderr, "lmc bench train: PyTorch, the same model and steps ...\n");
-    if (cli_python_json(script, cmd, "tokens_per_s", &torch_tok_s, note, sizeof note) != 0 || torch_tok_s <= 0) {
-        fprintf(stderr, "lmc bench train: %s\n", note);
+    if (st == LMC_OK) st = bandwidth_rate(d, &peak_bw);
+    if (st != LMC_OK) {
+        rc = cli_fail("bench train", st);
         goto done;
     }
-    if (opt->json) {
-        printf("{\"tokens_per_s\": %.1f, \"pytorch_tokens_per_s\": %.1f, \"speedup\": %.3f, \"gemm_gflops\": %.2f, "
-               "\"gemm_model_gflops\": %.2f, \"peak_gflops\": %.2f, \"steps\": %ld, \"batch\": 8, \"context\": 2048, "
-               "\"config\": \"200k\", \"device\": ",
-               tok_s, torch_tok_s, tok_s / torch_tok_s, gemm, gemm_model, peak, steps);
-        cli_json_string(stdout, d->info.name);
-        printf(", \"gemm_tuned\": %s}\n", lmc_gemm_tuned(d) ? "true" : "false");
+    torch_result tr;
+    memset(&tr, 0, sizeof tr);
+    strcpy(tr.variants, "{}");
+    strcpy(tr.notes, "[]");
+    if (opt->no_pytorch) {
+        notes_add(tr.notes, sizeof tr.notes, "--no-pytorch: the PyTorch side was not run");
     } else {
-        printf("train 200k, B 8, T 2048 on %s, %ld timed steps (wall clock)\n", d->info.name, steps);
-        printf("  lmc      %10.1f tokens/s\n  PyTorch  %10.1f tokens/s (2 threads)\n  speedup  %10.2f x\n", tok_s,
-               torch_tok_s, tok_s / torch_tok_s);
-        printf("  SGEMM 1024^3 %.1f GFLOP/s, 16384x256x64 %.1f GFLOP/s (CLBlast, %s parameters)\n", gemm, gemm_model,
-               lmc_gemm_tuned(d) ? "lmc's" : "CLBlast's");
-        printf("  peak (FMA loop, cl/device/peak.cl) %.1f GFLOP/s\n", peak);
+        if (!opt->json) fprintf(stderr, "lmc bench train: PyTorch, the same model and steps ...\n");
+        run_torch(opt, model_path, B, T, steps, &tr);
+    }
+    double mfpt = model_flops_per_token(c, T), peak_flops = peak * 1e9;
+    double mfu = tok_s * mfpt / peak_flops, torch_mfu = tr.tok_s > 0 ? tr.tok_s * mfpt / peak_flops : 0;
+    train_shape shape = {B, T, c->d_model, c->n_heads, (double)B * T, LMC_VOCAB};
+    if (opt->json) {
+        printf("{\"tokens_per_s\": %.1f, \"pytorch_tokens_per_s\": ", tok_s);
+        json_number_or_null(tr.tok_s, 1);
+        printf(", \"speedup\": ");
+        json_number_or_null(tr.tok_s > 0 ? tok_s / tr.tok_s : 0, 3);
+        printf(", \"tokens_per_cpu_s\": %.1f, \"pytorch_tokens_per_cpu_s\": ", cpu_tok_s);
+        json_number_or_null(tr.cpu_tok_s, 1);
+        printf(", \"speedup_cpu\": ");
+        json_number_or_null(tr.cpu_tok_s > 0 ? cpu_tok_s / tr.cpu_tok_s : 0, 3);
+        printf(", \"pytorch_version\": ");
+        if (tr.version[0]) cli_json_string(stdout, tr.version);
+        else printf("null");
+        printf(", \"pytorch_variant\": ");
+        if (tr.variant[0]) cli_json_string(stdout, tr.variant);
+        else printf("null");
+        printf(", \"pytorch_python\": ");
+        if (opt->no_pytorch) printf("null");
+        else cli_json_string(stdout, tr.python);
+        printf(", \"pytorch_variants\": %s, \"pytorch_notes\": %s", tr.variants, tr.notes);
+        printf(", \"model_flops_per_token\": %.0f, \"mfu\": %.5f, \"pytorch_mfu\": ", mfpt, mfu);
+        json_number_or_null(torch_mfu, 5);
+        printf(", \"gemm_gflops\": %.2f, \"gemm_model_gflops\": %.2f, \"gemm_model_shape\": \"%zux%zux%zu\", "
+               "\"peak_gflops\": %.2f, \"peak_gbs\": %.2f, \"steps\": %ld, \"batch\": %d, \"context\": %d, "
+               "\"config\": \"%s\", \"d_model\": %d, \"n_layers\": %d, \"n_heads\": %d, \"device\": ",
+               gemm, gemm_model, gm, gn, gk, peak, peak_bw, steps, B, T, config, c->d_model, c->n_layers,
+               c->n_heads);
+        cli_json_string(stdout, d->info.name);
+        printf(", \"gemm_tuned\": %s", lmc_gemm_tuned(d) ? "true" : "false");
+        if (opt->profile) {
+            printf(", \"profile\": ");
+            print_profile(stdout, 1, ops, n_ops, steps, prof_wall, &shape, peak, peak_bw);
+        }
+        printf("}\n");
+    } else {
+        printf("train %s (C %d, L %d, NH %d), B %d, T %d on %s, %ld timed steps (wall clock)\n", config, c->d_model,
+               c->n_layers, c->n_heads, B, T, d->info.name, steps);
+        printf("  lmc      %10.1f tokens/s   MFU %5.2f %%   %10.1f tokens/CPU-s\n", tok_s, 100.0 * mfu,
+               cpu_tok_s);
+        if (tr.tok_s > 0) {
+            printf("  PyTorch  %10.1f tokens/s   MFU %5.2f %%   %10.1f tokens/CPU-s  (torch %s, %s, 2 threads)\n",
+                   tr.tok_s, 100.0 * torch_mfu, tr.cpu_tok_s, tr.version, tr.variant);
+            printf("  speedup  %10.2f x (wall), %.2f x (CPU time)\n", tok_s / tr.tok_s,
+                   tr.cpu_tok_s > 0 ? cpu_tok_s / tr.cpu_tok_s : 0.0);
+        } else {
+            printf("  PyTorch  no result\n");
+        }
+        char name[64], val[4096], tps[64];
+        for (int i = 0; json_member(tr.variants, NULL, i, name, sizeof name, val, sizeof val); i++)
+            if (json_get(val, "tokens_per_s", tps, sizeof tps))
+                printf("    %-20s %10.1f tokens/s\n", name, strtod(tps, NULL));
+        for (int i = 0; json_item(tr.notes, i, val, sizeof val); i++) {
+            json_unquote(val);
+            printf("    note: %s\n", val);
+        }
+        if (!opt->no_pytorch) printf("    (PyTorch run by %s)\n", tr.python);
+        printf("  model    %.3f MFLOP/token (6 x %.0f matmul params + 6*L*T*C attention); peak %.1f GFLOP/s\n",
+               mfpt / 1e6, (double)c->n_layers * 12.0 * c->d_model * c->d_model + 256.0 * c->d_model, peak);
+        printf("  SGEMM 1024^3 %.1f GFLOP/s, %zux%zux%zu %.1f GFLOP/s (CLBlast, %s parameters)\n", gemm, gm, gn, gk,
+               gemm_model, lmc_gemm_tuned(d) ? "lmc's" : "CLBlast's");
+        printf("  peak (FMA loop, cl/device/peak.cl) %.1f GFLOP/s, memory (triad) %.1f GB/s\n", peak, peak_bw);
+        if (opt->profile) print_profile(stdout, 0, ops, n_ops, steps, prof_wall, &shape, peak, peak_bw);
     }
     rc = CLI_EXIT_OK;
 done:
     remove(model_path);
+    free(ops);
     free(data);
     lmc_device_destroy(d);
     return rc;
@@ -278,35 +731,110 @@ typedef struct bench_entry {
 
 static const bench_entry benches[] = {
     {"codec", bench_codec, "quantiser + range coder, symbols/s each way (one thread)"},
-    {"train", bench_train, "200k training at context 2048 on a device against PyTorch; SGEMM and peak GFLOP/s"},
+    {"train", bench_train, "training tokens/s and MFU on a device against PyTorch; --profile: per kernel"},
 };
 static const size_t n_benches = sizeof benches / sizeof benches[0];
 
 static void print_bench_help(void) {
-    printf("Usage: lmc bench <name> [--json] [--symbols N] [--device SEL] [--steps N]\n\n"
+    printf("Usage: lmc bench <name> [options]\n\n"
            "Benchmarks:\n");
     for (size_t i = 0; i < n_benches; i++) printf("  %-10s %s\n", benches[i].name, benches[i].summary);
     printf("  %-10s %s\n", "coding", "lmc compress/decompress bytes/s against PyTorch's forward (lmc bench coding --help)");
     printf("\nOptions:\n"
-           "  --json        one JSON object on stdout (codec: encode_symbols_per_s,\n"
-           "                decode_symbols_per_s, bits_per_symbol, seconds)\n"
-           "                (train: tokens_per_s, pytorch_tokens_per_s, speedup, gemm_gflops (1024^3),\n"
-           "                gemm_model_gflops, peak_gflops, ...)\n"
-           "  --symbols N   symbols to code (codec; default 8000000)\n"
-           "  --device SEL  train: the OpenCL device (default pthread)\n"
-           "  --steps N     train: timed steps on each side after 1 warm-up step (default 2)\n"
-           "  -h, --help    this help\n");
+           "  --json          one JSON object on stdout\n"
+           "  --symbols N     codec: symbols to code (default 8000000)\n"
+           "  --device SEL    train: the OpenCL device (default pthread)\n"
+           "  --config NAME   train: 200k, 800k or 3.2m (default 200k; tiny, for tests)\n"
+           "  --context T     train: window length, 1 to the config's context (default 2048)\n"
+           "  --batch B       train: windows a step, 1 to 64 (default 8)\n"
+           "  --steps N       train: timed steps on each side after 1 warm-up step (default 2)\n"
+           "  --profile       train: N more steps with per-kernel device timing (below)\n"
+           "  --no-pytorch    train: skip the PyTorch side (its keys are null)\n"
+           "  --python PATH   train: the interpreter for the PyTorch side (default: the venv of\n"
+           "                  scripts/torch-venv.sh, ${LMC_TORCH_VENV:-${XDG_CACHE_HOME:-~/.cache}/lmc/\n"
+           "                  torch-venv}/bin/python, if present, else /usr/bin/python3, said in a note)\n"
+           "  --variants LIST train: PyTorch variants to time, of sdpa, sdpa_compile, written\n"
+           "                  (default all; the fastest is pytorch_tokens_per_s)\n"
+           "  -h, --help      this help\n"
+           "\n"
+           "train: lmc_trainer_step on random bytes (speed does not depend on them), wall clock,\n"
+           "against the same model from the same initial weights in PyTorch with 2 threads and Adam\n"
+           "(bench/torch_train_bench.py): sdpa = F.scaled_dot_product_attention(is_causal=True)\n"
+           "eager; sdpa_compile = the same under torch.compile, timed after its compile warm-up (a\n"
+           "failure is a note); written = scores, mask, softmax written out (whole batch when its\n"
+           "(T,T) matrices fit 4 GiB, and one window at a time). Also SGEMM at 1024^3 and at the\n"
+           "FFN's (B*T)x4Cx C, the FMA peak (cl/device/peak.cl) and the triad bandwidth.\n"
+           "\n"
+           "  model_flops_per_token = 6 * (L*12*C^2 + 256*C)  [6 x the matmul parameters]\n"
+           "                        + 12*L*T*C / 2           [causal attention, fwd + bwd]\n"
+           "  mfu = tokens_per_s * model_flops_per_token / (peak_gflops * 1e9)\n"
+           "\n"
+           "  tokens_per_cpu_s = the same steps over the process's CPU seconds (all threads): steadier\n"
+           "  than wall clock on a shared machine, where other jobs take the cores away.\n"
+           "\n"
+           "  --json keys: tokens_per_s, pytorch_tokens_per_s, speedup, tokens_per_cpu_s,\n"
+           "  pytorch_tokens_per_cpu_s, speedup_cpu, pytorch_version,\n"
+           "  pytorch_variant, pytorch_python, pytorch_variants {name: {tokens_per_s, ...}},\n"
+           "  pytorch_notes [...], model_flops_per_token, mfu, pytorch_mfu, gemm_gflops (1024^3),\n"
+           "  gemm_model_gflops, gemm_model_shape, peak_gflops, peak_gbs, steps, batch, context,\n"
+           "  config, d_model, n_layers, n_heads, device, gemm_tuned; with --profile, profile\n"
+           "  {steps, step_seconds, device_seconds, other_share, ops [{op, calls, seconds, share,\n"
+           "  gflops, gbs, gexps, bound, peak_fraction}]} (calls and seconds a step).\n"
+           "  (codec: encode_symbols_per_s, decode_symbols_per_s, bits_per_symbol, seconds)\n"
+           "\n"
+           "--profile: each kernel's and each CLBlast call's device time (OpenCL events; a CLBlast\n"
+           "call from a marker before it, so its helper kernels count), share of the step's wall\n"
+           "time, GFLOP/s, GB/s (least traffic: each tensor once) and Gexp/s (exp and tanh calls,\n"
+           "not in the flops), %%peak of the FMA peak (F) or of the triad bandwidth (M), whichever\n"
+           "bounds it (flops/byte against peak_gflops/peak_gbs). 'other' is the step's wall time\n"
+           "outside kernels: host work, buffer copies, an idle device. Per op, with N = B*T,\n"
+           "hs = C/NH and P = B*NH*T*(T+1)/2 causal (query, key) pairs:\n"
+           "  sgemm MxNxK            2*M*N*K flops; 4*(M*K + K*N + M*N) bytes (+4*M*N if beta != 0)\n"
+           "  attention_fused_fwd    4*hs*P flops (q.k, p.v), P exps; 16*N*C bytes\n"
+           "  attention_fused_bwd_q  6*hs*P flops (q.k, do.v, ds.k), P exps; 28*N*C bytes\n"
+           "  attention_fused_bwd_kv 8*hs*P flops (q.k, do.v, ds.q, p.do), P exps; 32*N*C bytes\n"
+           "  logsoftmax_xent_fwd    4*N*256 flops, N*256 exps; 8*N*256 bytes\n"
+           "  logsoftmax_xent_bwd    2 flops, 1 exp, 8 bytes an element of (N,256)\n"
+           "  layernorm_fwd          8*C flops, 8*C bytes a row;  layernorm_bwd_dx 13*C, 16*C a row\n"
+           "  layernorm_bwd_params   5*N flops, 8*N bytes a column\n"
+           "  gelu_fwd / gelu_bwd    8 / 16 flops, 1 tanh, 8 / 16 bytes an element\n"
+           "  embed_fwd 2 flops, 12 bytes an element;  embed_bwd 2*N flops, 5*N bytes a column\n"
+           "  bias_add 1 flop, 8 bytes;  add_inplace 1 flop, 12 bytes (an element)\n"
+           "  bias_grad N flops, 4*N bytes a column;  adam_step 14 flops, 28 bytes a parameter\n"
+           "  fill (zero) its bytes\n"
+           "The kernels' flops are what they execute (the fused backward recomputes the scores), so\n"
+           "they add up to more than model_flops_per_token.\n");
 }
 
 int cli_cmd_bench(int argc, char **argv) {
-    enum { OPT_JSON = 1000, OPT_SYMBOLS, OPT_DEVICE, OPT_STEPS };
+    enum {
+        OPT_JSON = 1000,
+        OPT_SYMBOLS,
+        OPT_DEVICE,
+        OPT_STEPS,
+        OPT_CONFIG,
+        OPT_CONTEXT,
+        OPT_BATCH,
+        OPT_PROFILE,
+        OPT_NO_PYTORCH,
+        OPT_PYTHON,
+        OPT_VARIANTS
+    };
     static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
                                             {"device", required_argument, NULL, OPT_DEVICE},
                                             {"steps", required_argument, NULL, OPT_STEPS},
                                             {"symbols", required_argument, NULL, OPT_SYMBOLS},
+                                            {"config", required_argument, NULL, OPT_CONFIG},
+                                            {"context", required_argument, NULL, OPT_CONTEXT},
+                                            {"batch", required_argument, NULL, OPT_BATCH},
+                                            {"profile", no_argument, NULL, OPT_PROFILE},
+                                            {"no-pytorch", no_argument, NULL, OPT_NO_PYTORCH},
+                                            {"python", required_argument, NULL, OPT_PYTHON},
+                                            {"variants", required_argument, NULL, OPT_VARIANTS},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    bench_options opt = {0, 0, NULL, 0};
+    bench_options opt;
+    memset(&opt, 0, sizeof opt);
     for (int i = 1; i < argc; i++) /* `coding` has its own options: cli/cmd_bench_coding.c */
         if (strcmp(argv[i], "coding") == 0) return cli_bench_coding(argc, argv);
     opterr = 0;
@@ -330,6 +858,43 @@ int cli_cmd_bench(int argc, char **argv) {
             if (!end || *end || v < 1 || v > 1000)
                 return cli_usage_error("bench", "--steps needs a number from 1 to 1000, not '%s'", optarg);
             opt.steps = v;
+            break;
+        }
+        case OPT_CONFIG: {
+            lmc_model_config cfg;
+            if (lmc_model_config_preset(optarg, &cfg) != LMC_OK)
+                return cli_usage_error("bench", "--config needs 200k, 800k, 3.2m or tiny, not '%s'", optarg);
+            opt.config = optarg;
+            break;
+        }
+        case OPT_CONTEXT:
+        case OPT_BATCH: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10), max = c == OPT_BATCH ? 64 : 1 << 16;
+            if (!end || *end || v < 1 || v > max)
+                return cli_usage_error("bench", "%s needs a number from 1 to %ld, not '%s'",
+                                       c == OPT_BATCH ? "--batch" : "--context", max, optarg);
+            *(c == OPT_BATCH ? &opt.batch : &opt.context) = (int)v;
+            break;
+        }
+        case OPT_PROFILE: opt.profile = 1; break;
+        case OPT_NO_PYTORCH: opt.no_pytorch = 1; break;
+        case OPT_PYTHON: opt.python = optarg; break;
+        case OPT_VARIANTS: {
+            const char *known[] = {"sdpa", "sdpa_compile", "written"};
+            const char *q = optarg;
+            if (!*q || strlen(q) > 200 || strspn(q, "abcdefghijklmnopqrstuvwxyz_,") != strlen(q))
+                return cli_usage_error("bench", "--variants needs a list of sdpa, sdpa_compile, written, not '%s'",
+                                       optarg);
+            while (*q) {
+                size_t len = strcspn(q, ","), ok = 0;
+                for (size_t k = 0; k < 3; k++) ok |= strlen(known[k]) == len && strncmp(q, known[k], len) == 0;
+                if (!ok)
+                    return cli_usage_error("bench", "--variants: '%.*s' is none of sdpa, sdpa_compile, written",
+                                           (int)len, q);
+                q += len + (q[len] == ',');
+            }
+            opt.variants = optarg;
             break;
         }
         case 'h': print_bench_help(); return CLI_EXIT_OK;

@@ -407,7 +407,7 @@ lmc_status lmc_device_create(const lmc_device_info *info, lmc_device **out) {
                                lmc_cl_error_name(err));
         goto fail;
     }
-#ifdef LMC_OPENCL_PROFILING
+#ifdef LMC_OPENCL_PROFILING /* every queue profiled from the start; else profile.c turns it on */
     cl_command_queue_properties queue_props = CL_QUEUE_PROFILING_ENABLE;
 #else
     cl_command_queue_properties queue_props = 0;
@@ -454,6 +454,7 @@ void lmc_device_destroy(lmc_device *device) {
         free(entry);
         entry = next;
     }
+    lmc_device_profile_free_(device);
     if (device->queue) clReleaseCommandQueue(device->queue);
     if (device->context) clReleaseContext(device->context);
     free(device);

@@ -32,7 +32,11 @@ struct lmc_device {
     lmc_program_entry *programs; /* in-process program cache */
     unsigned programs_from_disk;   /* programs loaded from the on-disk binary cache */
     unsigned programs_from_source; /* programs compiled from source */
+    struct lmc_profile *profile;   /* per-kernel timing while on (profile.h); NULL: off */
 };
+
+/* Frees the profile of a device being destroyed (profile.c). */
+void lmc_device_profile_free_(lmc_device *device);
 
 /* lmc_cl_error_name() : "CL_OUT_OF_RESOURCES" for -5, "CL_UNKNOWN_ERROR" for unknown codes. */
 const char *lmc_cl_error_name(cl_int code);

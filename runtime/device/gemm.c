@@ -4,8 +4,11 @@
 #include "gemm.h"
 
 #include <clblast_c.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "profile.h"
 
 /* CLBlast's kernel parameters per device. CLBlast ships tuned parameters for many GPUs but none
  * for PoCL's CPU devices, whose defaults run our shapes at ~20 GFLOP/s. The rows below were
@@ -58,6 +61,23 @@ static lmc_status apply_tuning(lmc_device *device) {
     return LMC_OK;
 }
 
+/* Files the CLBlast call just enqueued with the profiler (profile.h), as "sgemm NT MxNxK" (with
+ * " xCOUNT" when batched): 2·M·N·K flops a product, and the bytes of A, B and C once each (read A,
+ * B, C, write C when beta != 0), the least traffic the product needs. */
+static void profile_gemm(lmc_device *device, const char *kind, int trans_a, int trans_b, size_t M, size_t N,
+                         size_t K, float beta, size_t count) {
+    if (!lmc_device_profiling(device)) return;
+    char label[128]; /* the profiler keeps 47 bytes, plenty for real shapes */
+    if (count > 1)
+        snprintf(label, sizeof label, "%s %c%c %zux%zux%zu x%zu", kind, trans_a ? 'T' : 'N',
+                 trans_b ? 'T' : 'N', M, N, K, count);
+    else
+        snprintf(label, sizeof label, "%s %c%c %zux%zux%zu", kind, trans_a ? 'T' : 'N', trans_b ? 'T' : 'N',
+                 M, N, K);
+    double c = (double)count, m = (double)M, n = (double)N, k = (double)K;
+    double bytes = 4.0 * c * (m * k + k * n + (beta != 0.0f ? 2.0 : 1.0) * m * n);
+    lmc_device_profile_record(device, label, 0.0, 2.0 * c * m * n * k, bytes);
+}
 
 lmc_status lmc_gemm(lmc_device *device, int trans_a, int trans_b, size_t M, size_t N, size_t K,
                     float alpha, cl_mem A, size_t a_off, size_t lda, cl_mem B, size_t b_off,
@@ -65,9 +85,11 @@ lmc_status lmc_gemm(lmc_device *device, int trans_a, int trans_b, size_t M, size
     LMC_RETURN_IF(!device || !device->queue, LMC_ERR_INVALID_ARGUMENT, "lmc_gemm: not an OpenCL device");
     if (M == 0 || N == 0) return LMC_OK;
     LMC_TRY(apply_tuning(device));
-    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, M, N, K, alpha, A,
-                                        a_off, lda, B, b_off, ldb, beta, C, c_off, ldc, &device->queue, NULL);
+    CLBlastStatusCode st =
+        CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                     trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, M, N, K, alpha, A, a_off, lda, B,
+                     b_off, ldb, beta, C, c_off, ldc, &device->queue, lmc_device_profile_span(device));
+    profile_gemm(device, "sgemm", trans_a, trans_b, M, N, K, beta, 1);
     LMC_RETURN_IF(st != CLBlastSuccess, LMC_ERR_CLBLAST, "CLBlastSgemm(%zux%zux%zu, trans %d%d) on %s failed: %d",
                   M, N, K, trans_a, trans_b, device->info.selector, (int)st);
     return LMC_OK;
@@ -86,10 +108,11 @@ lmc_status lmc_gemm_batched(lmc_device *device, int trans_a, int trans_b, size_t
         ab[i] = alpha;
         ab[count + i] = beta;
     }
-    CLBlastStatusCode st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                               trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, M, N, K, ab, A,
-                                               a_offs, lda, B, b_offs, ldb, ab + count, C, c_offs, ldc, count,
-                                               &device->queue, NULL);
+    CLBlastStatusCode st = CLBlastSgemmBatched(
+        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, M, N, K, ab, A, a_offs, lda, B, b_offs, ldb,
+        ab + count, C, c_offs, ldc, count, &device->queue, lmc_device_profile_span(device));
+    profile_gemm(device, "sgemm_batched", trans_a, trans_b, M, N, K, beta, count);
     free(ab);
     LMC_RETURN_IF(st != CLBlastSuccess, LMC_ERR_CLBLAST,
                   "CLBlastSgemmBatched(%zu x %zux%zux%zu, trans %d%d) on %s failed: %d", count, M, N, K, trans_a,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "profile.h"
 #include "program.h"
 
 typedef struct karg {
@@ -28,7 +29,9 @@ static lmc_status launch(lmc_device *d, const char *program, const char *name, s
     LMC_TRY(lmc_kernel_create(d, program, name, &k));
     cl_int err = CL_SUCCESS;
     for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, lmc_device_profile_event(d));
+    lmc_device_profile_record(d, name, (double)global, 0, 0);
     clReleaseKernel(k);
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
                   lmc_cl_error_name(err), (int)err);
@@ -163,7 +166,9 @@ static lmc_status launch_pre(lmc_device *d, const char *program, const char *pre
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
                   lmc_cl_error_name(err));
     for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, lmc_device_profile_event(d));
+    lmc_device_profile_record(d, name, (double)global, 0, 0);
     clReleaseKernel(k);
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
                   lmc_cl_error_name(err), (int)err);
@@ -269,7 +274,9 @@ lmc_status lmc_buf_zero(lmc_device *d, cl_mem buf, size_t bytes) {
     if (!bytes) return LMC_OK;
     const cl_float zero = 0.0f;
     if (bytes % 4 == 0) {
-        LMC_CL_CHECK(clEnqueueFillBuffer(d->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
+        LMC_CL_CHECK(
+            clEnqueueFillBuffer(d->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, lmc_device_profile_event(d)));
+        lmc_device_profile_record(d, "fill (zero)", 0, 0, (double)bytes);
     } else {
         const cl_uchar z = 0;
         LMC_CL_CHECK(clEnqueueFillBuffer(d->queue, buf, &z, 1, 0, bytes, 0, NULL, NULL));
