@@ -170,29 +170,36 @@ static lmc_status launch_pre(lmc_device *d, const char *program, const char *pre
     return LMC_OK;
 }
 
+/* Rows (queries, or keys) per work-item of the fused attention, the lanes of its vectors
+ * (cl/model/attention_fused.cl): each row loaded from the other side is reused FUSED_QB times. */
+#define FUSED_QB 8
+
 static lmc_status fused_preamble(int C, int NH, char *buf, size_t cap) {
     LMC_RETURN_IF(NH <= 0 || C % NH != 0 || C / NH > 256, LMC_ERR_INVALID_ARGUMENT,
                   "fused attention: C %d is not NH %d heads of at most 256", C, NH);
-    snprintf(buf, cap, "#define HS %d\n", C / NH);
+    snprintf(buf, cap, "#define HS %d\n#define QB %d\n", C / NH, FUSED_QB);
     return LMC_OK;
 }
 
+/* work-items of the fused kernels: one per block of FUSED_QB rows of each (b, h) */
+static size_t fused_items(int B, int T, int NH) { return (size_t)B * NH * (size_t)((T + FUSED_QB - 1) / FUSED_QB); }
+
 lmc_status lmc_op_attention_fused_fwd(lmc_device *d, cl_mem out, cl_mem lse, cl_mem q, cl_mem k, cl_mem v, int B,
                                       int T, int C, int NH) {
-    char pre[32];
+    char pre[64];
     LMC_TRY(fused_preamble(C, NH, pre, sizeof pre));
     float scale = 1.0f / sqrtf((float)(C / NH));
     const karg args[] = {KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v), KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    return launch_pre(d, "attention_fused", pre, "attention_fused_fwd", (size_t)B * NH * T, args, 10);
+    return launch_pre(d, "attention_fused", pre, "attention_fused_fwd", fused_items(B, T, NH), args, 10);
 }
 
 lmc_status lmc_op_attention_fused_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dsum, cl_mem dout,
                                       cl_mem out, cl_mem lse, cl_mem q, cl_mem k, cl_mem v, int B, int T, int C,
                                       int NH) {
-    char pre[32];
+    char pre[64];
     LMC_TRY(fused_preamble(C, NH, pre, sizeof pre));
     float scale = 1.0f / sqrtf((float)(C / NH));
-    size_t n = (size_t)B * NH * T;
+    size_t n = fused_items(B, T, NH);
     const karg qa[] = {KMEM(dq), KMEM(dsum), KMEM(dout), KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
                        KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
     LMC_TRY(launch_pre(d, "attention_fused", pre, "attention_fused_bwd_q", n, qa, 13));
