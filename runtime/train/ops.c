@@ -35,6 +35,9 @@ static lmc_status launch(lmc_device *d, const char *program, const char *name, s
     return LMC_OK;
 }
 
+static lmc_status launch_pre(lmc_device *d, const char *program, const char *preamble, const char *name,
+                             size_t global, const karg *args, size_t nargs);
+
 #define LAUNCH(prog, name, global, ...)                                                        \
     do {                                                                                       \
         const karg args_[] = {__VA_ARGS__};                                                    \
@@ -52,22 +55,121 @@ lmc_status lmc_op_embed_bwd(lmc_device *d, cl_mem dembed, cl_mem dout, cl_mem in
     return LMC_OK;
 }
 
-lmc_status lmc_op_matmul_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, int N, int IC, int OC) {
-    /* out (N,OC) = inp (N,IC) · w (IC,OC) */
+/* The register-tiled products of cl/model/matmul.cl. The tile is a function of the device type
+ * and the output width only: wide vectors and 8 rows on CPUs (SIMD registers), float4 and 4
+ * rows elsewhere (GPU registers per work-item). Widths that are not a multiple of 4 go to CLBlast. */
+typedef struct mm_tile {
+    int tm, vw, nv;
+} mm_tile;
+
+static int mm_tile_for(const lmc_device *d, int N, mm_tile *t) {
+    int cpu = strcmp(d->info.type, "CPU") == 0;
+    t->tm = cpu ? 8 : 4;
+    t->vw = cpu && N % 16 == 0 ? 16 : N % 8 == 0 && cpu ? 8 : 4;
+    if (N % t->vw != 0) return 0;
+    t->nv = cpu && N % (2 * t->vw) == 0 ? 2 : 1;
+    return 1;
+}
+
+static lmc_status launch_2d(lmc_device *d, const char *program, const char *preamble, const char *name,
+                            const size_t global[2], const karg *args, size_t nargs) {
+    if (global[0] == 0 || global[1] == 0) return LMC_OK;
+    cl_program prog = NULL;
+    LMC_TRY(lmc_program_get(d, program, preamble, &prog));
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
+                  lmc_cl_error_name(err));
+    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, global, NULL, 0, NULL, NULL);
+    clReleaseKernel(k);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
+                  lmc_cl_error_name(err), (int)err);
+    return LMC_OK;
+}
+
+/* C (M,N) = Σ_k A(m,k) B(k,n) (+ beta C) (+ bias) (+ R), G = gelu(C) when G; A(m,k) = A[m*sam + k*sak],
+ * B row-major with leading dimension ldb, C and R with leading dimension N. Long sums (K far above
+ * the tiles' count) are split into S chunks reduced in order by matmul_reduce. */
+static lmc_status mm(lmc_device *d, const mm_tile *t, cl_mem C, cl_mem G, cl_mem A, int sam, int sak, cl_mem Bm,
+                     int ldb, cl_mem bias, cl_mem R, int M, int N, int K, float beta) {
+    if (M == 0 || N == 0) return LMC_OK;
+    char pre[96];
+    snprintf(pre, sizeof pre, "#define TM %d\n#define VW %d\n#define NV %d\n", t->tm, t->vw, t->nv);
+    size_t tiles = (size_t)((M + t->tm - 1) / t->tm) * (size_t)(N / (t->vw * t->nv));
+    /* split K so that there are ~256 work-items, each summing at least 128 terms */
+    size_t S = 1;
+    if (!bias && !R && !G && tiles < 256 && K >= 256) {
+        S = (256 + tiles - 1) / tiles;
+        size_t smax = (size_t)K / 128;
+        if (S > smax) S = smax;
+        if (S > 64) S = 64;
+        if (S < 1) S = 1;
+    }
+    int kchunk = (int)(((size_t)K + S - 1) / S);
+    cl_mem P = C;
+    if (S > 1) LMC_TRY(lmc_buf_create_uninit(d, S * (size_t)M * (size_t)N * sizeof(float), &P));
+    cl_mem g = G ? G : C, b = bias ? bias : C, r = R ? R : C; /* unused arguments still name a buffer */
+    const karg args[] = {KMEM(C), KMEM(g), KMEM(P), KMEM(A), KMEM(Bm), KMEM(b), KMEM(r),
+                         KINT(M), KINT(N), KINT(K), KINT(sam), KINT(sak), KINT(ldb), KINT(kchunk), KFLT(beta),
+                         KINT(bias != NULL), KINT(R != NULL), KINT(G != NULL)};
+    size_t global[2] = {tiles, S};
+    lmc_status st = launch_2d(d, "matmul", pre, "matmul_tile", global, args, sizeof args / sizeof args[0]);
+    if (st == LMC_OK && S > 1) {
+        const karg ra[] = {KMEM(C), KMEM(P), KINT(M * N), KINT((int)S), KFLT(beta)};
+        st = launch_pre(d, "matmul", pre, "matmul_reduce", (size_t)M * N, ra, 5);
+    }
+    if (S > 1) clReleaseMemObject(P); /* released when the kernels are done with it */
+    return st;
+}
+
+/* out (N,OC) = inp (N,IC) · w (IC,OC) (+ bias) (+ res), g = gelu(out) when g */
+static lmc_status matmul_fwd(lmc_device *d, cl_mem out, cl_mem g, cl_mem inp, cl_mem w, cl_mem bias, cl_mem res,
+                             int N, int IC, int OC) {
+    mm_tile t;
+    if (mm_tile_for(d, OC, &t)) return mm(d, &t, out, g, inp, IC, 1, w, OC, bias, res, N, OC, IC, 0.0f);
     LMC_TRY(lmc_gemm(d, 0, 0, (size_t)N, (size_t)OC, (size_t)IC, 1.0f, inp, 0, (size_t)IC, w, 0, (size_t)OC, 0.0f,
                      out, 0, (size_t)OC));
     if (bias) LAUNCH("bias", "bias_add", (size_t)N * OC, KMEM(out), KMEM(bias), KINT(N), KINT(OC));
+    if (res) LAUNCH("bias", "add_inplace", (size_t)N * OC, KMEM(out), KMEM(res), KINT(N * OC));
+    if (g) LAUNCH("gelu", "gelu_fwd", (size_t)N * OC, KMEM(g), KMEM(out), KINT(N * OC));
     return LMC_OK;
+}
+
+lmc_status lmc_op_matmul_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, int N, int IC, int OC) {
+    return matmul_fwd(d, out, NULL, inp, w, bias, NULL, N, IC, OC);
+}
+
+lmc_status lmc_op_matmul_res_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, cl_mem res, int N,
+                                 int IC, int OC) {
+    return matmul_fwd(d, out, NULL, inp, w, bias, res, N, IC, OC);
+}
+
+lmc_status lmc_op_matmul_gelu_fwd(lmc_device *d, cl_mem f, cl_mem g, cl_mem inp, cl_mem w, cl_mem bias, int N,
+                                  int IC, int OC) {
+    return matmul_fwd(d, f, g, inp, w, bias, NULL, N, IC, OC);
 }
 
 lmc_status lmc_op_matmul_bwd(lmc_device *d, cl_mem dinp, cl_mem dw, cl_mem dbias, cl_mem dout, cl_mem inp,
                              cl_mem w, int N, int IC, int OC) {
-    /* dinp (N,IC) += dout (N,OC) · wᵀ (OC,IC) */
-    LMC_TRY(lmc_gemm(d, 0, 1, (size_t)N, (size_t)IC, (size_t)OC, 1.0f, dout, 0, (size_t)OC, w, 0, (size_t)OC, 1.0f,
-                     dinp, 0, (size_t)IC));
-    /* dw (IC,OC) += inpᵀ (IC,N) · dout (N,OC) */
-    LMC_TRY(lmc_gemm(d, 1, 0, (size_t)IC, (size_t)OC, (size_t)N, 1.0f, inp, 0, (size_t)IC, dout, 0, (size_t)OC, 1.0f,
-                     dw, 0, (size_t)OC));
+    mm_tile tx, tw;
+    if (mm_tile_for(d, IC, &tx) && mm_tile_for(d, OC, &tw)) {
+        /* dinp (N,IC) += dout (N,OC) · wᵀ, with wᵀ (OC,IC) transposed first (contiguous rows of B) */
+        cl_mem wt = NULL;
+        LMC_TRY(lmc_buf_create_uninit(d, (size_t)IC * OC * sizeof(float), &wt));
+        const karg ta[] = {KMEM(wt), KMEM(w), KINT(IC), KINT(OC)};
+        lmc_status st = launch(d, "matmul", "transpose", (size_t)IC * OC, ta, 4);
+        if (st == LMC_OK) st = mm(d, &tx, dinp, NULL, dout, OC, 1, wt, IC, NULL, NULL, N, IC, OC, 1.0f);
+        clReleaseMemObject(wt);
+        LMC_TRY(st);
+        /* dw (IC,OC) += inpᵀ (IC,N) · dout (N,OC): A(i, n) = inp[n*IC + i] */
+        LMC_TRY(mm(d, &tw, dw, NULL, inp, 1, IC, dout, OC, NULL, NULL, IC, OC, N, 1.0f));
+    } else {
+        LMC_TRY(lmc_gemm(d, 0, 1, (size_t)N, (size_t)IC, (size_t)OC, 1.0f, dout, 0, (size_t)OC, w, 0, (size_t)OC,
+                         1.0f, dinp, 0, (size_t)IC));
+        LMC_TRY(lmc_gemm(d, 1, 0, (size_t)IC, (size_t)OC, (size_t)N, 1.0f, inp, 0, (size_t)IC, dout, 0, (size_t)OC,
+                         1.0f, dw, 0, (size_t)OC));
+    }
     if (dbias) LAUNCH("bias", "bias_grad", (size_t)OC, KMEM(dbias), KMEM(dout), KINT(N), KINT(OC));
     return LMC_OK;
 }
@@ -258,6 +360,14 @@ lmc_status lmc_buf_create(lmc_device *d, size_t bytes, const void *host, cl_mem 
         *out = NULL;
     }
     return st;
+}
+
+lmc_status lmc_buf_create_uninit(lmc_device *d, size_t bytes, cl_mem *out) {
+    cl_int err = CL_SUCCESS;
+    *out = clCreateBuffer(d->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "buffer of %zu bytes on %s: %s", bytes, d->info.selector,
+                  lmc_cl_error_name(err));
+    return LMC_OK;
 }
 
 lmc_status lmc_buf_write(lmc_device *d, cl_mem buf, size_t bytes, const void *host) {
