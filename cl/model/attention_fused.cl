@@ -44,7 +44,9 @@
 // the QB rows r0..r0+QB-1 (clamped to T-1) of head `base` of x, transposed: xt[d] lane i = x[r0+i][d]
 static inline void load_rows_t(VF *xt, global const float *x, long base, int C, int r0, int T) {
     float tmp[QB];
+    #pragma unroll
     for (int d = 0; d < HS; d++) {
+        #pragma unroll
         for (int i = 0; i < QB; i++) tmp[i] = x[base + (long)min(r0 + i, T - 1) * C + d];
         xt[d] = VLOAD(0, tmp);
     }
@@ -54,6 +56,7 @@ static inline void load_rows_t(VF *xt, global const float *x, long base, int C, 
 static inline void store_rows_t(global float *x, const VF *xt, long base, int C, int r0, int T, float alpha,
                                 int acc) {
     float tmp[QB];
+    #pragma unroll
     for (int d = 0; d < HS; d++) {
         VSTORE(xt[d], 0, tmp);
         for (int i = 0; i < QB && r0 + i < T; i++) {
@@ -66,6 +69,7 @@ static inline void store_rows_t(global float *x, const VF *xt, long base, int C,
 // Σ_d xt[d] * r[d] in order d = 0..HS-1: the dot products of QB transposed rows with one row r
 static inline VF dot_t(const VF *xt, global const float *r) {
     VF s = (VF)(0.0f);
+    #pragma unroll
     for (int d = 0; d < HS; d++) s = fma(xt[d], (VF)(r[d]), s);
     return s;
 }
@@ -80,6 +84,7 @@ kernel void attention_fused_fwd(global float *out, global float *lse, global con
     long base = (long)b * T * C + (long)h * HS; // head h of row 0 of window b
     VF qt[HS], acc[HS];
     load_rows_t(qt, q, base, C, t0, T);
+    #pragma unroll
     for (int d = 0; d < HS; d++) acc[d] = (VF)(0.0f);
     VF m = (VF)(-INFINITY), l = (VF)(0.0f);
     VI qpos = LANES + (VI)(t0);
@@ -87,6 +92,7 @@ kernel void attention_fused_fwd(global float *out, global float *lse, global con
     for (int j0 = 0; j0 < jend; j0 += KB) {
         VF s[KB];
         VF mb = m;
+        #pragma unroll
         for (int kk = 0; kk < KB; kk++) {
             int j = min(j0 + kk, T - 1);
             s[kk] = dot_t(qt, k + base + (long)j * C) * scale;
@@ -95,21 +101,27 @@ kernel void attention_fused_fwd(global float *out, global float *lse, global con
         }
         VF corr = exp(m - mb); // exp(-inf) = 0 on the first block
         VF p[KB];
+        #pragma unroll
         for (int kk = 0; kk < KB; kk++) p[kk] = exp(s[kk] - mb);
         l = l * corr + (((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7])));
+        #pragma unroll
         for (int d = 0; d < HS; d++) acc[d] *= corr;
+        #pragma unroll
         for (int kk = 0; kk < KB; kk++) {
             global const float *vr = v + base + (long)min(j0 + kk, T - 1) * C;
+            #pragma unroll
             for (int d = 0; d < HS; d++) acc[d] = fma(p[kk], (VF)(vr[d]), acc[d]);
         }
         m = mb;
     }
     VF inv = (VF)(1.0f) / l;
+    #pragma unroll
     for (int d = 0; d < HS; d++) acc[d] *= inv;
     store_rows_t(out, acc, base, C, t0, T, 1.0f, 0);
     float mt[QB], lt[QB];
     VSTORE(m, 0, mt);
     VSTORE(l, 0, lt);
+    #pragma unroll
     for (int i = 0; i < QB && t0 + i < T; i++) lse[(long)bh * T + t0 + i] = mt[i] + log(lt[i]);
 }
 
@@ -126,16 +138,20 @@ kernel void attention_fused_bwd_q(global float *dq, global float *dsum, global c
     load_rows_t(qt, q, base, C, t0, T);
     load_rows_t(dot, dout, base, C, t0, T);
     float tmp[QB];
+    #pragma unroll
     for (int i = 0; i < QB; i++) {
         long r = base + (long)min(t0 + i, T - 1) * C;
         float D = 0.0f;
+        #pragma unroll
         for (int d = 0; d < HS; d++) D = fma(dout[r + d], out[r + d], D);
         tmp[i] = D;
         if (t0 + i < T) dsum[(long)bh * T + t0 + i] = D;
     }
     VF D = VLOAD(0, tmp);
+    #pragma unroll
     for (int i = 0; i < QB; i++) tmp[i] = lse[(long)bh * T + min(t0 + i, T - 1)];
     VF L = VLOAD(0, tmp);
+    #pragma unroll
     for (int d = 0; d < HS; d++) g[d] = (VF)(0.0f);
     VI qpos = LANES + (VI)(t0);
     int jend = min(t0 + QB, T);
@@ -145,6 +161,7 @@ kernel void attention_fused_bwd_q(global float *dq, global float *dsum, global c
         VF dp = dot_t(dot, v + base + (long)j * C);
         VF ds = p * (dp - D);
         if (j > t0) ds = select(ds, (VF)(0.0f), (VI)(j) > qpos); // causal mask
+        #pragma unroll
         for (int d = 0; d < HS; d++) g[d] = fma(ds, (VF)(kr[d]), g[d]);
     }
     store_rows_t(dq, g, base, C, t0, T, scale, 1);
@@ -163,6 +180,7 @@ kernel void attention_fused_bwd_kv(global float *dk, global float *dv, global co
     VF kt[HS], vt[HS], gk[HS], gv[HS];
     load_rows_t(kt, k, base, C, j0, T);
     load_rows_t(vt, v, base, C, j0, T);
+    #pragma unroll
     for (int d = 0; d < HS; d++) gk[d] = gv[d] = (VF)(0.0f);
     VI kpos = LANES + (VI)(j0);
     for (int t = j0; t < T; t++) {
@@ -174,6 +192,7 @@ kernel void attention_fused_bwd_kv(global float *dk, global float *dv, global co
             p = select(p, (VF)(0.0f), kpos > (VI)(t));
             ds = select(ds, (VF)(0.0f), kpos > (VI)(t));
         }
+        #pragma unroll
         for (int d = 0; d < HS; d++) {
             gk[d] = fma(ds, (VF)(qr[d]), gk[d]);
             gv[d] = fma(p, (VF)(dr[d]), gv[d]);

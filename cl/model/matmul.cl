@@ -48,27 +48,34 @@ kernel void matmul_tile(global float *Cm, global float *G, global float *P, glob
     int k0 = s * kchunk, k1 = min(K, k0 + kchunk);
     VF acc[TM][NV];
     long arow[TM];
+    #pragma unroll
     for (int r = 0; r < TM; r++) {
         arow[r] = (long)min(m0 + r, M - 1) * sam;
+        #pragma unroll
         for (int v = 0; v < NV; v++) acc[r][v] = (VF)(0.0f);
     }
     for (int k = k0; k < k1; k++) {
         global const float *br = Bm + (long)k * ldb + n0;
         VF b[NV];
+        #pragma unroll
         for (int v = 0; v < NV; v++) b[v] = VLOAD(v, br);
         long ak = (long)k * sak;
+        #pragma unroll
         for (int r = 0; r < TM; r++) {
             VF a = (VF)(A[arow[r] + ak]);
+            #pragma unroll
             for (int v = 0; v < NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
         }
     }
     if (get_global_size(1) > 1) {
         global float *p = P + (long)s * M * N;
         for (int r = 0; r < TM && m0 + r < M; r++)
+            #pragma unroll
             for (int v = 0; v < NV; v++) VSTORE(acc[r][v], 0, p + (long)(m0 + r) * N + n0 + v * VW);
         return;
     }
     for (int r = 0; r < TM && m0 + r < M; r++)
+        #pragma unroll
         for (int v = 0; v < NV; v++) {
             long o = (long)(m0 + r) * N + n0 + v * VW;
             VF c = acc[r][v];
