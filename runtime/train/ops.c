@@ -1,7 +1,8 @@
 /* ops.c : host launchers of the model kernels (see ops.h). Each launcher sets the arguments in
- * the order of its kernel in cl/<family>.cl and enqueues one 1-D NDRange of exactly the
- * work-item count the kernel documents (no local size: results never depend on it, since every
- * work-item reduces in a fixed order on its own). */
+ * the order of its kernel in cl/<family>.cl and enqueues an NDRange of the work-item count the
+ * kernel documents: the elementwise kernels with no local size, the tiled ones (matmul.cl,
+ * attention_fused.cl) in small explicit groups (launch_2d). Results never depend on the local
+ * size, since every work-item reduces in a fixed order on its own. */
 #include "ops.h"
 
 #include <math.h>
@@ -75,8 +76,13 @@ static int mm_tile_for(const lmc_device *d, int N, mm_tile *t) {
     return 1;
 }
 
+/* Enqueues kernel `name` of `program` (built with `preamble`) over a 2-D range of global[0] x
+ * global[1] work-items in work-groups of `group` x 1 (global[0] rounded up to a multiple; the
+ * kernels return early past their count). An explicit, small group: PoCL would otherwise pick
+ * one of thousands of work-items whose private arrays together overflow a thread's stack.
+ * Results never depend on the group: every work-item sums on its own. */
 static lmc_status launch_2d(lmc_device *d, const char *program, const char *preamble, const char *name,
-                            const size_t global[2], const karg *args, size_t nargs) {
+                            const size_t global[2], size_t group, const karg *args, size_t nargs) {
     if (global[0] == 0 || global[1] == 0) return LMC_OK;
     cl_program prog = NULL;
     LMC_TRY(lmc_program_get(d, program, preamble, &prog));
@@ -84,13 +90,21 @@ static lmc_status launch_2d(lmc_device *d, const char *program, const char *prea
     cl_kernel k = clCreateKernel(prog, name, &err);
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
                   lmc_cl_error_name(err));
+    size_t most = 0;
+    if (clGetKernelWorkGroupInfo(k, d->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL) == CL_SUCCESS &&
+        most > 0 && group > most)
+        group = most;
+    size_t local[2] = {group, 1}, g[2] = {(global[0] + group - 1) / group * group, global[1]};
     for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, global, NULL, 0, NULL, NULL);
+    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, g, local, 0, NULL, NULL);
     clReleaseKernel(k);
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
                   lmc_cl_error_name(err), (int)err);
     return LMC_OK;
 }
+
+/* work-items per group of the tiled kernels (matmul.cl, attention_fused.cl) */
+#define TILE_GROUP 16
 
 /* C (M,N) = Σ_k A(m,k) B(k,n) (+ beta C) (+ bias) (+ R), G = gelu(C) when G; A(m,k) = A[m*sam + k*sak],
  * B row-major with leading dimension ldb, C and R with leading dimension N. Long sums (K far above
@@ -118,7 +132,7 @@ static lmc_status mm(lmc_device *d, const mm_tile *t, cl_mem C, cl_mem G, cl_mem
                          KINT(M), KINT(N), KINT(K), KINT(sam), KINT(sak), KINT(ldb), KINT(kchunk), KFLT(beta),
                          KINT(bias != NULL), KINT(R != NULL), KINT(G != NULL)};
     size_t global[2] = {tiles, S};
-    lmc_status st = launch_2d(d, "matmul", pre, "matmul_tile", global, args, sizeof args / sizeof args[0]);
+    lmc_status st = launch_2d(d, "matmul", pre, "matmul_tile", global, TILE_GROUP, args, sizeof args / sizeof args[0]);
     if (st == LMC_OK && S > 1) {
         const karg ra[] = {KMEM(C), KMEM(P), KINT(M * N), KINT((int)S), KFLT(beta)};
         st = launch_pre(d, "matmul", pre, "matmul_reduce", (size_t)M * N, ra, 5);
@@ -300,7 +314,8 @@ lmc_status lmc_op_attention_fused_fwd(lmc_device *d, cl_mem out, cl_mem lse, cl_
     LMC_TRY(fused_preamble(C, NH, qb, pre, sizeof pre));
     float scale = 1.0f / sqrtf((float)(C / NH));
     const karg args[] = {KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v), KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    return launch_pre(d, "attention_fused", pre, "attention_fused_fwd", fused_items(B, T, NH, qb), args, 10);
+    const size_t g[2] = {fused_items(B, T, NH, qb), 1};
+    return launch_2d(d, "attention_fused", pre, "attention_fused_fwd", g, TILE_GROUP, args, 10);
 }
 
 lmc_status lmc_op_attention_fused_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dsum, cl_mem dout,
@@ -312,10 +327,11 @@ lmc_status lmc_op_attention_fused_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_me
     float scale = 1.0f / sqrtf((float)(C / NH));
     const karg qa[] = {KMEM(dq), KMEM(dsum), KMEM(dout), KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
                        KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    LMC_TRY(launch_pre(d, "attention_fused", pre, "attention_fused_bwd_q", fused_items(B, T, NH, qb), qa, 13));
+    const size_t g[2] = {fused_items(B, T, NH, qb), 1};
+    LMC_TRY(launch_2d(d, "attention_fused", pre, "attention_fused_bwd_q", g, TILE_GROUP, qa, 13));
     const karg kva[] = {KMEM(dk), KMEM(dv), KMEM(dout), KMEM(dsum), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
                         KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    return launch_pre(d, "attention_fused", pre, "attention_fused_bwd_kv", fused_items(B, T, NH, qb), kva, 13);
+    return launch_2d(d, "attention_fused", pre, "attention_fused_bwd_kv", g, TILE_GROUP, kva, 13);
 }
 
 lmc_status lmc_op_gelu_fwd(lmc_device *d, cl_mem out, cl_mem inp, int n) {
