@@ -30,6 +30,15 @@
 #define EX_AUTO_MAX_WINDOWS 64
 #define EX_AUTO_MIN_WINDOWS 2 /* on CPUs: whatever the cache, some batching of the launches */ /* the codec's driver takes at most 64 windows a call */ /* ints past the end of buffers read with vload8 */
 
+/* Launch roles, for the profile (lmc_exact_predictor_get_profile). */
+enum { EXR_EMBED, EXR_QKV, EXR_ATTENTION, EXR_WO_LN1, EXR_W1_GELU, EXR_W2_LN2, EXR_OUT, EXR_COUNT };
+static const char *const ex_role_names[EXR_COUNT] = {"embed", "qkv", "attention", "wo_ln1", "w1_gelu", "w2_ln2", "out"};
+
+typedef struct ex_prof_pending {
+    cl_event ev;
+    int role, dir;
+} ex_prof_pending;
+
 typedef struct ex_pred {
     lmc_predictor pred;
     const lmc_exact_model *m;
@@ -55,6 +64,15 @@ typedef struct ex_pred {
     uint8_t *h_in;                  /* (rows_cap) */
     cl_int *h_rt;                   /* (rows_cap, 2) */
     int32_t *h_out;                 /* (max_windows, 256) decode rows before scattering */
+    cl_command_queue queue;         /* the device's queue, or own_queue while profiling */
+    cl_command_queue own_queue;     /* a profiling queue of this predictor's own */
+    const char *batch_source;
+    /* profile: per direction and role; events waiting to be read at the next synchronisation */
+    int profiling, dir;             /* dir: 0 encoding, 1 decoding (the call in progress) */
+    lmc_exact_profile_row prof[2][EXR_COUNT];
+    uint64_t prof_positions[2];
+    ex_prof_pending *pend;
+    size_t pend_n, pend_cap;
 } ex_pred;
 
 lmc_exact_predictor_params lmc_exact_predictor_params_default(void) {
@@ -130,17 +148,49 @@ static lmc_status arg(cl_kernel k, cl_uint i, size_t size, const void *v) {
         LMC_TRY(arg(k, i, sizeof v_, &v_));           \
     } while (0)
 
-/* local: the work-group size (0: the driver's choice); the global size is rounded up to it. */
-static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in, size_t local0) {
+/* Read the device times of the launches enqueued so far (after a synchronisation point). */
+static void prof_drain(ex_pred *p) {
+    for (size_t i = 0; i < p->pend_n; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        if (clGetEventProfilingInfo(p->pend[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(p->pend[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS && t1 > t0)
+            p->prof[p->pend[i].dir][p->pend[i].role].seconds += 1e-9 * (double)(t1 - t0);
+        clReleaseEvent(p->pend[i].ev);
+    }
+    p->pend_n = 0;
+}
+
+/* local: the work-group size (0: the driver's choice); the global size is rounded up to it. role, ops
+ * and bytes: for the profile. */
+static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in, size_t local0, int role, double ops,
+                         double bytes) {
     size_t global[3] = {global_in[0], dims > 1 ? global_in[1] : 1, dims > 2 ? global_in[2] : 1}, local[3] = {local0, 1, 1};
     if (local0) global[0] = (global[0] + local0 - 1) / local0 * local0;
-    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->dev->queue, k, dims, NULL, global, local0 ? local : NULL, 0, NULL, NULL));
+    cl_event ev = NULL;
+    if (p->profiling && p->pend_n == p->pend_cap) {
+        size_t cap = p->pend_cap ? 2 * p->pend_cap : 256;
+        ex_prof_pending *np = realloc(p->pend, cap * sizeof *np);
+        if (!np) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "profile events");
+        p->pend = np;
+        p->pend_cap = cap;
+    }
+    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->queue, k, dims, NULL, global, local0 ? local : NULL, 0, NULL, p->profiling ? &ev : NULL));
+    if (p->profiling) {
+        lmc_exact_profile_row *r = &p->prof[p->dir][role];
+        r->launches++;
+        r->ops += ops;
+        r->bytes += bytes;
+        p->pend[p->pend_n].ev = ev;
+        p->pend[p->pend_n].role = role;
+        p->pend[p->pend_n].dir = p->dir;
+        p->pend_n++;
+    }
     return LMC_OK;
 }
 
 /* y (M, N) = linear(x) of M rows through the tensor triple at lay slot li (bias slot bi, -1: none). */
 static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int K, int N, cl_mem x, int gelu,
-                             cl_long lim, cl_mem y) {
+                             cl_long lim, cl_mem y, int role) {
     cl_kernel k = p->k_linear;
     ARG_MEM(k, 0, p->d_blob);
     ARG_MEM(k, 1, p->d_lay);
@@ -156,12 +206,12 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     LMC_TRY(arg(k, 11, sizeof lim, &lim));
     ARG_MEM(k, 12, y);
     size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
-    return launch(p, k, 2, global, p->local_size);
+    return launch(p, k, 2, global, p->local_size, role, 2.0 * (double)M * K * N, 4.0 * ((double)K * N + (double)M * (K + N)));
 }
 
 /* y = LayerNorm(linear(x) + res) (tmp: the sum before the norm), one row per work-item. */
 static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, int K, cl_mem x, cl_mem res, int gs,
-                                int bs, cl_mem y) {
+                                int bs, cl_mem y, int role) {
     cl_kernel k = p->k_linear_ln;
     ARG_MEM(k, 0, p->d_blob);
     ARG_MEM(k, 1, p->d_lay);
@@ -177,7 +227,8 @@ static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, 
     ARG_INT(k, 11, incr);
     ARG_MEM(k, 12, p->d_tmp);
     ARG_MEM(k, 13, y);
-    return launch(p, k, 1, &M, p->local_size);
+    const double C = p->m->config.d_model;
+    return launch(p, k, 1, &M, p->local_size, role, 2.0 * (double)M * K * C, 4.0 * ((double)K * C + (double)M * (K + 3 * C)));
 }
 
 /* The forward pass of M rows (inputs in d_in, (window, position) in d_rt) into d_out (M, 256):
@@ -187,6 +238,11 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
                              size_t TS) {
     const lmc_model_config *c = &p->m->config;
     const int C = c->d_model, NH = c->n_heads;
+    double keys = 0; /* sum over the rows of the keys they attend to, for the profile */
+    if (p->profiling) {
+        for (size_t r = 0; r < M; r++) keys += (double)p->h_rt[2 * r + 1] + 1;
+        p->prof_positions[p->dir] += M;
+    }
     const cl_long act = EX_ACT_LIM, logit = EX_LOGIT_LIM;
     cl_kernel k = p->k_embed;
     ARG_MEM(k, 0, p->d_blob);
@@ -195,7 +251,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     ARG_MEM(k, 3, p->d_rt);
     ARG_INT(k, 4, M);
     ARG_MEM(k, 5, p->d_h);
-    LMC_TRY(launch(p, k, 1, &M, p->local_size));
+    LMC_TRY(launch(p, k, 1, &M, p->local_size, EXR_EMBED, 0, 12.0 * (double)M * C));
     size_t items = M * (size_t)NH, G = items < 2048 ? items : 2048;
     /* attention items take time in proportion to their position: groups small enough that
      * every core gets some (at least 8 groups when there are 8 items or more), at most 32 */
@@ -222,7 +278,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 11, ws);
         ARG_INT(k, 12, TS);
         size_t g3[3] = {((size_t)C + 7) / 8, (M + 3) / 4, 3};
-        LMC_TRY(launch(p, k, 3, g3, p->local_size));
+        LMC_TRY(launch(p, k, 3, g3, p->local_size, EXR_QKV, 6.0 * (double)M * C * C, 4.0 * (3.0 * C * C + 4.0 * M * C)));
         k = p->k_attention;
         ARG_MEM(k, 0, p->d_blob);
         ARG_MEM(k, 1, p->d_lay);
@@ -237,13 +293,15 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 10, TS);
         ARG_MEM(k, 11, p->d_sc);
         ARG_MEM(k, 12, p->d_att);
-        LMC_TRY(launch(p, k, 1, &G, alocal));
+        LMC_TRY(launch(p, k, 1, &G, alocal, EXR_ATTENTION, 4.0 * keys * C, 4.0 * (2.0 * keys * C + 2.0 * M * C)));
         /* a = LN1(Wo att + h); ff = gelu(W1 a + b1); h = LN2(W2 ff + b2 + a) */
-        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_WO, -1, C, p->d_att, p->d_h, ly + EX_LN1_G, ly + EX_LN1_B, p->d_a));
-        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff));
-        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, p->d_ff, p->d_a, ly + EX_LN2_G, ly + EX_LN2_B, p->d_h));
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_WO, -1, C, p->d_att, p->d_h, ly + EX_LN1_G, ly + EX_LN1_B, p->d_a,
+                              EXR_WO_LN1));
+        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff, EXR_W1_GELU));
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, p->d_ff, p->d_a, ly + EX_LN2_G, ly + EX_LN2_B, p->d_h,
+                              EXR_W2_LN2));
     }
-    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out);
+    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out, EXR_OUT);
 }
 
 /* Whole windows on the device, in chunks of at most EX_ENC_ROWS rows (at least one window). */
@@ -268,18 +326,19 @@ static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows,
                 p->h_rt[2 * M + 1] = (cl_int)t;
             }
         if (M == 0) continue;
-        LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
-        LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
         LMC_TRY(cl_forward(p, M, 0, p->d_ekt, p->d_evt, 0, C * W, W));
         size_t off = 0;
         for (size_t w = w0; w < w0 + nc; w++) {
             if (lens[w])
-                LMC_CL_CHECK(clEnqueueReadBuffer(p->dev->queue, p->d_out, CL_FALSE, off * 256 * 4, lens[w] * 256 * 4,
+                LMC_CL_CHECK(clEnqueueReadBuffer(p->queue, p->d_out, CL_FALSE, off * 256 * 4, lens[w] * 256 * 4,
                                                  rows + w * W * 256, 0, NULL, NULL));
             off += lens[w];
         }
         /* the host buffers are rewritten by the next chunk: wait for the transfers */
-        LMC_CL_CHECK(clFinish(p->dev->queue));
+        LMC_CL_CHECK(clFinish(p->queue));
+        if (p->profiling) prof_drain(p);
     }
     for (size_t w = 0; w < n; w++) memset(rows + (w * W + lens[w]) * 256, 0, (W - lens[w]) * 256 * sizeof *rows);
     return LMC_OK;
@@ -299,10 +358,11 @@ static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int3
     }
     memset(rows, 0, p->n_dec * 256 * sizeof *rows);
     if (M == 0) return LMC_OK;
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
+    LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
+    LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
     LMC_TRY(cl_forward(p, M, 1, p->d_kt, p->d_vt, C * T, L * C * T, T));
-    LMC_CL_CHECK(clEnqueueReadBuffer(p->dev->queue, p->d_out, CL_TRUE, 0, M * 256 * 4, p->h_out, 0, NULL, NULL));
+    LMC_CL_CHECK(clEnqueueReadBuffer(p->queue, p->d_out, CL_TRUE, 0, M * 256 * 4, p->h_out, 0, NULL, NULL));
+    if (p->profiling) prof_drain(p);
     for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_rt[2 * r] * 256, p->h_out + r * 256, 256 * sizeof *rows);
     return LMC_OK;
 }
@@ -330,6 +390,7 @@ static lmc_status ex_encode_rows(void *ctx, size_t n, const uint8_t *const *wind
         }
         return LMC_OK;
     }
+    p->dir = 0;
     return cl_encode(p, n, windows, lens, W, rows);
 }
 
@@ -362,6 +423,7 @@ static lmc_status ex_decode_next(void *ctx, const uint8_t *prev, int32_t *rows) 
         }
         return LMC_OK;
     }
+    p->dir = 1;
     return cl_decode_step(p, t, prev, rows);
 }
 
@@ -383,7 +445,55 @@ void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     free(p->h_in);
     free(p->h_rt);
     free(p->h_out);
+    if (p->own_queue) {
+        clFinish(p->own_queue);
+        prof_drain(p);
+        clReleaseCommandQueue(p->own_queue);
+    }
+    free(p->pend);
     free(p);
+}
+
+const char *lmc_exact_predictor_batch_source(const lmc_predictor *pred) {
+    return pred ? ((const ex_pred *)pred)->batch_source : "";
+}
+
+lmc_status lmc_exact_predictor_set_profiling(lmc_predictor *pred, int on) {
+    LMC_RETURN_IF(!pred, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_set_profiling: NULL predictor");
+    ex_pred *p = (ex_pred *)pred;
+    LMC_RETURN_IF(!p->is_cl, LMC_ERR_UNSUPPORTED, "profiling needs an OpenCL device, not %s", p->dev->info.selector);
+    LMC_CL_CHECK(clFinish(p->queue));
+    prof_drain(p);
+    if (on && !p->own_queue) {
+        cl_int err = CL_SUCCESS;
+        p->own_queue = clCreateCommandQueue(p->dev->context, p->dev->id, CL_QUEUE_PROFILING_ENABLE, &err);
+        LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "profiling command queue on %s: %s", p->dev->info.selector,
+                      lmc_cl_error_name(err));
+    }
+    if (on) {
+        memset(p->prof, 0, sizeof p->prof);
+        memset(p->prof_positions, 0, sizeof p->prof_positions);
+    }
+    p->profiling = on != 0;
+    p->queue = on ? p->own_queue : p->dev->queue;
+    return LMC_OK;
+}
+
+lmc_status lmc_exact_predictor_get_profile(const lmc_predictor *pred, lmc_exact_profile *out) {
+    LMC_RETURN_IF(!pred || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_get_profile: NULL argument");
+    const ex_pred *p = (const ex_pred *)pred;
+    memset(out, 0, sizeof *out);
+    for (int d = 0; d < 2; d++) {
+        out->positions[d] = p->prof_positions[d];
+        for (int r = 0; r < EXR_COUNT; r++)
+            if (p->prof[d][r].launches) {
+                out->rows[out->n] = p->prof[d][r];
+                out->rows[out->n].kernel = ex_role_names[r];
+                out->rows[out->n].decode = d;
+                out->n++;
+            }
+    }
+    return LMC_OK;
 }
 
 /* max_windows = 0: the batch from the device's memory. Decoding reads every window's whole K/V
@@ -418,14 +528,20 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     lmc_exact_predictor_params pp = params ? *params : lmc_exact_predictor_params_default();
     const lmc_model_config *c = &m->config;
     const size_t kv_per_window = 2 * (size_t)c->n_layers * (size_t)c->context * (size_t)c->d_model;
-    if (pp.max_windows == 0) pp.max_windows = auto_windows(device, kv_per_window * 4);
+    const char *source = "params";
+    if (pp.max_windows == 0) {
+        pp.max_windows = auto_windows(device, kv_per_window * 4);
+        source = "default";
+    }
     ex_pred *p = calloc(1, sizeof *p);
     if (!p) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
     lmc_status st = LMC_OK;
     p->m = m;
     p->dev = device;
     p->is_cl = device->info.kind == LMC_DEVICE_KIND_OPENCL;
+    p->queue = p->is_cl ? device->queue : NULL;
     p->max_windows = pp.max_windows;
+    p->batch_source = source;
     p->local_size = pp.local_size;
     p->kv_per_window = kv_per_window;
     p->sc_per_window = 9 * (size_t)c->d_model + (size_t)c->context;
