@@ -6,19 +6,30 @@
  * (a short last window gets only its length's rows) and runs the layers over chunks of at most
  * EX_ENC_ROWS rows (whole windows), so device memory is bounded whatever the batch; decoding
  * advances every unfinished window of the call by one position per decode_next() (one row each)
- * against a K/V cache of max_windows windows kept on the device. max_windows = 0 chooses the
- * batch from the device's memory (auto_windows(): on CPUs the K/V caches of a batch fit in half
- * the cache; elsewhere EX_AUTO_KV_BUDGET of them; at most EX_AUTO_MAX_WINDOWS).
+ * against a K/V cache of max_windows windows kept on the device, one exb_decode launch per step
+ * (a work-group per row, every layer). max_windows = 0: LMC_EXACT_BATCH, else a calibration at
+ * first use on an OpenCL device (choose_windows(): decode steps timed at candidate batches),
+ * cached per device and model shape beside the program cache; cpu-ref and simulators take
+ * auto_windows(). With profiling on, launches are timed on a profiling queue of the predictor's
+ * own (lmc_exact_predictor_get_profile()).
  *
  * Key invariant: every row is the same integer function of (coding model, window bytes before
  * the position) on both paths and every device, whatever the batch, the chunking or the
  * work-group size: cl/exact/exact.cl's batched kernels apply ex_position()'s operations in its order
  * for each value, with exact (wrap-around 64-bit) sums. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, getpid */
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "device_internal.h"
 #include "exact_internal.h"
+#include "lmc/sha256.h"
 #include "program.h"
 
 /* Rows per encoding chunk (at least one whole window): about 3.3 KB of device memory per row
@@ -31,8 +42,9 @@
 #define EX_AUTO_MIN_WINDOWS 2 /* on CPUs: whatever the cache, some batching of the launches */ /* the codec's driver takes at most 64 windows a call */ /* ints past the end of buffers read with vload8 */
 
 /* Launch roles, for the profile (lmc_exact_predictor_get_profile). */
-enum { EXR_EMBED, EXR_QKV, EXR_ATTENTION, EXR_WO_LN1, EXR_W1_GELU, EXR_W2_LN2, EXR_OUT, EXR_COUNT };
-static const char *const ex_role_names[EXR_COUNT] = {"embed", "qkv", "attention", "wo_ln1", "w1_gelu", "w2_ln2", "out"};
+enum { EXR_EMBED, EXR_QKV, EXR_ATTENTION, EXR_WO_LN1, EXR_W1_GELU, EXR_W2_LN2, EXR_OUT, EXR_DECODE, EXR_COUNT };
+static const char *const ex_role_names[EXR_COUNT] = {"embed",  "qkv", "attention", "wo_ln1",
+                                                     "w1_gelu", "w2_ln2", "out",      "decode"};
 
 typedef struct ex_prof_pending {
     cl_event ev;
@@ -54,7 +66,11 @@ typedef struct ex_pred {
     int32_t *lens;
     /* OpenCL */
     cl_program program;
-    cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln;
+    cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln, k_decode;
+    size_t decode_local;            /* exb_decode's work-group size (one row per group) */
+    cl_mem d_drt, d_dsc;            /* exb_decode's rows (max_windows, 4) and scratch (max_windows, dsc_per_row) */
+    size_t dsc_per_row;
+    cl_int *h_drt;
     cl_mem d_blob, d_lay;
     cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
@@ -351,19 +367,37 @@ static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int3
     size_t M = 0;
     for (size_t w = 0; w < p->n_dec; w++) {
         if (t >= (size_t)p->lens[w]) continue;
-        p->h_in[M] = t ? prev[w] : 0;
-        p->h_rt[2 * M] = (cl_int)w;
-        p->h_rt[2 * M + 1] = (cl_int)t;
-        M++;
+        cl_int *d = p->h_drt + 4 * M++;
+        d[0] = (cl_int)w;
+        d[1] = (cl_int)t;
+        d[2] = t ? prev[w] : 0;
+        d[3] = 0;
     }
     memset(rows, 0, p->n_dec * 256 * sizeof *rows);
     if (M == 0) return LMC_OK;
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
-    LMC_TRY(cl_forward(p, M, 1, p->d_kt, p->d_vt, C * T, L * C * T, T));
+    /* one write, one launch (exb_decode: the whole forward pass, a work-group per row), one read */
+    LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_drt, CL_FALSE, 0, M * 4 * sizeof(cl_int), p->h_drt, 0, NULL, NULL));
+    cl_kernel k = p->k_decode;
+    ARG_MEM(k, 0, p->d_blob);
+    ARG_MEM(k, 1, p->d_lay);
+    ARG_MEM(k, 2, p->d_drt);
+    ARG_INT(k, 3, M);
+    ARG_MEM(k, 4, p->d_kt);
+    ARG_MEM(k, 5, p->d_vt);
+    ARG_INT(k, 6, L * C * T);
+    ARG_INT(k, 7, T);
+    ARG_MEM(k, 8, p->d_dsc);
+    ARG_INT(k, 9, p->dsc_per_row);
+    ARG_MEM(k, 10, p->d_out);
+    size_t global = M * p->decode_local;
+    const double Cd = (double)C, Ld = (double)L, keys = (double)M * (double)(t + 1);
+    if (p->profiling) p->prof_positions[1] += M;
+    LMC_TRY(launch(p, k, 1, &global, p->decode_local, EXR_DECODE,
+                   2.0 * M * (Ld * 12 * Cd * Cd + 256 * Cd) + 4.0 * Ld * Cd * keys,
+                   4.0 * (Ld * (12 * Cd * Cd + 2 * Cd * keys) + 256 * Cd + (double)M * 256)));
     LMC_CL_CHECK(clEnqueueReadBuffer(p->queue, p->d_out, CL_TRUE, 0, M * 256 * 4, p->h_out, 0, NULL, NULL));
     if (p->profiling) prof_drain(p);
-    for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_rt[2 * r] * 256, p->h_out + r * 256, 256 * sizeof *rows);
+    for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_drt[4 * r] * 256, p->h_out + r * 256, 256 * sizeof *rows);
     return LMC_OK;
 }
 
@@ -432,13 +466,14 @@ static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, 
 void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     if (!pred) return;
     ex_pred *p = (ex_pred *)pred;
-    cl_mem *mems[] = {&p->d_blob, &p->d_lay, &p->d_kt, &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in, &p->d_rt,
-                      &p->d_h,    &p->d_q,   &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc};
+    cl_mem *mems[] = {&p->d_blob, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
+                      &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt, &p->d_dsc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
-    cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln};
+    cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln, p->k_decode};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
+    free(p->h_drt);
     free(p->kv);
     free(p->sc);
     free(p->lens);
@@ -521,6 +556,162 @@ static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window)
     return n < 1 ? 1 : n > EX_AUTO_MAX_WINDOWS ? EX_AUTO_MAX_WINDOWS : (size_t)n;
 }
 
+/* ---- the automatic batch: calibration at first use, cached per device and model shape ---- */
+
+#define EX_CALIB_VERSION "lmc-exact-batch-2"
+#define EX_CALIB_STEPS 3 /* timed decode steps per candidate batch, after one untimed */
+
+static double ex_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The calibration's cache file: the SHA-256 of (version, platform, device, driver, model shape,
+ * kernel source, the largest candidate) names it, in the program cache's folder; 0: no cache. */
+static int calib_path(const lmc_device *device, const lmc_model_config *c, size_t bmax, char *path, size_t cap) {
+    char dir[4096], num[128];
+    lmc_program_cache_dir(dir, sizeof dir);
+    if (dir[0] == '\0') return 0;
+    char *src = NULL;
+    if (lmc_program_source("exact", &src) != LMC_OK) return 0;
+    lmc_sha256_ctx ctx;
+    lmc_sha256_init(&ctx);
+    const char *parts[] = {EX_CALIB_VERSION, device->info.platform, device->info.name, device->info.driver_version, src};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) lmc_sha256_update(&ctx, parts[i], strlen(parts[i]) + 1);
+    free(src);
+    snprintf(num, sizeof num, "C=%d L=%d NH=%d T=%d bmax=%zu", c->d_model, c->n_layers, c->n_heads, c->context, bmax);
+    lmc_sha256_update(&ctx, num, strlen(num) + 1);
+    uint8_t digest[32];
+    char hex[65];
+    lmc_sha256_final(&ctx, digest);
+    lmc_sha256_hex(digest, hex);
+    int n = snprintf(path, cap, "%s/exact-batch-%s.txt", dir, hex);
+    return n > 0 && (size_t)n < cap;
+}
+
+static size_t calib_load(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char tag[64] = "";
+    unsigned long b = 0;
+    int ok = fscanf(f, "%63s %lu", tag, &b) == 2 && strcmp(tag, EX_CALIB_VERSION) == 0 && b >= 1 && b <= EX_AUTO_MAX_WINDOWS;
+    fclose(f);
+    return ok ? (size_t)b : 0;
+}
+
+/* Written to a temporary name and renamed, like the program cache; failure only loses the cache. */
+static void calib_store(const char *path, size_t b, const char *detail) {
+    char dir[4096], tmp[4500];
+    lmc_program_cache_dir(dir, sizeof dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    int ok = fprintf(f, "%s %zu\n%s\n", EX_CALIB_VERSION, b, detail) > 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) remove(tmp);
+}
+
+/* Decode rows per second of p at batch b: steps of b rows at the middle of the context (the K/V
+ * caches' contents do not change the time), best of EX_CALIB_STEPS after one untimed step. */
+static lmc_status calib_decode_rate(ex_pred *p, size_t b, int32_t *rows, uint8_t *prev, double *rate) {
+    const size_t T = (size_t)p->m->config.context;
+    p->n_dec = b;
+    for (size_t w = 0; w < b; w++) p->lens[w] = (int32_t)T;
+    double best = 1e30;
+    for (int s = 0; s <= EX_CALIB_STEPS; s++) {
+        double t0 = ex_now();
+        LMC_TRY(cl_decode_step(p, T / 2, prev, rows));
+        double dt = ex_now() - t0;
+        if (s > 0 && dt < best) best = dt;
+    }
+    p->n_dec = 0;
+    *rate = (double)b / best;
+    return LMC_OK;
+}
+
+/* The batch with the best decoding rate among 1, 2, 4, .. p->max_windows (two sweeps), the smallest within 3%
+ * of the best (decoding is the slower direction and the one the batch moves: encoding runs in
+ * chunks of EX_ENC_ROWS rows whatever the batch). */
+static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap) {
+    int32_t *rows = malloc(p->max_windows * 256 * sizeof *rows);
+    uint8_t *prev = calloc(p->max_windows, 1);
+    lmc_status st = rows && prev ? LMC_OK : lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
+    double rate[8] = {0}, top = 0;
+    size_t bs[8], nb = 0, used = 0;
+    for (size_t b = 1; b <= p->max_windows && nb < 8; b *= 2) bs[nb++] = b;
+    for (int sweep = 0; sweep < 2; sweep++) /* twice, interleaved: the best of each, against drift */
+        for (size_t i = 0; i < nb && st == LMC_OK; i++) {
+            double r = 0;
+            st = calib_decode_rate(p, bs[i], rows, prev, &r);
+            if (r > rate[i]) rate[i] = r;
+            if (r > top) top = r;
+        }
+    *best_b = 1;
+    for (size_t i = 0; i < nb && st == LMC_OK; i++)
+        if (rate[i] >= 0.97 * top) {
+            *best_b = bs[i];
+            break;
+        }
+    detail[0] = '\0';
+    for (size_t i = 0; i < nb && used + 32 < cap; i++)
+        used += (size_t)snprintf(detail + used, cap - used, "%sb%zu=%.0f", i ? " " : "decode rows/s: ", bs[i], rate[i]);
+    free(rows);
+    free(prev);
+    return st;
+}
+
+/* The largest candidate batch: the K/V caches within EX_AUTO_KV_BUDGET, a quarter of the device's
+ * memory and one allocation; 1 .. EX_AUTO_MAX_WINDOWS. */
+static size_t calib_max_windows(const lmc_device *device, size_t kv_bytes_per_window) {
+    uint64_t budget = EX_AUTO_KV_BUDGET;
+    if (device->info.global_mem_bytes && device->info.global_mem_bytes / 4 < budget) budget = device->info.global_mem_bytes / 4;
+    if (device->info.max_alloc_bytes && device->info.max_alloc_bytes < budget) budget = device->info.max_alloc_bytes;
+    uint64_t n = budget / (kv_bytes_per_window ? kv_bytes_per_window : 1);
+    return n < 1 ? 1 : n > EX_AUTO_MAX_WINDOWS ? EX_AUTO_MAX_WINDOWS : (size_t)n;
+}
+
+/* max_windows for params->max_windows = 0: LMC_EXACT_BATCH, else on an OpenCL device other than a
+ * simulator the cached calibration or a new one (stored), else auto_windows(). */
+static lmc_status choose_windows(const lmc_exact_model *m, lmc_device *device, const lmc_exact_predictor_params *pp,
+                                 size_t kv_bytes, size_t *out, const char **source) {
+    const char *env = getenv("LMC_EXACT_BATCH");
+    if (env && env[0]) {
+        char *end = NULL;
+        unsigned long v = strtoul(env, &end, 10);
+        LMC_RETURN_IF(!end || *end || v < 1 || v > EX_AUTO_MAX_WINDOWS, LMC_ERR_INVALID_ARGUMENT,
+                      "LMC_EXACT_BATCH=%s: a number of windows from 1 to %d", env, EX_AUTO_MAX_WINDOWS);
+        *out = (size_t)v;
+        *source = "env";
+        return LMC_OK;
+    }
+    if (device->info.kind != LMC_DEVICE_KIND_OPENCL || device->info.is_simulator) {
+        *out = auto_windows(device, kv_bytes);
+        *source = "default";
+        return LMC_OK;
+    }
+    const size_t bmax = calib_max_windows(device, kv_bytes);
+    char path[4400];
+    int cached = calib_path(device, &m->config, bmax, path, sizeof path);
+    if (cached && (*out = calib_load(path)) != 0) {
+        *source = "cached";
+        return LMC_OK;
+    }
+    lmc_exact_predictor_params cp = *pp;
+    cp.max_windows = bmax;
+    lmc_predictor *probe = NULL;
+    LMC_TRY(lmc_exact_predictor_create(m, device, &cp, &probe));
+    char detail[512];
+    lmc_status st = calibrate((ex_pred *)probe, out, detail, sizeof detail);
+    lmc_exact_predictor_destroy(probe);
+    LMC_TRY(st);
+    lmc_log(LMC_LOG_DEBUG, "exact predictor on %s: batch %zu (%s)", device->info.name, *out, detail);
+    if (cached) calib_store(path, *out, detail);
+    *source = "calibrated";
+    return LMC_OK;
+}
+
 lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *device, const lmc_exact_predictor_params *params,
                                       lmc_predictor **out) {
     LMC_RETURN_IF(!m || !device || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_create: NULL argument");
@@ -529,10 +720,7 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     const lmc_model_config *c = &m->config;
     const size_t kv_per_window = 2 * (size_t)c->n_layers * (size_t)c->context * (size_t)c->d_model;
     const char *source = "params";
-    if (pp.max_windows == 0) {
-        pp.max_windows = auto_windows(device, kv_per_window * 4);
-        source = "default";
-    }
+    if (pp.max_windows == 0) LMC_TRY(choose_windows(m, device, &pp, kv_per_window * 4, &pp.max_windows, &source));
     ex_pred *p = calloc(1, sizeof *p);
     if (!p) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
     lmc_status st = LMC_OK;
@@ -570,8 +758,8 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         goto fail;
     }
     if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
-    const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln"};
-    cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln};
+    const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln", "exb_decode"};
+    cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln, &p->k_decode};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         cl_int err = CL_SUCCESS;
         *ks[i] = clCreateKernel(p->program, names[i], &err);
@@ -587,11 +775,22 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     if (clGetKernelWorkGroupInfo(p->k_attention, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) != CL_SUCCESS)
         kwg = 1;
     p->attention_local = kwg < 32 ? (kwg ? kwg : 1) : 32;
+    /* exb_decode: a work-group per row; on a CPU a group runs on one core and its work-items in
+     * turn, so one work-item a group; elsewhere a group of 64 shares the columns and heads. */
+    size_t dwg = 0;
+    cl_device_type type = 0;
+    if (clGetKernelWorkGroupInfo(p->k_decode, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof dwg, &dwg, NULL) != CL_SUCCESS ||
+        dwg < 1)
+        dwg = 1;
+    if (clGetDeviceInfo(device->id, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS) type = CL_DEVICE_TYPE_CPU;
+    p->decode_local = pp.local_size ? pp.local_size : (type & CL_DEVICE_TYPE_CPU) ? 1 : dwg < 64 ? dwg : 64;
+    p->dsc_per_row = 9 * (size_t)c->d_model + (size_t)c->n_heads * ((size_t)c->context + 8) + EX_PAD;
     /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor. */
     size_t kvn = pp.max_windows * kv_per_window / 2 + EX_PAD;
     p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
+    p->h_drt = malloc(pp.max_windows * 4 * sizeof *p->h_drt);
     int32_t *blob = calloc(m->blob_n + EX_PAD, sizeof *blob);
-    if (!p->h_out || !blob) {
+    if (!p->h_out || !p->h_drt || !blob) {
         free(blob);
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
         goto fail;
@@ -602,8 +801,19 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     if (st != LMC_OK || (st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, m->lay)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_kt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_vt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_drt, pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_dsc, (pp.max_windows * p->dsc_per_row + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_reserve(p, pp.max_windows, (size_t)c->context)) != LMC_OK)
         goto fail;
+    { /* the caches' pages are touched now, not inside the first timed steps */
+        cl_int zero = 0, err = clEnqueueFillBuffer(p->queue, p->d_kt, &zero, sizeof zero, 0, kvn * 4, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clEnqueueFillBuffer(p->queue, p->d_vt, &zero, sizeof zero, 0, kvn * 4, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clFinish(p->queue);
+        if (err != CL_SUCCESS) {
+            st = lmc_set_error(LMC_ERR_OPENCL, "K/V caches on %s: %s", device->info.selector, lmc_cl_error_name(err));
+            goto fail;
+        }
+    }
     *out = &p->pred;
     return LMC_OK;
 fail:
