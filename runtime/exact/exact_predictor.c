@@ -38,6 +38,9 @@
 /* K/V cache bytes the automatic batch size may take, and at most this share of the device. */
 #define EX_AUTO_KV_BUDGET ((uint64_t)128 << 20)
 #define EX_PAD 16
+/* exb_attention's work-items at most (each loops over blocks of 4 rows of one head), each with 4
+ * score rows of scratch */
+#define EX_ATT_ITEMS 1024
 #define EX_AUTO_MAX_WINDOWS 64
 #define EX_AUTO_MIN_WINDOWS 2 /* on CPUs: whatever the cache, some batching of the launches */ /* the codec's driver takes at most 64 windows a call */ /* ints past the end of buffers read with vload8 */
 
@@ -144,8 +147,8 @@ static lmc_status cl_reserve(ex_pred *p, size_t rows, size_t TS) {
         LMC_TRY(cl_alloc(p, &p->d_out, rows * 256 * 4, CL_MEM_READ_WRITE, NULL));
         p->rows_cap = rows;
     }
-    size_t items = rows * NH, G = items < 2048 ? items : 2048;
-    size_t sc = (G + 64) * (TS + 8) + EX_PAD; /* + 64: the global size is rounded up to a work-group */
+    size_t items = (rows + 3) / 4 * NH, G = items < EX_ATT_ITEMS ? items : EX_ATT_ITEMS;
+    size_t sc = (G + 64) * 4 * (TS + 8) + EX_PAD; /* + 64: the global size is rounded up to a work-group */
     if (sc > p->sc_cap) {
         LMC_TRY(cl_alloc(p, &p->d_sc, sc * 4, CL_MEM_READ_WRITE, NULL));
         p->sc_cap = sc;
@@ -268,7 +271,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     ARG_INT(k, 4, M);
     ARG_MEM(k, 5, p->d_h);
     LMC_TRY(launch(p, k, 1, &M, p->local_size, EXR_EMBED, 0, 12.0 * (double)M * C));
-    size_t items = M * (size_t)NH, G = items < 2048 ? items : 2048;
+    size_t items = (M + 3) / 4 * (size_t)NH, G = items < EX_ATT_ITEMS ? items : EX_ATT_ITEMS;
     /* attention items take time in proportion to their position: groups small enough that
      * every core gets some (at least 8 groups when there are 8 items or more), at most 32 */
     size_t alocal = p->local_size;

@@ -152,7 +152,8 @@ TEST(ExactBatched, OddShapedModelRowsEqualTheOracle) {
 }
 
 // Negative controls: the same comparison reports a kernel that rounds requantisations down, and
-// one that does so on the whole-window path only (then the incremental rows still agree).
+// one that does so on the whole-window path only (then the incremental rows still agree), or only
+// in exb_attend4() (encoding) or only in exb_decode (decoding).
 TEST(ExactBatched, PerturbedKernelsAreDetected) {
     ModelPtr m(LoadTiny(), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
@@ -169,6 +170,17 @@ TEST(ExactBatched, PerturbedKernelsAreDetected) {
     EXPECT_EQ(w.incremental, 0u);
     lmc_exact_predictor_destroy(all);
     lmc_exact_predictor_destroy(whole);
+    // one kernel at a time: the 4-row attention blocks of encoding, the one-launch decode step
+    lmc_predictor *a4 = MakePred(m.get(), dev, 2, 0, "#define LMC_EXACT_PERTURB_ATTEND4 1\n");
+    lmc_predictor *dec = MakePred(m.get(), dev, 2, 3, "#define LMC_EXACT_PERTURB_DECODE 1\n");
+    ASSERT_TRUE(a4 && dec);
+    Counts c4 = Compare(m.get(), a4, lens, 64), cd = Compare(m.get(), dec, lens, 64);
+    EXPECT_GT(c4.whole, 0u);
+    EXPECT_EQ(c4.incremental, 0u);
+    EXPECT_EQ(cd.whole, 0u);
+    EXPECT_GT(cd.incremental, 0u);
+    lmc_exact_predictor_destroy(a4);
+    lmc_exact_predictor_destroy(dec);
     lmc_device_destroy(dev);
 }
 
