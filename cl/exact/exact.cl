@@ -407,6 +407,10 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
     long8 z8 = (long8)0;
     for (int p = 0; p < nk; p += 8) {
         long8 a = (long8)mx - convert_long8(vload8(0, e + p));
+        if (!any(a < (long8)65536)) { // 16 nats or more below the max in every lane: weights 0, no lookups
+            vstore8((int8)0, 0, e + p);
+            continue;
+        }
         int8 ia = convert_int8(min(a, (long8)65535));
         int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
         long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
@@ -498,6 +502,10 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         long8 z8 = (long8)0;
         for (int p = 0; p < nk; p += 8) {
             long8 a = (long8)mx - convert_long8(vload8(0, ek + p));
+            if (!any(a < (long8)65536)) { // as in exb_attend()
+                vstore8((int8)0, 0, ek + p);
+                continue;
+            }
             int8 ia = convert_int8(min(a, (long8)65535));
             int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
             long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],

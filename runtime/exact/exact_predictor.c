@@ -275,9 +275,9 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     /* attention items take time in proportion to their position: groups small enough that
      * every core gets some (at least 8 groups when there are 8 items or more), at most 32 */
     size_t alocal = p->local_size;
-    if (!alocal) {
-        alocal = G / 8 < p->attention_local ? G / 8 : p->attention_local;
-        if (alocal < 1) alocal = 1;
+    if (!alocal) { /* a power of two: few work-group sizes, so few kernel specialisations in the driver */
+        alocal = p->attention_local;
+        while (alocal > 1 && G / 8 < alocal) alocal /= 2;
     }
     for (int l = 0; l < c->n_layers; l++) {
         const int ly = EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
@@ -777,7 +777,8 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     size_t kwg = 0;
     if (clGetKernelWorkGroupInfo(p->k_attention, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) != CL_SUCCESS)
         kwg = 1;
-    p->attention_local = kwg < 32 ? (kwg ? kwg : 1) : 32;
+    p->attention_local = 32;
+    while (p->attention_local > 1 && p->attention_local > kwg) p->attention_local /= 2;
     /* exb_decode: a work-group per row; on a CPU a group runs on one core and its work-items in
      * turn, so one work-item a group; elsewhere a group of 64 shares the columns and heads. */
     size_t dwg = 0;
