@@ -84,8 +84,16 @@ static int mm_tile_for(const lmc_device *d, int N, mm_tile *t) {
  * kernels return early past their count). An explicit, small group: PoCL would otherwise pick
  * one of thousands of work-items whose private arrays together overflow a thread's stack.
  * Results never depend on the group: every work-item sums on its own. */
+/* cost: what the profile files the launch under (lmc bench train --profile): `label`, and either
+ * explicit flops and bytes or, both 0, `items` for the bench's per-name cost formulas. */
+typedef struct launch_cost {
+    const char *label;
+    double items, flops, bytes;
+} launch_cost;
+
 static lmc_status launch_2d(lmc_device *d, const char *program, const char *preamble, const char *name,
-                            const size_t global[2], size_t group, const karg *args, size_t nargs) {
+                            const size_t global[2], size_t group, const karg *args, size_t nargs,
+                            const launch_cost *cost) {
     if (global[0] == 0 || global[1] == 0) return LMC_OK;
     cl_program prog = NULL;
     LMC_TRY(lmc_program_get(d, program, preamble, &prog));
@@ -99,7 +107,8 @@ static lmc_status launch_2d(lmc_device *d, const char *program, const char *prea
         group = most;
     size_t local[2] = {group, 1}, g[2] = {(global[0] + group - 1) / group * group, global[1]};
     for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, g, local, 0, NULL, NULL);
+    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, g, local, 0, NULL, lmc_device_profile_event(d));
+    lmc_device_profile_record(d, cost->label, cost->items, cost->flops, cost->bytes);
     clReleaseKernel(k);
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
                   lmc_cl_error_name(err), (int)err);
@@ -135,7 +144,12 @@ static lmc_status mm(lmc_device *d, const mm_tile *t, cl_mem C, cl_mem G, cl_mem
                          KINT(M), KINT(N), KINT(K), KINT(sam), KINT(sak), KINT(ldb), KINT(kchunk), KFLT(beta),
                          KINT(bias != NULL), KINT(R != NULL), KINT(G != NULL)};
     size_t global[2] = {tiles, S};
-    lmc_status st = launch_2d(d, "matmul", pre, "matmul_tile", global, TILE_GROUP, args, sizeof args / sizeof args[0]);
+    char label[64];
+    snprintf(label, sizeof label, "matmul_tile %dx%dx%d", M, N, K);
+    double mn = (double)M * N, bytes = 4.0 * ((double)M * K + (double)K * N + mn) + (beta != 0.0f || R ? 4.0 * mn : 0.0);
+    const launch_cost cost = {label, (double)tiles * (double)S, 2.0 * mn * K, bytes + (G ? 4.0 * mn : 0.0)};
+    lmc_status st = launch_2d(d, "matmul", pre, "matmul_tile", global, TILE_GROUP, args, sizeof args / sizeof args[0],
+                              &cost);
     if (st == LMC_OK && S > 1) {
         const karg ra[] = {KMEM(C), KMEM(P), KINT(M * N), KINT((int)S), KFLT(beta)};
         st = launch_pre(d, "matmul", pre, "matmul_reduce", (size_t)M * N, ra, 5);
@@ -320,7 +334,8 @@ lmc_status lmc_op_attention_fused_fwd(lmc_device *d, cl_mem out, cl_mem lse, cl_
     float scale = 1.0f / sqrtf((float)(C / NH));
     const karg args[] = {KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v), KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
     const size_t g[2] = {fused_items(B, T, NH, qb), 1};
-    return launch_2d(d, "attention_fused", pre, "attention_fused_fwd", g, TILE_GROUP, args, 10);
+    const launch_cost cost = {"attention_fused_fwd", (double)B * NH * T, 0, 0};
+    return launch_2d(d, "attention_fused", pre, "attention_fused_fwd", g, TILE_GROUP, args, 10, &cost);
 }
 
 lmc_status lmc_op_attention_fused_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dsum, cl_mem dout,
@@ -333,10 +348,12 @@ lmc_status lmc_op_attention_fused_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_me
     const karg qa[] = {KMEM(dq), KMEM(dsum), KMEM(dout), KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
                        KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
     const size_t g[2] = {fused_items(B, T, NH, qb), 1};
-    LMC_TRY(launch_2d(d, "attention_fused", pre, "attention_fused_bwd_q", g, TILE_GROUP, qa, 13));
+    const launch_cost cq = {"attention_fused_bwd_q", (double)B * NH * T, 0, 0};
+    LMC_TRY(launch_2d(d, "attention_fused", pre, "attention_fused_bwd_q", g, TILE_GROUP, qa, 13, &cq));
     const karg kva[] = {KMEM(dk), KMEM(dv), KMEM(dout), KMEM(dsum), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
                         KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    return launch_2d(d, "attention_fused", pre, "attention_fused_bwd_kv", g, TILE_GROUP, kva, 13);
+    const launch_cost ckv = {"attention_fused_bwd_kv", (double)B * NH * T, 0, 0};
+    return launch_2d(d, "attention_fused", pre, "attention_fused_bwd_kv", g, TILE_GROUP, kva, 13, &ckv);
 }
 
 lmc_status lmc_op_gelu_fwd(lmc_device *d, cl_mem out, cl_mem inp, int n) {
