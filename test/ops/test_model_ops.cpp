@@ -1,9 +1,11 @@
-// test_model_ops.cpp : every OpenCL op of the training path (cl/model/*.cl through runtime/train/ops.c, and
-// the CLBlast matrix products) against its plain-C twin in runtime/ref/ref_model.c, forward and
-// backward, on awkward shapes (T = 1, T not a multiple of any tile, C = 16/64/128/256) and on
-// every covered device. Each op has its own named tolerance (scaled error, tensor_compare.h).
-// Negative control: the comparison rejects a result whose largest element is off by 10× the
-// tolerance, and the attention kernel's output differs from a reference run without the mask.
+// test_model_ops.cpp : every OpenCL op of the training path (cl/model/*.cl through runtime/train/ops.c:
+// the tiled matrix products of matmul.cl with their fused epilogues and split sums, the rest) against
+// its plain-C twin in runtime/ref/ref_model.c, forward and backward, on awkward shapes (T = 1, T not
+// a multiple of any tile, C = 16/64/128/256) and on every covered device. Each op has its own named
+// tolerance (scaled error, tensor_compare.h).
+// Negative controls: the comparison rejects a result whose largest element is off by 10× the
+// tolerance; the attention kernel's output differs from a reference run without the mask; and a
+// perturbed matmul.cl or attention_fused.cl (PerturbedKernelsAreDetected) fails the same checks.
 // Attention is checked twice: the CLBlast path (attention.cl) and the fused kernels
 // (attention_fused.cl) that training uses.
 #include <cstdio>
