@@ -4,7 +4,7 @@
  *
  * The scheduler (DESIGN.md §4): encoding gives each position of each window of a call one row
  * (a short last window gets only its length's rows) and runs the layers over chunks of at most
- * EX_ENC_ROWS rows (whole windows), so device memory is bounded whatever the batch; decoding
+ * enc_rows rows (whole windows), so device memory is bounded whatever the batch; decoding
  * advances every unfinished window of the call by one position per decode_next() (one row each)
  * against a K/V cache of max_windows windows kept on the device, one exb_decode launch per step
  * (a work-group per row, every layer). max_windows = 0: LMC_EXACT_BATCH, else a calibration at
@@ -35,6 +35,9 @@
 /* Rows per encoding chunk (at least one whole window): about 3.3 KB of device memory per row
  * for the 200k model (activations 9C ints, the row 256 ints) plus the chunk's K/V. */
 #define EX_ENC_ROWS 8192
+/* On CPU devices: one window of 2048, so a chunk's activations (about 3.3 KB a row) stay in the
+ * caches; LMC_EXACT_CHUNK_ROWS overrides either. */
+#define EX_ENC_ROWS_CPU 2048
 /* K/V cache bytes the automatic batch size may take, and at most this share of the device. */
 #define EX_AUTO_KV_BUDGET ((uint64_t)128 << 20)
 #define EX_PAD 16
@@ -71,6 +74,7 @@ typedef struct ex_pred {
     cl_program program;
     cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln, k_decode;
     size_t decode_local;            /* exb_decode's work-group size (one row per group) */
+    size_t enc_rows;                /* rows per encoding chunk (EX_ENC_ROWS, EX_ENC_ROWS_CPU) */
     cl_mem d_drt, d_dsc;            /* exb_decode's rows (max_windows, 4) and scratch (max_windows, dsc_per_row) */
     size_t dsc_per_row;
     cl_int *h_drt;
@@ -327,7 +331,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
 static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows, const size_t *lens, size_t W,
                             int32_t *rows) {
     const size_t C = (size_t)p->m->config.d_model;
-    size_t chunk = EX_ENC_ROWS / W ? EX_ENC_ROWS / W : 1;
+    size_t chunk = p->enc_rows / W ? p->enc_rows / W : 1;
     if (chunk > n) chunk = n;
     size_t ekv = chunk * C * W + EX_PAD;
     if (ekv > p->ekv_cap) {
@@ -561,7 +565,7 @@ static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window)
 
 /* ---- the automatic batch: calibration at first use, cached per device and model shape ---- */
 
-#define EX_CALIB_VERSION "lmc-exact-batch-2"
+#define EX_CALIB_VERSION "lmc-exact-batch-3"
 #define EX_CALIB_STEPS 3 /* timed decode steps per candidate batch, after one untimed */
 
 static double ex_now(void) {
@@ -634,16 +638,23 @@ static lmc_status calib_decode_rate(ex_pred *p, size_t b, int32_t *rows, uint8_t
     return LMC_OK;
 }
 
-/* The batch with the best decoding rate among 1, 2, 4, .. p->max_windows (two sweeps), the smallest within 3%
+/* The batch with the best decoding rate among b0, 2 b0, .. p->max_windows (b0: the power of two at or
+ * above the compute units; two sweeps), the smallest within 3%
  * of the best (decoding is the slower direction and the one the batch moves: encoding runs in
- * chunks of EX_ENC_ROWS rows whatever the batch). */
+ * chunks of enc_rows rows whatever the batch). */
 static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap) {
     int32_t *rows = malloc(p->max_windows * 256 * sizeof *rows);
     uint8_t *prev = calloc(p->max_windows, 1);
     lmc_status st = rows && prev ? LMC_OK : lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
     double rate[8] = {0}, top = 0;
     size_t bs[8], nb = 0, used = 0;
-    for (size_t b = 1; b <= p->max_windows && nb < 8; b *= 2) bs[nb++] = b;
+    /* from the compute units up: fewer windows than units leave units idle by construction (a
+     * window's row is one work-group), whatever a loaded machine's timings say */
+    cl_uint units = 1;
+    if (clGetDeviceInfo(p->dev->id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS || units < 1) units = 1;
+    size_t b0 = 1;
+    while (b0 < units && b0 * 2 <= p->max_windows) b0 *= 2;
+    for (size_t b = b0; b <= p->max_windows && nb < 8; b *= 2) bs[nb++] = b;
     for (int sweep = 0; sweep < 2; sweep++) /* twice, interleaved: the best of each, against drift */
         for (size_t i = 0; i < nb && st == LMC_OK; i++) {
             double r = 0;
@@ -651,7 +662,7 @@ static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap
             if (r > rate[i]) rate[i] = r;
             if (r > top) top = r;
         }
-    *best_b = 1;
+    *best_b = b0;
     for (size_t i = 0; i < nb && st == LMC_OK; i++)
         if (rate[i] >= 0.97 * top) {
             *best_b = bs[i];
@@ -788,6 +799,13 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         dwg = 1;
     if (clGetDeviceInfo(device->id, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS) type = CL_DEVICE_TYPE_CPU;
     p->decode_local = pp.local_size ? pp.local_size : (type & CL_DEVICE_TYPE_CPU) ? 1 : dwg < 64 ? dwg : 64;
+    p->enc_rows = (type & CL_DEVICE_TYPE_CPU) ? EX_ENC_ROWS_CPU : EX_ENC_ROWS;
+    const char *rows_env = getenv("LMC_EXACT_CHUNK_ROWS");
+    if (rows_env && rows_env[0]) {
+        char *end = NULL;
+        unsigned long v = strtoul(rows_env, &end, 10);
+        if (end && !*end && v >= 1 && v <= (1ul << 20)) p->enc_rows = (size_t)v;
+    }
     p->dsc_per_row = 9 * (size_t)c->d_model + (size_t)c->n_heads * ((size_t)c->context + 8) + EX_PAD;
     /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor. */
     size_t kvn = pp.max_windows * kv_per_window / 2 + EX_PAD;
