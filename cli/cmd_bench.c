@@ -8,13 +8,17 @@
  * 6 bits per symbol), symbols are sampled from each row's own frequencies, and the decoded
  * symbols must equal the encoded ones.
  *
- * `train`: the 200k config at context 2048, batch 8, trained by lmc_trainer_step on --device
- * (default pthread) against the same model in PyTorch (bench/torch_train_bench.py, run by
- * /usr/bin/python3 in this process's run, 2 threads, from the same initial weights), each with
- * 1 warm-up step (program builds, allocation) and --steps timed steps, wall clock, on random
- * bytes (speed does not depend on them). Also the device's SGEMM rate through lmc_gemm at 1024^3
- * and at the model's largest product (16384x256x64), and its peak: cl/device/peak.cl, 8 independent
- * float16 FMA chains per work-item, 64 work-items, flops / wall seconds. */
+ * `train`: a config (--config, default 200k) at --context T (2048) and --batch B (8), trained by
+ * lmc_trainer_step on --device (default pthread) against the same model in PyTorch
+ * (bench/torch_train_bench.py, 2 threads, from the same initial weights; the venv's torch 2.x of
+ * scripts/torch-venv.sh when present, else /usr/bin/python3, said in a note), each with 1 warm-up
+ * step and --steps timed steps, wall clock and process CPU time, on random bytes (speed does not
+ * depend on them). PyTorch runs three variants (SDPA eager, SDPA under torch.compile, the
+ * attention written out) and the fastest counts. MFU = tokens/s x model FLOPs a token (the
+ * formula in --help) / the device's peak: cl/device/peak.cl, 8 independent float16 FMA chains
+ * per work-item, 64 work-items, flops / wall seconds. Also the SGEMM rate through lmc_gemm at
+ * 1024^3 and at the FFN's (B*T)x4CxC, and the triad bandwidth. --profile adds steps timed per
+ * kernel and per CLBlast call (runtime/device/profile.h), each against its roofline. */
 /* clock_gettime() is POSIX; the build is strict C11. */
 #define _POSIX_C_SOURCE 200809L
 

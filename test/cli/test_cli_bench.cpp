@@ -3,6 +3,7 @@
 // train --profile table lists the kernels, and usage errors exit 2. (Speed targets live in the
 // benchmark, never in a test: no timing is asserted here.)
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <regex>
 #include <string>
@@ -97,6 +98,7 @@ TEST(CliBench, TrainJsonKeysAndProfileOnTiny) {
 // test): the written attention runs; the sdpa variant runs on torch 2.x, else a note says why.
 // Without torch at all the keys are null and a note says so: the test holds either way.
 TEST(CliBench, TrainPyTorchPeerOnTiny) {
+    if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
     lmc_test::CommandResult r = lmc_test::RunLmc(
         "bench train --config tiny --context 16 --batch 2 --steps 1 --variants sdpa,written "
         "--python /usr/bin/python3 --json");
