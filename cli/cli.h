@@ -34,9 +34,16 @@ void cli_json_string(FILE *out, const char *s);
  * (no python3, the script failed, e.g. without torch): benchmarks skip their PyTorch side then. */
 int cli_python_json(const char *script, const char *args, const char *key, double *value, char *note, size_t note_cap);
 
-/* cli_data_dir() : the corpora folder: $LMC_DATA_DIR, else ../shared/data, else ../shared/data
- * beside the source tree (buf holds that path); NULL, with the error recorded, when none is a folder. */
+/* cli_data_dir() : the corpora folder: $LMC_DATA_DIR when set (NULL if it is not a folder); else
+ * the user's data folder (cli_user_data_dir) if it exists; else the development fallback
+ * ../shared/data relative to the current folder, else ../shared/data beside the source tree.
+ * buf (cap bytes) may hold the path returned; NULL, with the error recorded, when none is a folder. */
 const char *cli_data_dir(char *buf, size_t cap);
+
+/* cli_user_data_dir() : where scripts/fetch-data.sh puts the corpora when LMC_DATA_DIR is unset:
+ * $XDG_DATA_HOME/lmc/data when XDG_DATA_HOME is an absolute path, else $HOME/.local/share/lmc/data;
+ * written to buf. NULL when neither variable gives a path. Whether it exists is not checked. */
+const char *cli_user_data_dir(char *buf, size_t cap);
 
 /* Subcommands. */
 int cli_cmd_devices(int argc, char **argv);

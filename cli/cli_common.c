@@ -76,23 +76,49 @@ int cli_python_json(const char *script, const char *args, const char *key, doubl
     return 0;
 }
 
-const char *cli_data_dir(char *buf, size_t cap) {
+static int is_dir(const char *path) {
     struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_user_data_dir(char *buf, size_t cap) {
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/') /* the XDG spec: a relative value is invalid and ignored */
+        snprintf(buf, cap, "%s/lmc/data", xdg);
+    else if (home && home[0])
+        snprintf(buf, cap, "%s/.local/share/lmc/data", home);
+    else
+        return NULL;
+    return buf;
+}
+
+const char *cli_data_dir(char *buf, size_t cap) {
     const char *env = getenv("LMC_DATA_DIR");
     if (env && env[0]) {
-        if (stat(env, &st) == 0 && S_ISDIR(st.st_mode)) return env;
+        if (is_dir(env)) return env;
         lmc_set_error(LMC_ERR_NOT_FOUND, "LMC_DATA_DIR=%s is not a folder", env);
         return NULL;
     }
-    if (stat("../shared/data", &st) == 0 && S_ISDIR(st.st_mode)) return "../shared/data";
+    char user[2048];
+    const char *user_dir = cli_user_data_dir(user, sizeof user);
+    if (user_dir && is_dir(user_dir)) {
+        snprintf(buf, cap, "%s", user_dir);
+        return buf;
+    }
+    if (is_dir("../shared/data")) return "../shared/data";
 #ifdef LMC_SOURCE_DIR
     snprintf(buf, cap, "%s/../shared/data", LMC_SOURCE_DIR);
-    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
-    lmc_set_error(LMC_ERR_NOT_FOUND, "no data folder: set LMC_DATA_DIR (tried ../shared/data and %s)", buf);
+    if (is_dir(buf)) return buf;
+    lmc_set_error(LMC_ERR_NOT_FOUND,
+                  "no data folder: set LMC_DATA_DIR or fetch the corpora with %s/scripts/fetch-data.sh "
+                  "(tried %s, ../shared/data and %s)",
+                  LMC_SOURCE_DIR, user_dir ? user_dir : "~/.local/share/lmc/data (HOME is unset)", buf);
 #else
-    (void)buf;
     (void)cap;
-    lmc_set_error(LMC_ERR_NOT_FOUND, "no data folder: set LMC_DATA_DIR (tried ../shared/data)");
+    lmc_set_error(LMC_ERR_NOT_FOUND,
+                  "no data folder: set LMC_DATA_DIR or fetch the corpora with scripts/fetch-data.sh "
+                  "(tried %s and ../shared/data)",
+                  user_dir ? user_dir : "~/.local/share/lmc/data (HOME is unset)");
 #endif
     return NULL;
 }

@@ -11,6 +11,14 @@
  * gives pytorch_forward_tokens_per_s; its float model is models/<name>.safetensors for a built-in
  * or FILE with ".exact" dropped (or "exact" replaced by "float") for -m FILE, or --float-model.
  * Without python3 or torch, the PyTorch side is skipped with a note and its numbers are null.
+ *
+ * The device's share of the work: model_flops_per_byte (the forward pass's multiply-adds, 2 ops
+ * each, per coded byte, averaged over the positions of a full window; see the help), peak_gflops
+ * (cl/device/peak.cl, the probe `lmc bench train` runs, best of 3, in this run) and each
+ * direction's fraction of that peak. --profile runs both directions with per-launch event timing
+ * (the predictor's own profiling queue) and prints each kernel's share of the direction's wall
+ * time, its rate and its launches per coded byte; the speeds of a profiled run include the
+ * profiling's own cost.
  * Key invariant: no number is reported for a run whose round trip failed. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -22,6 +30,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "program.h"
 
 #ifndef LMC_SOURCE_DIR
 #error "LMC_SOURCE_DIR must be defined by the build"
@@ -94,15 +103,91 @@ static void float_model_for(const char *model, char *out, size_t cap) {
     out[0] = '\0';
 }
 
+/* 2 ops per multiply-add of one row's forward pass, averaged over positions 0..W-1: the linear
+ * layers' 2 (L (4 C^2 + 8 C^2) + 256 C) and attention's 4 L C (W + 1) / 2 (q.k and e.v over the
+ * (W + 1) / 2 keys of an average position). */
+static double model_flops_per_byte(const lmc_model_config *c, double W) {
+    double C = c->d_model, L = c->n_layers;
+    return 2.0 * (L * 12.0 * C * C + 256.0 * C) + 4.0 * L * C * (W + 1.0) / 2.0;
+}
+
+/* The device's peak float rate by cl/device/peak.cl (the probe `lmc bench train` runs: 8 independent
+ * float16 FMA chains per work-item, 64 work-items): best of 3 after one untimed launch. 0 on cpu-ref. */
+static lmc_status peak_gflops(lmc_device *d, double *gflops) {
+    *gflops = 0;
+    if (d->info.kind != LMC_DEVICE_KIND_OPENCL) return LMC_OK;
+    const size_t global = 64;
+    const cl_int iters = 200000;
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = NULL;
+    cl_mem out = clCreateBuffer(d->context, CL_MEM_READ_WRITE, global * 4, NULL, &err);
+    lmc_status st = err == CL_SUCCESS ? LMC_OK : lmc_set_error(LMC_ERR_OPENCL, "peak buffer: %s", lmc_cl_error_name(err));
+    if (st == LMC_OK) st = lmc_kernel_create(d, "peak", "fma_peak", &k);
+    double best = 1e30;
+    for (int r = 0; r < 4 && st == LMC_OK; r++) {
+        cl_float x = 0.5f;
+        err = clSetKernelArg(k, 0, sizeof out, &out);
+        if (err == CL_SUCCESS) err = clSetKernelArg(k, 1, sizeof iters, &iters);
+        if (err == CL_SUCCESS) err = clSetKernelArg(k, 2, sizeof x, &x);
+        double t0 = now_s();
+        if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clFinish(d->queue);
+        if (err != CL_SUCCESS) st = lmc_set_error(LMC_ERR_OPENCL, "fma_peak: %s", lmc_cl_error_name(err));
+        if (r > 0 && now_s() - t0 < best) best = now_s() - t0;
+    }
+    if (st == LMC_OK) *gflops = (double)global * iters * 8 * 16 * 2 / best / 1e9;
+    if (k) clReleaseKernel(k);
+    if (out) clReleaseMemObject(out);
+    return st;
+}
+
+/* The profile of one direction: per kernel its share of the direction's wall time, device seconds,
+ * GOP/s, GB/s and launches per coded byte, then what the kernels leave (host, transfers, gaps). */
+static void print_profile(const lmc_exact_profile *pr, int decode, double wall, int json) {
+    double sum = 0;
+    uint64_t bytes = pr->positions[decode] ? pr->positions[decode] : 1;
+    if (json) printf("\"%s\": [", decode ? "decompress" : "compress");
+    else printf("  %s: %.3f s wall, %llu positions\n    %-10s %7s %9s %9s %9s %11s\n", decode ? "decompress" : "compress",
+                wall, (unsigned long long)pr->positions[decode], "kernel", "share", "seconds", "GOP/s", "GB/s", "launch/B");
+    int first = 1;
+    for (size_t i = 0; i < pr->n; i++) {
+        const lmc_exact_profile_row *r = &pr->rows[i];
+        if (r->decode != decode) continue;
+        sum += r->seconds;
+        double gops = r->seconds > 0 ? r->ops / r->seconds / 1e9 : 0, gbs = r->seconds > 0 ? r->bytes / r->seconds / 1e9 : 0;
+        double lpb = (double)r->launches / (double)bytes;
+        if (json)
+            printf("%s{\"kernel\": \"%s\", \"share\": %.4f, \"seconds\": %.4f, \"gops\": %.3f, \"gbytes_per_s\": %.3f, "
+                   "\"launches\": %llu, \"launches_per_byte\": %.4f}",
+                   first ? "" : ", ", r->kernel, r->seconds / wall, r->seconds, gops, gbs, (unsigned long long)r->launches, lpb);
+        else
+            printf("    %-10s %6.1f%% %9.3f %9.2f %9.2f %11.4f\n", r->kernel, 100.0 * r->seconds / wall, r->seconds, gops, gbs, lpb);
+        first = 0;
+    }
+    if (json)
+        printf("%s{\"kernel\": \"other\", \"share\": %.4f, \"seconds\": %.4f}]", first ? "" : ", ", (wall - sum) / wall,
+               wall - sum);
+    else
+        printf("    %-10s %6.1f%% %9.3f   (host, transfers, launch gaps)\n", "other", 100.0 * (wall - sum) / wall, wall - sum);
+}
+
 static void print_help(void) {
     printf("Usage: lmc bench coding [--json] [--device SEL] [--bytes N] [-m MODEL] [--float-model FILE]\n"
-           "                        [--batch N] [--torch-windows N]\n\n"
+           "                        [--batch N] [--torch-windows N] [--profile]\n\n"
            "Compress and decompress N bytes of the enwik8 eval text (seeded random bytes when the corpora\n"
            "are absent) with a coding model on a device, check the round trip, and run the same model's\n"
            "float forward pass in PyTorch (bench/torch_forward_bench.py, 2 threads) in the same run.\n\n"
            "  --json             one JSON object: compress_bytes_per_s, decompress_bytes_per_s,\n"
            "                     pytorch_forward_tokens_per_s, compress_vs_pytorch, decompress_vs_pytorch,\n"
-           "                     peak_rss_bytes, bytes, compressed_bytes, device, batch_windows, ...\n"
+           "                     peak_rss_bytes, bytes, compressed_bytes, device, batch_windows,\n"
+           "                     batch_source (params, env, calibrated, cached, default), model_flops_per_byte,\n"
+           "                     peak_gflops, compress_fraction_of_peak, decompress_fraction_of_peak, ...\n"
+           "                     model_flops_per_byte = 2 (L 12 C^2 + 256 C) + 4 L C (W + 1) / 2: 2 ops per\n"
+           "                     multiply-add of the linear layers and of attention (q.k, e.v over the\n"
+           "                     (W + 1) / 2 keys of an average position of a W-byte window); peak_gflops:\n"
+           "                     cl/device/peak.cl in this run; fraction = bytes/s * flops/byte / peak\n"
+           "  --profile          per kernel and direction: share of the wall time, GOP/s, GB/s and launches\n"
+           "                     per coded byte (event timing on a profiling queue; slows the run a little)\n"
            "  --device SEL       the device (default pthread; cpu-ref works, slowly)\n"
            "  --bytes N          input bytes (default 131072)\n"
            "  -m, --model MODEL  coding model: default, a built-in name or a file (default: default)\n"
@@ -113,7 +198,7 @@ static void print_help(void) {
 }
 
 int cli_bench_coding(int argc, char **argv) {
-    enum { OPT_JSON = 1000, OPT_DEVICE, OPT_BYTES, OPT_FLOAT, OPT_TORCH, OPT_BATCH };
+    enum { OPT_JSON = 1000, OPT_DEVICE, OPT_BYTES, OPT_FLOAT, OPT_TORCH, OPT_BATCH, OPT_PROFILE };
     static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
                                             {"device", required_argument, NULL, OPT_DEVICE},
                                             {"bytes", required_argument, NULL, OPT_BYTES},
@@ -121,9 +206,10 @@ int cli_bench_coding(int argc, char **argv) {
                                             {"float-model", required_argument, NULL, OPT_FLOAT},
                                             {"torch-windows", required_argument, NULL, OPT_TORCH},
                                             {"batch", required_argument, NULL, OPT_BATCH},
+                                            {"profile", no_argument, NULL, OPT_PROFILE},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    int json = 0;
+    int json = 0, profile = 0;
     long torch_windows = 2;
     size_t n = 131072, batch = 0;
     const char *device_sel = "pthread", *model_name = "default", *float_model = NULL;
@@ -134,6 +220,7 @@ int cli_bench_coding(int argc, char **argv) {
         char *end = NULL;
         switch (c) {
         case OPT_JSON: json = 1; break;
+        case OPT_PROFILE: profile = 1; break;
         case OPT_DEVICE: device_sel = optarg; break;
         case 'm': model_name = optarg; break;
         case OPT_FLOAT: float_model = optarg; break;
@@ -199,6 +286,10 @@ int cli_bench_coding(int argc, char **argv) {
             goto done;
         }
     }
+    if (profile && (st = lmc_exact_predictor_set_profiling(pred, 1)) != LMC_OK) {
+        rc = cli_fail("bench coding", st);
+        goto done;
+    }
     double t0 = now_s();
     st = lmc_compress(packed, cap, in, n, &cp, pred, &packed_len);
     double t1 = now_s();
@@ -212,7 +303,14 @@ int cli_bench_coding(int argc, char **argv) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     uint64_t peak_rss = (uint64_t)ru.ru_maxrss * 1024; /* KiB on Linux */
-    double comp = (double)n / (t1 - t0), decomp = (double)n / (t2 - t1), torch = -1;
+    double comp = (double)n / (t1 - t0), decomp = (double)n / (t2 - t1), torch = -1, peak = 0;
+    lmc_exact_profile prof;
+    memset(&prof, 0, sizeof prof);
+    if (profile && (st = lmc_exact_predictor_get_profile(pred, &prof)) != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
+    if (profile) lmc_exact_predictor_set_profiling(pred, 0);
+    if ((st = peak_gflops(dev, &peak)) != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
+    const double fpb = model_flops_per_byte(&cfg, (double)cp.window_size);
+    const double cfrac = peak > 0 ? comp * fpb / (peak * 1e9) : 0, dfrac = peak > 0 ? decomp * fpb / (peak * 1e9) : 0;
 
     if (torch_windows > 0) {
         if (float_model) snprintf(fm, sizeof fm, "%s", float_model);
@@ -244,9 +342,23 @@ int cli_bench_coding(int argc, char **argv) {
             cli_json_string(stdout, note);
             printf(", ");
         }
-        printf("\"peak_rss_bytes\": %llu, \"batch_windows\": %zu, \"window\": %u, \"compress_seconds\": %.3f, "
-               "\"decompress_seconds\": %.3f, \"model\": ",
-               (unsigned long long)peak_rss, pred->max_windows, cp.window_size, t1 - t0, t2 - t1);
+        printf("\"peak_rss_bytes\": %llu, \"batch_windows\": %zu, \"batch_source\": \"%s\", \"window\": %u, "
+               "\"compress_seconds\": %.3f, \"decompress_seconds\": %.3f, \"model_flops_per_byte\": %.0f, ",
+               (unsigned long long)peak_rss, pred->max_windows, lmc_exact_predictor_batch_source(pred), cp.window_size, t1 - t0,
+               t2 - t1, fpb);
+        if (peak > 0)
+            printf("\"peak_gflops\": %.2f, \"compress_fraction_of_peak\": %.5g, \"decompress_fraction_of_peak\": %.5g, ", peak,
+                   cfrac, dfrac);
+        else
+            printf("\"peak_gflops\": null, \"compress_fraction_of_peak\": null, \"decompress_fraction_of_peak\": null, ");
+        if (profile) {
+            printf("\"profile\": {");
+            print_profile(&prof, 0, t1 - t0, 1);
+            printf(", ");
+            print_profile(&prof, 1, t2 - t1, 1);
+            printf("}, ");
+        }
+        printf("\"model\": ");
         cli_json_string(stdout, model_name);
         printf(", \"device\": ");
         cli_json_string(stdout, lmc_device_get_info(dev)->name);
@@ -254,8 +366,8 @@ int cli_bench_coding(int argc, char **argv) {
         cli_json_string(stdout, source);
         printf("}\n");
     } else {
-        printf("coding %zu bytes (%s) with %s on %s, batches of %zu windows of %u\n", n, source, model_name,
-               lmc_device_get_info(dev)->name, pred->max_windows, cp.window_size);
+        printf("coding %zu bytes (%s) with %s on %s, batches of %zu windows of %u (%s)\n", n, source, model_name,
+               lmc_device_get_info(dev)->name, pred->max_windows, cp.window_size, lmc_exact_predictor_batch_source(pred));
         printf("  compress    %10.1f bytes/s  (%.3f s, %.4f bits/byte)\n", comp, t1 - t0, 8.0 * (double)packed_len / (double)n);
         printf("  decompress  %10.1f bytes/s  (%.3f s)\n", decomp, t2 - t1);
         if (torch > 0)
@@ -264,6 +376,13 @@ int cli_bench_coding(int argc, char **argv) {
         else
             printf("  PyTorch forward: skipped (%s)\n", note);
         printf("  peak RSS    %10.1f MiB\n", (double)peak_rss / 1048576.0);
+        if (peak > 0)
+            printf("  %.0f ops/byte; peak %.1f GFLOP/s (cl/device/peak.cl): compress %.4f, decompress %.4f of it\n", fpb, peak,
+                   cfrac, dfrac);
+        if (profile) {
+            print_profile(&prof, 0, t1 - t0, 0);
+            print_profile(&prof, 1, t2 - t1, 0);
+        }
     }
     rc = CLI_EXIT_OK;
 done:

@@ -50,7 +50,9 @@ static void print_help(int decompress) {
            "  -v, --verbose      the model, the device and a summary line per file\n"
            "  --json             stdout holds only a JSON array, one object per input: input,\n"
            "                     output, ok, input_bytes, output_bytes, rate (coded / raw bytes),\n"
-           "                     seconds, bytes_per_s (raw bytes), or error (outputs must be files)\n",
+           "                     seconds, bytes_per_s (raw bytes), windows, stored_windows (windows\n"
+           "                     the model could not shrink, kept as they are), or error (outputs\n"
+           "                     must be files)\n",
            decompress ? "; default: the one the header names" : "",
            decompress ? "decompressed" : "compressed");
     if (decompress)
@@ -67,6 +69,7 @@ static void print_help(int decompress) {
 typedef struct file_result {
     int ok;
     uint64_t in_bytes, out_bytes;
+    uint64_t windows, stored_windows; /* the stream's windows, and those stored as they are */
     double seconds;
     char error[1024]; /* the message printed on stderr, without "lmc <what>: " */
 } file_result;
@@ -117,13 +120,18 @@ static char *derive_output(const char *what, const char *in_path, int decompress
 }
 
 static void print_summary(const coding_opts *o, const char *in_name, const char *out_name,
-                          uint64_t in_bytes, uint64_t out_bytes, double secs) {
+                          uint64_t in_bytes, uint64_t out_bytes, double secs, const file_result *r) {
     uint64_t raw = o->decompress ? out_bytes : in_bytes, coded = o->decompress ? in_bytes : out_bytes;
     char speed[32];
     cli_format_bytes(secs > 0 ? (double)raw / secs : 0, speed, sizeof speed);
     fprintf(stderr, "%s: %llu -> %llu bytes", in_name, (unsigned long long)in_bytes, (unsigned long long)out_bytes);
     if (raw) fprintf(stderr, " (%.2f%%, %.3f bits/byte)", 100.0 * (double)coded / (double)raw, 8.0 * (double)coded / (double)raw);
-    fprintf(stderr, ", %.2f s, %s/s, %s\n", secs, speed, out_name);
+    fprintf(stderr, ", %.2f s, %s/s, %s", secs, speed, out_name);
+    /* Windows the model could not shrink are stored as they are (codec/FORMAT.md §3). */
+    if (r->stored_windows)
+        fprintf(stderr, ", %llu of %llu windows stored", (unsigned long long)r->stored_windows,
+                (unsigned long long)r->windows);
+    fprintf(stderr, "\n");
 }
 
 /* One element of the --json array: names as given, byte counts, and for a success the rate
@@ -141,9 +149,10 @@ static void print_json_row(const coding_opts *o, int k, const char *in_path, con
     } else {
         uint64_t raw = o->decompress ? r->out_bytes : r->in_bytes, coded = o->decompress ? r->in_bytes : r->out_bytes;
         printf(", \"input_bytes\": %llu, \"output_bytes\": %llu, \"rate\": %.6f, \"seconds\": %.6f, "
-               "\"bytes_per_s\": %.1f",
+               "\"bytes_per_s\": %.1f, \"windows\": %llu, \"stored_windows\": %llu",
                (unsigned long long)r->in_bytes, (unsigned long long)r->out_bytes, raw ? (double)coded / (double)raw : 0.0,
-               r->seconds, r->seconds > 0 ? (double)raw / r->seconds : 0.0);
+               r->seconds, r->seconds > 0 ? (double)raw / r->seconds : 0.0, (unsigned long long)r->windows,
+               (unsigned long long)r->stored_windows);
     }
     printf("}");
 }
@@ -219,6 +228,8 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
     cli_progress_start(&prog, !o->quiet && isatty(STDERR_FILENO), in_name, total);
     double t0 = cli_now();
     uint64_t in_bytes = 0;
+    lmc_codec_stats stats;
+    memset(&stats, 0, sizeof stats);
     if (o->decompress) {
         size_t got = 0;
         do {
@@ -227,6 +238,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
             cli_progress_update(&prog, reader.consumed, out.written, got == 0);
         } while (got > 0);
         in_bytes = reader.consumed;
+        lmc_decoder_stats(dec, &stats);
     } else {
         lmc_codec_params cp = lmc_codec_params_default();
         int ctx = lmc_exact_model_get_config(model).context;
@@ -246,7 +258,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
             st = lmc_set_error(LMC_ERR_IO, "read error: %s", strerror(errno));
             goto done;
         }
-        if ((st = lmc_encoder_finish(enc, NULL)) != LMC_OK) goto done;
+        if ((st = lmc_encoder_finish(enc, &stats)) != LMC_OK) goto done;
         cli_progress_update(&prog, in_bytes, out.written, 1);
     }
     cli_progress_clear(&prog);
@@ -259,8 +271,10 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
     res->in_bytes = in_bytes;
     res->out_bytes = out.written;
     res->seconds = secs;
+    res->windows = stats.n_windows;
+    res->stored_windows = stats.stored_windows;
     if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
-        print_summary(o, in_name, out_name, in_bytes, out.written, secs);
+        print_summary(o, in_name, out_name, in_bytes, out.written, secs, res);
 done:
     cli_progress_clear(&prog);
     if (rc != CLI_EXIT_OK && st != LMC_OK) {

@@ -7,10 +7,13 @@
  * is round-tripped before a rate is printed) or `lm:MODEL`:
  * - a coding model (a built-in name, `default`, or an lmc-exact-1 file): the dataset's chunks are
  *   coded as one .lmc stream with 2048-byte windows (one window per chunk, each from BOS), then
- *   decoded and compared byte for byte. chunked_rate = the coder's payload / raw (the paper's
- *   count, no header); file_rate = the whole .lmc stream / raw; adjusted_rate adds the model at
- *   2 bytes per parameter (the paper's rule), adjusted_file_rate adds the coding model file's
- *   real size (its canonical serialisation) to the file.
+ *   decoded and compared byte for byte. chunked_rate = the model's own payload / raw: the range
+ *   coder's output summed over every chunk, also the chunks the .lmc file stores as they are
+ *   because the model could not shrink them (the paper's count, no header: above 100% on data
+ *   the model cannot predict); file_rate = the whole .lmc stream / raw (at most about 100.2%
+ *   plus the stream's fixed bytes, codec/FORMAT.md §7); adjusted_rate adds the model at 2 bytes
+ *   per parameter (the paper's rule), adjusted_file_rate adds the coding model file's real size
+ *   (its canonical serialisation) to the file.
  * - a float model (an lmc-float-1 file): the ideal code length of its Q16 rows through the codec's
  *   quantiser (lmc_model_code_length, no file written): chunked_rate is that payload rate,
  *   adjusted_rate adds 2 bytes per parameter; file_rate and adjusted_file_rate are null since no
@@ -22,6 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +42,53 @@
 /* Random bytes for `--dataset all`: 4 MiB (2048 chunks), enough for every rate to settle to a
  * tenth of a point; the paper used 1 GB. */
 #define EVAL_RANDOM_ALL "random:4M"
+
+/* The paper's public corpora that scripts/fetch-data.sh downloads, by the name --dataset takes;
+ * each is unpacked into the folder of that name under the data folder. */
+static const struct {
+    const char *name, *kind; /* kind: the spec prefix its reader takes */
+} fetched_sets[] = {
+    {"enwik8", "text:"},
+    {"enwik9", "text:"},
+    {"librispeech-test-clean", "audio:"},
+    {"kodak", "image:"},
+};
+
+static int is_folder(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* `name` is one of fetched_sets: *spec = "KIND:DIR/NAME" (malloc'd) and LMC_OK, or
+ * LMC_ERR_NOT_FOUND naming the script to run when its folder is missing. Not one of them:
+ * LMC_OK with *spec NULL. */
+static lmc_status resolve_fetched(const char *name, char **spec) {
+    *spec = NULL;
+    for (size_t i = 0; i < sizeof fetched_sets / sizeof fetched_sets[0]; i++) {
+        if (strcmp(fetched_sets[i].name, name) != 0) continue;
+        char buf[4096], user[2048];
+        const char *user_dir = cli_user_data_dir(user, sizeof user);
+        const char *dir = cli_data_dir(buf, sizeof buf);
+        if (!dir)
+            return lmc_set_error(LMC_ERR_NOT_FOUND, "--dataset %s: %s", name, lmc_last_error());
+        size_t len = strlen(fetched_sets[i].kind) + strlen(dir) + strlen(name) + 2;
+        char *out = malloc(len);
+        if (!out) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "out of memory");
+        snprintf(out, len, "%s%s/%s", fetched_sets[i].kind, dir, name);
+        if (!is_folder(out + strlen(fetched_sets[i].kind))) {
+            lmc_set_error(LMC_ERR_NOT_FOUND,
+                          "--dataset %s: the data folder %s has no %s/ folder; download it with "
+                          "%s/scripts/fetch-data.sh %s (it writes to $LMC_DATA_DIR, else %s)",
+                          name, dir, name, LMC_SOURCE_DIR, name,
+                          user_dir ? user_dir : "~/.local/share/lmc/data");
+            free(out);
+            return LMC_ERR_NOT_FOUND;
+        }
+        *spec = out;
+        return LMC_OK;
+    }
+    return LMC_OK;
+}
 
 typedef enum eval_kind { EVAL_CLASSICAL = 0, EVAL_LM = 1, EVAL_LM_CODING = 2 } eval_kind;
 
@@ -56,6 +107,7 @@ typedef struct eval_row {
     double adjusted_rate;      /* EVAL_LM*: (payload + 2 bytes per parameter) / raw */
     double file_rate;          /* EVAL_LM_CODING: .lmc stream / raw; NAN otherwise */
     double adjusted_file_rate; /* EVAL_LM_CODING: (.lmc stream + coding model file) / raw */
+    int64_t stored_chunks;     /* EVAL_LM_CODING: chunks the .lmc stream stores as they are; -1 otherwise */
 } eval_row;
 
 static int is_lm(eval_kind k) { return k == EVAL_LM || k == EVAL_LM_CODING; }
@@ -90,33 +142,44 @@ static void print_eval_help(void) {
            "parentheses; a progress bar goes to stderr on a terminal.\n\n"
            "Options:\n"
            "  --compressor LIST  comma list of gzip, lzma2, png, flac, zstd, lm:MODEL; 'all' = the\n"
-           "                     classical five. lm:FILE.safetensors is a float model, rated by the\n"
-           "                     ideal code length of its Q16 rows through the codec's quantiser (no\n"
-           "                     file written); coding models and built-in names: not in this build\n"
+           "                     classical five. lm:MODEL is a coding model first (default, a\n"
+           "                     built-in name, an lmc-exact-1 file: its chunks are coded as one\n"
+           "                     .lmc stream, decoded and compared), else a float model\n"
+           "                     (lm:FILE.safetensors, rated by the ideal code length of its Q16\n"
+           "                     rows through the codec's quantiser, no file written)\n"
            "  --device SEL       device of the model's forward pass (default: the fastest)\n"
            "  --dataset LIST     comma list of text:PATH, image:PATH, audio:PATH, random:N\n"
            "                     (PATH a file or a folder read recursively in sorted order; N bytes,\n"
-           "                     k/M/G suffixes allowed); 'all' = the corpora under the data folder:\n"
-           "                     text:DIR/text/eval, image:DIR/images, audio:DIR/audio, " EVAL_RANDOM_ALL "\n"
+           "                     k/M/G suffixes allowed), or a corpus scripts/fetch-data.sh downloads:\n"
+           "                     enwik8, enwik9 (text:DIR/NAME), librispeech-test-clean (audio:DIR/NAME),\n"
+           "                     kodak (image:DIR/NAME); 'all' = the corpora under the data folder:\n"
+           "                     text:DIR/text/eval (else DIR/enwik9, else DIR/enwik8), image:DIR/images\n"
+           "                     (else DIR/kodak), audio:DIR/audio (else DIR/librispeech-test-clean),\n"
+           "                     " EVAL_RANDOM_ALL "\n"
            "  --chunks N         use only the first N chunks of each dataset\n"
            "  --mask7            the paper's 7-bit masking: text bytes >= 128 lose the top bit,\n"
            "                     image/audio/random bytes are shifted right by one; compressed\n"
            "                     lengths are scaled by 8/7\n"
            "  --seed S           seed of random:N (splitmix64, default 0)\n"
            "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
-           "                     names given; 'all' rows carry the expanded names), raw_bytes, chunks,\n"
-           "                     chunked_rate, unchunked_rate (fractions), seconds, mask7; lm: rows\n"
-           "                     have chunked_rate (payload), file_rate, adjusted_rate (model at 2\n"
-           "                     bytes per parameter), adjusted_file_rate instead of unchunked_rate\n"
+           "                     names given; 'all' and corpus-name rows carry the expanded spec),\n"
+           "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),\n"
+           "                     seconds, mask7; lm: rows have chunked_rate (the model's payload,\n"
+           "                     chunks stored as they are counted at their coded size), file_rate\n"
+           "                     (the .lmc stream), adjusted_rate (model at 2 bytes per parameter),\n"
+           "                     adjusted_file_rate and stored_chunks (null for float models)\n"
+           "                     instead of unchunked_rate\n"
            "  -h, --help         this help\n\n"
            "Data: images are gray = floor(mean(R,G,B)) cut into 32x64 patches (32 rows, 64 columns),\n"
            "image by image; audio (FLAC or 8/16/24/32-bit PCM WAV) is mono = mean of channels,\n"
            "resampled to 16 kHz by linear interpolation (no anti-alias filter), 16-bit sample s ->\n"
            "(s >> 8) + 128. Each file is chunked on its own; its partial last chunk is dropped.\n\n"
-           "Data folder for 'all': $LMC_DATA_DIR if set; else ../shared/data relative to the\n"
-           "current folder if it exists; else ../shared/data next to the source tree this program\n"
-           "was built from (%s/../shared/data).\n",
-           LMC_SOURCE_DIR);
+           "Data folder (DIR above): $LMC_DATA_DIR if set; else $XDG_DATA_HOME/lmc/data (XDG_DATA_HOME\n"
+           "set) or ~/.local/share/lmc/data if it exists, where %s/scripts/fetch-data.sh\n"
+           "puts the corpora; else, for development, ../shared/data relative to the current folder\n"
+           "if it exists; else ../shared/data next to the source tree this program was built from\n"
+           "(%s/../shared/data).\n",
+           LMC_SOURCE_DIR, LMC_SOURCE_DIR);
 }
 
 /* Split a comma list into `items` (pointers into `list`, which is modified). Returns the number
@@ -267,12 +330,14 @@ static lmc_status measure_coding(const eval_compressor *c, const lmc_dataset *ds
     memset(&row->r, 0, sizeof row->r);
     row->r.raw_bytes = raw;
     row->r.n_chunks = n;
-    row->r.chunked_rate = scale * (double)stats.payload_bytes / (double)raw;
+    /* The model's payload (stored chunks at their coded size), not the stream's frames. */
+    row->r.chunked_rate = scale * (double)stats.model_bytes / (double)raw;
     row->r.compress_seconds = t1 - t0;
     row->r.decompress_seconds = t2 - t1;
-    row->adjusted_rate = (scale * (double)stats.payload_bytes + 2.0 * params) / (double)raw;
+    row->adjusted_rate = (scale * (double)stats.model_bytes + 2.0 * params) / (double)raw;
     row->file_rate = scale * (double)stats.file_bytes / (double)raw;
     row->adjusted_file_rate = (scale * (double)stats.file_bytes + (double)c->coding_file_bytes) / (double)raw;
+    row->stored_chunks = (int64_t)stats.stored_windows;
 done:
     lmc_decoder_destroy(dec);
     lmc_encoder_destroy(enc);
@@ -301,6 +366,7 @@ static lmc_status measure_row(const eval_compressor *c, const lmc_dataset *ds, d
         row->r.compress_seconds = now_seconds() - t0;
         row->adjusted_rate = (scale * bits / 8.0 + 2.0 * params) / raw;
         row->file_rate = row->adjusted_file_rate = NAN;
+        row->stored_chunks = -1;
         return LMC_OK;
     }
     case EVAL_LM_CODING: return measure_coding(c, ds, scale, progress, device, row);
@@ -318,16 +384,17 @@ static void print_json(const eval_compressor *comps, char **datasets, const eval
         printf(", \"dataset\": ");
         cli_json_string(stdout, datasets[rows[i].dataset]);
         if (is_lm(comps[rows[i].compressor].kind)) {
-            char file_rate[32] = "null", adjusted_file_rate[32] = "null";
+            char file_rate[32] = "null", adjusted_file_rate[32] = "null", stored[32] = "null";
             if (!isnan(rows[i].file_rate)) {
                 snprintf(file_rate, sizeof file_rate, "%.6f", rows[i].file_rate);
                 snprintf(adjusted_file_rate, sizeof adjusted_file_rate, "%.6f", rows[i].adjusted_file_rate);
             }
+            if (rows[i].stored_chunks >= 0) snprintf(stored, sizeof stored, "%" PRId64, rows[i].stored_chunks);
             printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
                    ", \"chunked_rate\": %.6f, \"file_rate\": %s, \"adjusted_rate\": %.6f"
-                   ", \"adjusted_file_rate\": %s, \"seconds\": %.3f, \"mask7\": %s}",
+                   ", \"adjusted_file_rate\": %s, \"stored_chunks\": %s, \"seconds\": %.3f, \"mask7\": %s}",
                    r->raw_bytes, r->n_chunks, r->chunked_rate, file_rate, rows[i].adjusted_rate, adjusted_file_rate,
-                   r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
+                   stored, r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
             continue;
         }
         printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
@@ -499,7 +566,13 @@ int cli_cmd_eval(int argc, char **argv) {
     n_given = split_list(set_list, set_names, MAX_ITEMS);
     for (size_t i = 0; i < n_given && n_sets < MAX_ITEMS; i++) {
         if (strcmp(set_names[i], "all") != 0) {
-            expanded_sets[n_sets++] = strdup(set_names[i]);
+            char *spec = NULL;
+            lmc_status status = resolve_fetched(set_names[i], &spec);
+            if (status != LMC_OK) {
+                exit_code = cli_fail("eval", status);
+                goto done;
+            }
+            expanded_sets[n_sets++] = spec ? spec : strdup(set_names[i]);
             if (!expanded_sets[n_sets - 1]) goto oom;
             continue;
         }
@@ -509,12 +582,23 @@ int cli_cmd_eval(int argc, char **argv) {
             exit_code = cli_fail("eval", LMC_ERR_NOT_FOUND);
             goto done;
         }
-        static const char *const parts[][2] = {{"text:", "/text/eval"}, {"image:", "/images"}, {"audio:", "/audio"}};
+        /* Per modality: the development layout, else the folders scripts/fetch-data.sh makes;
+         * when none is there, the first, so that the reader names what is missing. */
+        static const char *const parts[][4] = {{"text:", "/text/eval", "/enwik9", "/enwik8"},
+                                               {"image:", "/images", "/kodak", NULL},
+                                               {"audio:", "/audio", "/librispeech-test-clean", NULL}};
         for (size_t k = 0; k < 3 && n_sets < MAX_ITEMS; k++) {
-            size_t len = strlen(dir) + 32;
+            size_t len = strlen(dir) + 64, pick = 1;
             expanded_sets[n_sets] = malloc(len);
             if (!expanded_sets[n_sets]) goto oom;
-            snprintf(expanded_sets[n_sets++], len, "%s%s%s", parts[k][0], dir, parts[k][1]);
+            for (size_t alt = 1; alt < 4 && parts[k][alt]; alt++) {
+                snprintf(expanded_sets[n_sets], len, "%s%s", dir, parts[k][alt]);
+                if (is_folder(expanded_sets[n_sets])) {
+                    pick = alt;
+                    break;
+                }
+            }
+            snprintf(expanded_sets[n_sets++], len, "%s%s%s", parts[k][0], dir, parts[k][pick]);
         }
         if (n_sets < MAX_ITEMS) {
             expanded_sets[n_sets++] = strdup(EVAL_RANDOM_ALL);

@@ -3,7 +3,13 @@
  * (the curves) and BASE.ckpt (atomic checkpoints), BASE being -o without ".safetensors".
  * --resume continues from BASE.ckpt exactly where the run stopped (also after kill -9): the
  * checkpoint holds weights, Adam moments, step and generator state, and the log is cut back to
- * the checkpoint's step. */
+ * the checkpoint's step.
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the run between two steps: the handler only sets a
+ * flag; the loop sees it after the step in progress, writes BASE.ckpt (atomically, the periodic
+ * checkpoints' writer), the log and the plot, says so, and exits 128 + the signal (130 for
+ * Ctrl-C, 143 for SIGTERM), leaving no model file. A second signal kills at once (the handler
+ * is reset after the first), which still leaves the last complete checkpoint. --json prints one
+ * JSON object on stdout at the end (finished or interrupted), stdout holding nothing else. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
@@ -49,10 +55,14 @@ static void print_train_help(void) {
            "  --resume            continue from BASE.ckpt (its settings win)\n"
            "  --export            with --resume: write BASE.ckpt's model to MODEL and stop\n"
            "  --log-every N       progress lines when stderr is not a terminal (default steps/20)\n"
+           "  --json              a JSON summary on stdout at the end: steps, tokens_per_s, final\n"
+           "                      losses, the output paths (stdout holds nothing else)\n"
            "  -q, --quiet         no progress output\n"
            "  -h, --help          this help\n\n"
            "The same seed, data and device give the same loss at every step and the same model\n"
-           "file, byte for byte; a resumed run equals an uninterrupted one.\n");
+           "file, byte for byte; a resumed run equals an uninterrupted one.\n"
+           "Ctrl-C (or SIGTERM) stops between two steps: BASE.ckpt is written and lmc exits 130\n"
+           "(143); --resume continues from there.\n");
 }
 
 typedef struct bytes {
@@ -131,6 +141,55 @@ static int append_path(bytes *b, const char *path) {
     }
     free(names);
     return rc;
+}
+
+/* ---- stopping on a signal ------------------------------------------------------------------ */
+
+/* The signal that asked the run to stop (0: none). The handler only stores it: the loop writes
+ * the checkpoint between two steps, outside the handler. */
+static volatile sig_atomic_t g_stop_signal;
+
+static void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+/* SIGINT, SIGTERM, SIGHUP -> on_stop_signal, once (SA_RESETHAND: a second one kills); a signal
+ * the parent ignores (nohup, a background job of a non-interactive shell) stays ignored. */
+static void install_stop_handlers(void) {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler == SIG_IGN) continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND | SA_RESTART;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static const char *signal_name(int sig) {
+    switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "signal";
+    }
+}
+
+/* A finite number as JSON, else null. */
+static void json_number(const char *key, double v, int decimals) {
+    printf(", \"%s\": ", key);
+    if (isfinite(v))
+        printf("%.*f", decimals, v);
+    else
+        printf("null");
+}
+
+static void json_path(const char *key, const char *path) {
+    printf(", \"%s\": ", key);
+    if (path)
+        cli_json_string(stdout, path);
+    else
+        printf("null");
 }
 
 static double now_seconds(void) {
@@ -241,7 +300,7 @@ static int parse_float(const char *opt, const char *s, float *out) {
 enum {
     OPT_DATA = 256, OPT_EVAL_DATA, OPT_CONFIG, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_CONTEXT, OPT_BATCH, OPT_STEPS,
     OPT_LR, OPT_WARMUP, OPT_SCHEDULE, OPT_CLIP, OPT_SEED, OPT_DEVICE, OPT_EVAL_EVERY, OPT_EVAL_WINDOWS,
-    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY, OPT_EXPORT, OPT_WINDOW, OPT_INIT
+    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY, OPT_EXPORT, OPT_WINDOW, OPT_INIT, OPT_JSON
 };
 
 int cli_cmd_train(int argc, char **argv) {
@@ -258,14 +317,14 @@ int cli_cmd_train(int argc, char **argv) {
         {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
         {"resume", no_argument, NULL, OPT_RESUME},         {"log-every", required_argument, NULL, OPT_LOG_EVERY},
         {"export", no_argument, NULL, OPT_EXPORT},         {"window", required_argument, NULL, OPT_WINDOW},
-        {"init", required_argument, NULL, OPT_INIT},
+        {"init", required_argument, NULL, OPT_INIT},       {"json", no_argument, NULL, OPT_JSON},
         {"output", required_argument, NULL, 'o'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
     lmc_train_params p = lmc_train_params_default();
     const char *config = NULL, *device_sel = NULL, *out_path = NULL, *init_path = NULL;
     long d_model = 0, layers = 0, heads = 0, context = 0, window = 0, eval_every = 100, eval_windows = 16, ckpt_every = 100;
     long log_every = 0, v = 0;
-    int resume = 0, quiet = 0, warmup_set = 0, export_only = 0;
+    int resume = 0, quiet = 0, warmup_set = 0, export_only = 0, json = 0;
     const char **data_paths = calloc((size_t)argc + 1, sizeof *data_paths);
     const char **eval_paths = calloc((size_t)argc + 1, sizeof *eval_paths);
     size_t n_data = 0, n_eval = 0;
@@ -311,6 +370,7 @@ int cli_cmd_train(int argc, char **argv) {
         case OPT_CKPT_EVERY: if ((rc = parse_long("--checkpoint-every", optarg, 1, &ckpt_every))) goto done; break;
         case OPT_RESUME: resume = 1; break;
         case OPT_EXPORT: export_only = 1; break;
+        case OPT_JSON: json = 1; break;
         case OPT_LOG_EVERY: if ((rc = parse_long("--log-every", optarg, 1, &log_every))) goto done; break;
         case 'o': out_path = optarg; break;
         case 'q': quiet = 1; break;
@@ -324,6 +384,7 @@ int cli_cmd_train(int argc, char **argv) {
     if (!out_path) { cli_usage_error("train", "-o MODEL is required"); goto done; }
     if (resume && (init_path || window)) { cli_usage_error("train", "--resume continues with the checkpoint's settings: no --init or --window"); goto done; }
     if (export_only && !resume) { cli_usage_error("train", "--export needs --resume"); goto done; }
+    if (export_only && json) { cli_usage_error("train", "--json summarises a training run, not --export"); goto done; }
     if (config && (d_model || layers || heads)) { cli_usage_error("train", "--config and --d-model/--layers/--heads exclude each other"); goto done; }
     if (d_model || layers || heads) {
         if (!d_model || !layers || !heads) { cli_usage_error("train", "a custom shape needs --d-model, --layers and --heads"); goto done; }
@@ -412,14 +473,20 @@ int cli_cmd_train(int argc, char **argv) {
      * way `kill -9` would, so that the resume tests need no timing. */
     const char *kill_env = getenv("LMC_TEST_KILL_AT_STEP");
     long kill_at = kill_env ? atol(kill_env) : 0;
-    double t0 = now_seconds();
-    double last_eval = NAN;
-    for (long s = first + 1; s <= p.steps; s++) {
+    /* Test hook: raise SIGINT right after step N, through the handler below, so that the
+     * interrupt-and-resume test is exact without timing. */
+    const char *int_env = getenv("LMC_TEST_INTERRUPT_AT_STEP");
+    long int_at = int_env ? atol(int_env) : 0;
+    install_stop_handlers();
+    double t0 = now_seconds(), elapsed = 0.0, tok_s = 0.0;
+    double last_eval = NAN, last_loss = NAN;
+    for (long s = first + 1; s <= p.steps && !g_stop_signal; s++) {
         float loss = 0.0f;
         st = lmc_trainer_step(t, data.p, data.n, &loss);
         if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
-        double elapsed = now_seconds() - t0;
-        double tok_s = elapsed > 0 ? (double)(s - first) * p.batch * p.window / elapsed : 0.0;
+        elapsed = now_seconds() - t0;
+        tok_s = elapsed > 0 ? (double)(s - first) * p.batch * p.window / elapsed : 0.0;
+        last_loss = loss;
         double bpb = loss / log(2.0);
         double ev = NAN;
         if (n_eval && (s % eval_every == 0 || s == p.steps)) {
@@ -440,6 +507,7 @@ int cli_cmd_train(int argc, char **argv) {
             fflush(csv);
             raise(SIGKILL);
         }
+        if (int_at == s) raise(SIGINT);
         if (!quiet && (tty || s % log_every == 0 || s == p.steps || !isnan(ev))) {
             char eta[32];
             format_eta(elapsed / (double)(s - first) * (double)(p.steps - s), eta, sizeof eta);
@@ -449,18 +517,51 @@ int cli_cmd_train(int argc, char **argv) {
             fprintf(stderr, "%s", tty && isnan(ev) && s != p.steps ? "\033[K" : "\n");
         }
     }
+    /* Stopped by a signal before the last step: the checkpoint of the last finished step, the log
+     * and the plot, no model. (A signal during the last step lets the run finish.) */
+    long done_steps = lmc_trainer_steps_done(t);
+    int stop_sig = done_steps < p.steps ? (int)g_stop_signal : 0;
     if (fclose(csv) != 0) {
         csv = NULL;
         fprintf(stderr, "lmc train: cannot write %s\n", csv_path);
         goto done;
     }
     csv = NULL;
-    st = lmc_trainer_model(t, &model);
-    if (st == LMC_OK) st = lmc_model_save(model, out_path);
-    if (st != LMC_OK) { rc = cli_fail("train (save)", st); goto done; }
+    if (stop_sig) {
+        st = lmc_trainer_checkpoint(t, ckpt_path);
+        if (st != LMC_OK) { rc = cli_fail("train (checkpoint)", st); goto done; }
+    } else {
+        st = lmc_trainer_model(t, &model);
+        if (st == LMC_OK) st = lmc_model_save(model, out_path);
+        if (st != LMC_OK) { rc = cli_fail("train (save)", st); goto done; }
+    }
     plot_series series[2] = {{cv.step, cv.train, cv.n, {30, 90, 200}, 0}, {cv.step, cv.eval, cv.n, {210, 40, 40}, 1}};
     if (plot_png_write(png_path, series, 2) != 0) {
         fprintf(stderr, "lmc train: cannot write %s\n", png_path);
+        goto done;
+    }
+    if (json) {
+        printf("{\"steps\": %ld, \"steps_run\": %ld, \"target_steps\": %ld", done_steps, done_steps - first, p.steps);
+        printf(", \"batch\": %d, \"window\": %d, \"parameters\": %zu", p.batch, p.window,
+               lmc_model_config_num_params(&p.config));
+        json_number("seconds", elapsed, 3);
+        json_number("tokens_per_s", done_steps > first ? tok_s : NAN, 1);
+        json_number("train_loss_nats", last_loss, 6);
+        json_number("train_bits_per_byte", last_loss / log(2.0), 6);
+        json_number("eval_bits_per_byte", last_eval, 6);
+        printf(", \"interrupted\": %s", stop_sig ? "true" : "false");
+        json_path("signal", stop_sig ? signal_name(stop_sig) : NULL);
+        json_path("model", stop_sig ? NULL : out_path);
+        json_path("checkpoint", ckpt_path);
+        json_path("log", csv_path);
+        json_path("plot", png_path);
+        printf("}\n");
+        fflush(stdout);
+    }
+    if (stop_sig) {
+        fprintf(stderr, "%slmc train: %s at step %ld/%ld: wrote %s, %s, %s; continue with --resume\n",
+                tty && !quiet ? "\n" : "", signal_name(stop_sig), done_steps, p.steps, ckpt_path, csv_path, png_path);
+        rc = 128 + stop_sig;
         goto done;
     }
     if (!quiet) {

@@ -2,10 +2,12 @@
  * point into it): header, one frame record per window as it is produced, a CRC-32 per group of
  * windows, the end record, the index and the fixed-size trailer. Streaming encoder and decoder
  * over caller callbacks, their FILE * and one-shot wrappers, and the seek-path reader of the
- * index. Every length and offset read from a stream is checked before it is used; the decoder
- * hands out bytes only after their group's CRC matched. Invariants: memory is bounded by one
- * batch of windows, one checksum group and 4 bytes per window (the index); fields are written
- * byte by byte, little-endian, never as structs. */
+ * index. The writer writes version 2, where a window whose coded payload would not be shorter
+ * than the window is stored as it is; the readers read versions 1 and 2. Every length and
+ * offset read from a stream is checked before it is used; the decoder hands out bytes only
+ * after their group's CRC matched, and runs the model only for coded windows. Invariants:
+ * memory is bounded by one batch of windows, one checksum group and 4 bytes per window (the
+ * index); fields are written byte by byte, little-endian, never as structs. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,8 @@
 
 /* §2 header */
 static const uint8_t header_magic[8] = {0x89, 'L', 'M', 'C', 0x0D, 0x0A, 0x1A, 0x0A};
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2      /* what the writer writes (§6) */
+#define FORMAT_VERSION_MIN 1  /* the oldest version the readers accept */
 #define HEADER_SIZE 60
 /* §4 index and trailer */
 static const uint8_t index_magic[4] = {'L', 'M', 'C', 'I'};
@@ -74,9 +77,53 @@ static int get_varint(const uint8_t *p, size_t avail, uint64_t *v) {
     return -1;
 }
 
+/* ---- frame tags (§3) ------------------------------------------------------------------------ */
+
+/* The tag of a frame record: version 1: 1 + 2P + S; version 2: 1 + 4P + 2K + S (P payload
+ * bytes, K = 1 for a stored window, S = 1 for a short window). Tag 0 is the end record. */
+static uint64_t frame_tag(uint32_t version, uint64_t payload_len, int stored, int short_win) {
+    if (version == 1) return 1 + (payload_len << 1 | (uint64_t)short_win);
+    return 1 + (payload_len << 2 | (uint64_t)stored << 1 | (uint64_t)short_win);
+}
+
+typedef struct frame_head {
+    uint64_t payload_len;
+    int stored, short_win;
+} frame_head;
+
+/* Split a nonzero tag of `version` into its fields. */
+static frame_head parse_tag(uint32_t version, uint64_t tag) {
+    frame_head f;
+    uint64_t v = tag - 1;
+    f.short_win = (int)(v & 1);
+    f.stored = version >= 2 ? (int)(v >> 1 & 1) : 0;
+    f.payload_len = version >= 2 ? v >> 2 : v >> 1;
+    return f;
+}
+
+/* §3: the payload length a frame of an n-byte window may have; a message when it is not. */
+static lmc_status check_payload_len(uint32_t version, const frame_head *f, uint64_t n, uint64_t at) {
+    if (f->stored)
+        LMC_RETURN_IF(f->payload_len != n, LMC_ERR_CORRUPT,
+                      ".lmc: stored frame at offset %llu holds %llu bytes for a window of %llu",
+                      (unsigned long long)at, (unsigned long long)f->payload_len, (unsigned long long)n);
+    else if (version >= 2)
+        LMC_RETURN_IF(f->payload_len >= n, LMC_ERR_CORRUPT,
+                      ".lmc: coded frame at offset %llu has %llu payload bytes for a window of %llu "
+                      "(version 2 stores such a window as it is)",
+                      (unsigned long long)at, (unsigned long long)f->payload_len, (unsigned long long)n);
+    else
+        LMC_RETURN_IF(f->payload_len > lmc_arith_bound((size_t)n), LMC_ERR_CORRUPT,
+                      ".lmc: frame at offset %llu claims %llu payload bytes, at most %zu fit %llu bytes",
+                      (unsigned long long)at, (unsigned long long)f->payload_len,
+                      lmc_arith_bound((size_t)n), (unsigned long long)n);
+    return LMC_OK;
+}
+
 /* ---- header (§2) --------------------------------------------------------------------------- */
 
 typedef struct header {
+    uint32_t version;
     uint32_t window_size, group_windows;
     uint8_t model_id[LMC_MODEL_ID_SIZE];
 } header;
@@ -88,7 +135,7 @@ static uint32_t group_windows_for(uint32_t window_size) {
 
 static void write_header(uint8_t *p, const header *h) {
     memcpy(p, header_magic, 8);
-    put_le(p + 8, FORMAT_VERSION, 2);
+    put_le(p + 8, h->version, 2);
     put_le(p + 10, HEADER_SIZE, 2);
     put_le(p + 12, 0, 4); /* flags */
     put_le(p + 16, h->window_size, 4);
@@ -106,11 +153,13 @@ static lmc_status parse_header(const uint8_t *p, size_t avail, const lmc_predict
                   "not an .lmc stream: the first bytes are not the .lmc magic 89 4C 4D 43 0D 0A 1A 0A");
     LMC_RETURN_IF(avail < 12, LMC_ERR_TRUNCATED, ".lmc stream ends inside its header (%zu bytes)", avail);
     uint32_t version = (uint32_t)get_le(p + 8, 2);
-    LMC_RETURN_IF(version != FORMAT_VERSION, LMC_ERR_VERSION,
-                  ".lmc format version %u; this build reads version %d", version, FORMAT_VERSION);
+    LMC_RETURN_IF(version < FORMAT_VERSION_MIN || version > FORMAT_VERSION, LMC_ERR_VERSION,
+                  ".lmc format version %u; this build reads versions %d to %d", version,
+                  FORMAT_VERSION_MIN, FORMAT_VERSION);
+    h->version = version;
     uint32_t size = (uint32_t)get_le(p + 10, 2);
     LMC_RETURN_IF(size != HEADER_SIZE, LMC_ERR_CORRUPT,
-                  ".lmc header length is %u; version 1 headers are %d bytes", size, HEADER_SIZE);
+                  ".lmc header length is %u; version %u headers are %d bytes", size, version, HEADER_SIZE);
     LMC_RETURN_IF(avail < HEADER_SIZE, LMC_ERR_TRUNCATED, ".lmc stream ends inside its header (%zu bytes)",
                   avail);
     uint32_t crc = (uint32_t)get_le(p + 56, 4), want = lmc_crc32(0, p, 56);
@@ -158,7 +207,7 @@ struct lmc_encoder {
     uint32_t *rec_lens;      /* index: frame record length per window */
     size_t n_windows, cap_windows;
     uint32_t group_crc, group_count;
-    uint64_t original_bytes, payload_bytes, file_bytes;
+    uint64_t original_bytes, payload_bytes, file_bytes, stored_windows, model_bytes;
     lmc_status failed;       /* sticky */
     int finished;
 };
@@ -183,7 +232,9 @@ static lmc_status enc_index_push(lmc_encoder *e, uint32_t rec_len) {
 }
 
 /* Code the buffered input as windows (a last partial window only when `final`), write their
- * frame records (§3) and group CRCs. */
+ * frame records (§3) and group CRCs. A window whose coded payload is not shorter than the
+ * window itself is stored as it is: a choice made from the payload's length alone, which is a
+ * pure function of the bytes, so the stream stays the same on every device and batch size. */
 static lmc_status enc_flush(lmc_encoder *e, int final) {
     const size_t W = e->h.window_size, bound = lmc_arith_bound(W);
     size_t n = final ? (e->in_len + W - 1) / W : e->in_len / W;
@@ -192,6 +243,7 @@ static lmc_status enc_flush(lmc_encoder *e, int final) {
     const uint8_t *wins[LMC_DRIVE_MAX_BATCH];
     uint8_t *pays[LMC_DRIVE_MAX_BATCH], *outs[LMC_DRIVE_MAX_BATCH];
     size_t lens[LMC_DRIVE_MAX_BATCH], plens[LMC_DRIVE_MAX_BATCH];
+    int stored[LMC_DRIVE_MAX_BATCH];
     for (size_t w = 0; w < n; w++) {
         wins[w] = e->in + w * W;
         lens[w] = (w + 1) * W <= e->in_len ? W : e->in_len - w * W;
@@ -199,27 +251,43 @@ static lmc_status enc_flush(lmc_encoder *e, int final) {
         outs[w] = e->check + w * W;
     }
     LMC_TRY(lmc_drive_encode(e->pred, n, wins, lens, (uint32_t)W, e->rows, pays, plens));
+    for (size_t w = 0; w < n; w++) stored[w] = plens[w] >= lens[w];
     if (e->verify) {
-        lmc_status s = lmc_drive_decode(e->pred, n, (const uint8_t *const *)pays, plens, lens,
-                                        e->check_rows, outs);
+        /* Only the coded windows: the decoder never runs the model for a stored one. */
+        const uint8_t *vpays[LMC_DRIVE_MAX_BATCH];
+        uint8_t *vouts[LMC_DRIVE_MAX_BATCH];
+        size_t vplens[LMC_DRIVE_MAX_BATCH], vlens[LMC_DRIVE_MAX_BATCH], vw[LMC_DRIVE_MAX_BATCH], m = 0;
+        for (size_t w = 0; w < n; w++) {
+            if (stored[w]) continue;
+            vpays[m] = pays[w];
+            vplens[m] = plens[w];
+            vlens[m] = lens[w];
+            vouts[m] = outs[w];
+            vw[m++] = w;
+        }
+        lmc_status s = m ? lmc_drive_decode(e->pred, m, vpays, vplens, vlens, e->check_rows, vouts) : LMC_OK;
         if (s != LMC_OK && s != LMC_ERR_CORRUPT) return s;
         LMC_RETURN_IF(s == LMC_ERR_CORRUPT, LMC_ERR_VERIFY_MISMATCH,
                       "verify: windows %zu.. decode differently from their input",
                       (size_t)e->n_windows);
-        for (size_t w = 0; w < n; w++)
-            LMC_RETURN_IF(memcmp(outs[w], wins[w], lens[w]) != 0, LMC_ERR_VERIFY_MISMATCH,
+        for (size_t j = 0; j < m; j++)
+            LMC_RETURN_IF(memcmp(vouts[j], wins[vw[j]], vlens[j]) != 0, LMC_ERR_VERIFY_MISMATCH,
                           "verify: window %zu decodes differently from its input",
-                          (size_t)e->n_windows + w);
+                          (size_t)e->n_windows + vw[j]);
     }
     for (size_t w = 0; w < n; w++) {
         uint8_t head[2 * VARINT_MAX];
         int short_win = lens[w] < W;
-        int k = put_varint(head, 1 + ((uint64_t)plens[w] << 1 | (uint64_t)short_win));
+        const uint8_t *payload = stored[w] ? wins[w] : pays[w];
+        size_t plen = stored[w] ? lens[w] : plens[w];
+        int k = put_varint(head, frame_tag(e->h.version, plen, stored[w], short_win));
         if (short_win) k += put_varint(head + k, lens[w]);
         LMC_TRY(enc_out(e, head, (size_t)k));
-        LMC_TRY(enc_out(e, pays[w], plens[w]));
-        LMC_TRY(enc_index_push(e, (uint32_t)(k + plens[w])));
-        e->payload_bytes += plens[w];
+        LMC_TRY(enc_out(e, payload, plen));
+        LMC_TRY(enc_index_push(e, (uint32_t)(k + plen)));
+        e->payload_bytes += plen;
+        e->model_bytes += plens[w];
+        e->stored_windows += (uint64_t)stored[w];
         e->group_crc = lmc_crc32(e->group_crc, wins[w], lens[w]);
         if (++e->group_count == e->h.group_windows) {
             uint8_t crc[4];
@@ -252,6 +320,7 @@ lmc_status lmc_encoder_create(const lmc_codec_params *params, lmc_predictor *pre
     e->write = write;
     e->user = user;
     e->verify = p.verify;
+    e->h.version = FORMAT_VERSION;
     e->h.window_size = p.window_size;
     e->h.group_windows = group_windows_for(p.window_size);
     memcpy(e->h.model_id, pred->model_id, LMC_MODEL_ID_SIZE);
@@ -342,6 +411,8 @@ lmc_status lmc_encoder_finish(lmc_encoder *e, lmc_codec_stats *stats) {
         stats->n_windows = e->n_windows;
         stats->payload_bytes = e->payload_bytes;
         stats->file_bytes = e->file_bytes;
+        stats->stored_windows = e->stored_windows;
+        stats->model_bytes = e->model_bytes;
     }
     return LMC_OK;
 }
@@ -377,7 +448,7 @@ struct lmc_decoder {
     int32_t *rows;           /* (batch, 256) */
     uint32_t *rec_lens;
     size_t cap_windows;
-    uint64_t n_windows, original_bytes, payload_bytes;
+    uint64_t n_windows, original_bytes, payload_bytes, stored_windows, model_bytes;
     int ended;               /* end record seen and everything after it checked */
     int seen_short;
     lmc_status failed;
@@ -545,7 +616,8 @@ static lmc_status dec_push_window(lmc_decoder *d, uint32_t rec_len) {
 }
 
 /* Read and decode the next checksum group (§3) into d->group; at the end record, read the
- * tail too. */
+ * tail too. A stored window is copied into its place at once; the coded ones are gathered into
+ * batches of up to d->batch for the model, so a batch never holds a stored window. */
 static lmc_status dec_group(lmc_decoder *d) {
     const size_t W = d->h.window_size, bound = lmc_arith_bound(W);
     d->group_len = 0;
@@ -553,11 +625,11 @@ static lmc_status dec_group(lmc_decoder *d) {
     size_t in_group = 0;
     int at_end = 0;
     while (in_group < d->h.group_windows && !at_end) {
-        /* Read up to one batch of frame records. */
+        /* Read frame records until one batch of coded ones, the group or the stream is full. */
         const uint8_t *pays[LMC_DRIVE_MAX_BATCH];
         uint8_t *outs[LMC_DRIVE_MAX_BATCH];
         size_t lens[LMC_DRIVE_MAX_BATCH], plens[LMC_DRIVE_MAX_BATCH], n = 0;
-        while (n < d->batch && in_group + n < d->h.group_windows) {
+        while (n < d->batch && in_group < d->h.group_windows) {
             uint64_t start = d->offset, tag, orig = W;
             LMC_TRY(dec_varint(d, &tag, "a frame header"));
             if (tag == 0) {
@@ -567,31 +639,36 @@ static lmc_status dec_group(lmc_decoder *d) {
             LMC_RETURN_IF(d->seen_short, LMC_ERR_CORRUPT,
                           ".lmc: a frame follows the short last window at offset %llu",
                           (unsigned long long)start);
-            uint64_t plen = (tag - 1) >> 1;
-            if ((tag - 1) & 1) {
+            frame_head f = parse_tag(d->h.version, tag);
+            if (f.short_win) {
                 LMC_TRY(dec_varint(d, &orig, "a frame header"));
                 LMC_RETURN_IF(orig < 1 || orig >= W, LMC_ERR_CORRUPT,
                               ".lmc: short window of %llu bytes at offset %llu (window size %zu)",
                               (unsigned long long)orig, (unsigned long long)start, W);
                 d->seen_short = 1;
             }
-            LMC_RETURN_IF(plen > lmc_arith_bound((size_t)orig), LMC_ERR_CORRUPT,
-                          ".lmc: frame at offset %llu claims %llu payload bytes, at most %zu fit %llu bytes",
-                          (unsigned long long)start, (unsigned long long)plen,
-                          lmc_arith_bound((size_t)orig), (unsigned long long)orig);
-            uint8_t *dst = d->payload + n * bound;
-            LMC_TRY(dec_copy(d, dst, (size_t)plen, "a frame payload"));
+            LMC_TRY(check_payload_len(d->h.version, &f, orig, start));
+            uint8_t *out = d->group + d->group_len;
+            if (f.stored) {
+                /* Its bytes are checked by the group CRC below, like every window's. */
+                LMC_TRY(dec_copy(d, out, (size_t)orig, "a stored frame"));
+                d->stored_windows++;
+            } else {
+                uint8_t *dst = d->payload + n * bound;
+                LMC_TRY(dec_copy(d, dst, (size_t)f.payload_len, "a frame payload"));
+                pays[n] = dst;
+                plens[n] = (size_t)f.payload_len;
+                lens[n] = (size_t)orig;
+                outs[n] = out;
+                d->model_bytes += f.payload_len;
+                n++;
+            }
             LMC_TRY(dec_push_window(d, (uint32_t)(d->offset - start)));
-            pays[n] = dst;
-            plens[n] = (size_t)plen;
-            lens[n] = (size_t)orig;
-            outs[n] = d->group + d->group_len;
             d->group_len += (size_t)orig;
-            d->payload_bytes += plen;
-            n++;
+            d->payload_bytes += f.payload_len;
+            in_group++;
         }
         if (n) LMC_TRY(lmc_drive_decode(d->pred, n, pays, plens, lens, d->rows, outs));
-        in_group += n;
     }
     uint32_t stored, want = lmc_crc32(0, d->group, d->group_len);
     LMC_TRY(dec_u32(d, &stored, "a group CRC"));
@@ -632,6 +709,8 @@ void lmc_decoder_stats(const lmc_decoder *d, lmc_codec_stats *stats) {
     stats->n_windows = d->n_windows;
     stats->payload_bytes = d->payload_bytes;
     stats->file_bytes = d->offset;
+    stats->stored_windows = d->stored_windows;
+    stats->model_bytes = d->model_bytes;
 }
 
 void lmc_decoder_destroy(lmc_decoder *d) {
@@ -748,10 +827,11 @@ static lmc_status mem_read(void *user, void *data, size_t cap, size_t *got) {
 size_t lmc_compress_bound(size_t n, uint32_t window_size) {
     size_t w = window_size ? window_size : LMC_WINDOW_DEFAULT;
     size_t nw = n / w + 1;
-    /* header, per window (frame head, payload bound's 16, group CRC, index entry), end record,
-     * index head and CRC, trailer. */
-    return HEADER_SIZE + 2 * n + nw * (2 * VARINT_MAX + 16 + 4 + VARINT_MAX) + 5 +
-           (4 + 2 * VARINT_MAX + 4) + TRAILER_SIZE;
+    /* header, the payloads (at most the input: a window that does not shrink is stored), per
+     * window (tag and short length, group CRC, index entry), end record, index head and CRC,
+     * trailer. */
+    return HEADER_SIZE + n + nw * (2 * VARINT_MAX + 4 + VARINT_MAX) + 5 + (4 + 2 * VARINT_MAX + 4) +
+           TRAILER_SIZE;
 }
 
 lmc_status lmc_compress(void *dst, size_t cap, const void *src, size_t n,
@@ -800,6 +880,7 @@ lmc_status lmc_decompress(void *dst, size_t cap, const void *src, size_t n, lmc_
 typedef struct frame_ref {
     const uint8_t *payload;
     size_t payload_len, orig_len;
+    int stored;   /* the payload is the window's bytes */
     uint64_t end; /* offset just after the frame record */
 } frame_ref;
 
@@ -841,7 +922,7 @@ static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *inf
                   LMC_ERR_CORRUPT, ".lmc index: %llu windows of %u bytes cannot hold %llu bytes",
                   (unsigned long long)nw, h.window_size, (unsigned long long)total);
     /* Walk the frames the index describes: offsets follow from record lengths and group CRCs. */
-    uint64_t off = HEADER_SIZE, payload = 0;
+    uint64_t off = HEADER_SIZE, payload = 0, stored_windows = 0;
     for (uint64_t w = 0; w < nw; w++) {
         uint64_t rec, tag, orig = h.window_size;
         m = get_varint(ix + k, ilen - 4 - k, &rec);
@@ -852,21 +933,26 @@ static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *inf
         int a = get_varint(p + off, (size_t)rec, &tag);
         LMC_RETURN_IF(a <= 0 || tag == 0, LMC_ERR_CORRUPT, ".lmc: no frame of window %llu at offset %llu",
                       (unsigned long long)w, (unsigned long long)off);
+        frame_head fh = parse_tag(h.version, tag);
         int b = 0;
-        if ((tag - 1) & 1) {
+        if (fh.short_win) {
             b = get_varint(p + off + a, (size_t)rec - (size_t)a, &orig);
             LMC_RETURN_IF(b <= 0, LMC_ERR_CORRUPT, ".lmc: bad frame header at offset %llu", (unsigned long long)off);
         }
         uint64_t want_orig = w + 1 < nw ? h.window_size : total - (nw - 1) * h.window_size;
-        LMC_RETURN_IF(orig != want_orig || (uint64_t)a + (uint64_t)b + ((tag - 1) >> 1) != rec, LMC_ERR_CORRUPT,
-                      ".lmc: frame of window %llu at offset %llu disagrees with the index",
+        LMC_RETURN_IF(orig != want_orig || fh.short_win != (orig < h.window_size) ||
+                          (uint64_t)a + (uint64_t)b + fh.payload_len != rec,
+                      LMC_ERR_CORRUPT, ".lmc: frame of window %llu at offset %llu disagrees with the index",
                       (unsigned long long)w, (unsigned long long)off);
-        payload += (tag - 1) >> 1;
+        LMC_TRY(check_payload_len(h.version, &fh, orig, off));
+        payload += fh.payload_len;
+        stored_windows += (uint64_t)fh.stored;
         if (group && w / h.group_windows == want_group) {
             frame_ref *f = &group[(*group_n)++];
             f->payload = p + off + (uint64_t)a + (uint64_t)b;
-            f->payload_len = (size_t)((tag - 1) >> 1);
+            f->payload_len = (size_t)fh.payload_len;
             f->orig_len = (size_t)orig;
+            f->stored = fh.stored;
             f->end = off + rec;
         }
         off += rec + ((w + 1) % h.group_windows == 0 ? 4 : 0);
@@ -881,6 +967,8 @@ static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *inf
     info->original_bytes = total;
     info->payload_bytes = payload;
     info->file_bytes = n;
+    info->format_version = h.version;
+    info->stored_windows = stored_windows;
     if (group && *group_n) {
         /* The group's CRC follows its last frame, or the end record's tag for a last partial
          * group; both lie before the index (checked above). */
@@ -917,22 +1005,27 @@ lmc_status lmc_decompress_window(const void *src, size_t n, lmc_predictor *pred,
         goto done;
     }
     if ((s = walk_stream(src, n, &info, k / G, frames, &n_frames, &stored)) != LMC_OK) goto done;
-    /* Decode the whole checksum group (its CRC covers all of it), in predictor batches. */
+    /* Decode the whole checksum group (its CRC covers all of it): stored windows are copied,
+     * coded ones decoded in predictor batches. */
     const size_t batch = pred->max_windows < LMC_DRIVE_MAX_BATCH ? pred->max_windows : LMC_DRIVE_MAX_BATCH;
-    for (size_t i = 0; i < n_frames && s == LMC_OK; i += batch) {
+    for (size_t i = 0; i < n_frames && s == LMC_OK;) {
         const uint8_t *pays[LMC_DRIVE_MAX_BATCH];
         uint8_t *outs[LMC_DRIVE_MAX_BATCH];
-        size_t plens[LMC_DRIVE_MAX_BATCH], lens[LMC_DRIVE_MAX_BATCH];
-        size_t m = n_frames - i < batch ? n_frames - i : batch;
-        for (size_t j = 0; j < m; j++) {
-            if (i + j == k % G) start_of_k = group_len;
-            pays[j] = frames[i + j].payload;
-            plens[j] = frames[i + j].payload_len;
-            lens[j] = frames[i + j].orig_len;
-            outs[j] = group + group_len;
-            group_len += lens[j];
+        size_t plens[LMC_DRIVE_MAX_BATCH], lens[LMC_DRIVE_MAX_BATCH], m = 0;
+        for (; i < n_frames && m < batch; i++) {
+            const frame_ref *f = &frames[i];
+            if (i == k % G) start_of_k = group_len;
+            if (f->stored) {
+                memcpy(group + group_len, f->payload, f->orig_len);
+            } else {
+                pays[m] = f->payload;
+                plens[m] = f->payload_len;
+                lens[m] = f->orig_len;
+                outs[m++] = group + group_len;
+            }
+            group_len += f->orig_len;
         }
-        s = lmc_drive_decode(pred, m, pays, plens, lens, rows, outs);
+        if (m) s = lmc_drive_decode(pred, m, pays, plens, lens, rows, outs);
     }
     if (s != LMC_OK) goto done;
     uint32_t want = lmc_crc32(0, group, group_len);

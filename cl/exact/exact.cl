@@ -253,6 +253,17 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 #else
 #define EXB_PERTURB(w, incr) 0
 #endif
+// ... and in one kernel only: exb_attend4() (the 4-row attention blocks of encoding), exb_decode.
+#ifdef LMC_EXACT_PERTURB_ATTEND4
+#define EXB_PERTURB_ATTEND4 1
+#else
+#define EXB_PERTURB_ATTEND4 0
+#endif
+#ifdef LMC_EXACT_PERTURB_DECODE
+#define EXB_PERTURB_DECODE 1
+#else
+#define EXB_PERTURB_DECODE 0
+#endif
 
 #define EXB_RB 4 // rows per work-item of exb_linear
 
@@ -367,47 +378,134 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
     ex_layernorm(blob, tr, C, lay[gs], lay[bs], perturb, y + (size_t)r * C);
 }
 
-// Causal attention of rows r < M: item i = r * NH + head, work-item gid takes items gid,
-// gid + G, ... (G = the global size). q (M, C); K/V caches as above, positions 0..t of the row's
-// window filled; att (M, C). sc: (G, TS + 8) scratch, the scores then the weights of one item.
-__kernel void exb_attention(__global const int *restrict blob, __global const int *restrict lay,
-                            __global const int *restrict q, int M, __global const int2 *restrict rt, int incr,
-                            __global const int *restrict kt, __global const int *restrict vt, int base, int ws, int TS,
-                            __global int *restrict sc, __global int *restrict att) {
-    const int C = lay[EX_LAY_C], NH = lay[EX_LAY_NH], hs = C / NH;
-    const int G = (int)get_global_size(0), gid = (int)get_global_id(0);
+// One (row, head) of causal attention, ex_position()'s operations on 8 lanes: the scores of keys
+// 0..nk-1 (kb: the head's K, channel d of key p at kb[d * TS + p]), their max, the exp() weights
+// and their sum z, then out[d] = rounddiv(sum_p e_p v_pd, z) for d < hs. e: scratch of nk + 8 ints.
+void exb_attend(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
+                int nk, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
+                __global int *restrict e, int perturb, __global int *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
     const int att_s = blob[lay[EX_LAY_ATT_S]];
     const long lim = (long)1 << 30;
     const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
-    __global int *e = sc + (size_t)gid * (TS + 8);
-    for (int i = gid; i < M * NH; i += G) {
-        int r = i / NH, hd = i % NH;
-        int2 wt = rt[r];
-        int perturb = EXB_PERTURB(wt.x, incr);
-        int nk = wt.y + 1; // keys 0..t
-        __global const int *kb = kt + (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
-        __global const int *vb = vt + (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
-        __global const int *qr = q + (size_t)r * C + hd * hs;
-        long8 mx8 = (long8)(-lim);
-        for (int p = 0; p < nk; p += 8) {
-            ulong8 dot = (ulong8)0;
-            for (int d = 0; d < hs; d++)
-                dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
-            long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
-            s = clamp(s, (long8)(-lim), (long8)lim);
-            s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
-            vstore8(convert_int8(s), 0, e + p);
-            mx8 = max(mx8, s);
+    long8 mx8 = (long8)(-lim);
+    for (int p = 0; p < nk; p += 8) {
+        ulong8 dot = (ulong8)0;
+        for (int d = 0; d < hs; d++)
+            dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
+        long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
+        s = clamp(s, (long8)(-lim), (long8)lim);
+        s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
+        vstore8(convert_int8(s), 0, e + p);
+        mx8 = max(mx8, s);
+    }
+    long4 m4 = max(mx8.lo, mx8.hi);
+    long2 m2 = max(m4.lo, m4.hi);
+    long mx = max(m2.lo, m2.hi);
+    // ex_exp() on 8 lanes: a = mx - score; 0 from a = 2^16 on (and in masked lanes)
+    long8 z8 = (long8)0;
+    for (int p = 0; p < nk; p += 8) {
+        long8 a = (long8)mx - convert_long8(vload8(0, e + p));
+        if (!any(a < (long8)65536)) { // 16 nats or more below the max in every lane: weights 0, no lookups
+            vstore8((int8)0, 0, e + p);
+            continue;
         }
-        long4 m4 = max(mx8.lo, mx8.hi);
+        int8 ia = convert_int8(min(a, (long8)65535));
+        int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
+        long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
+                           blob[ih.s7]);
+        long8 lv = (long8)(blob[il.s0], blob[il.s1], blob[il.s2], blob[il.s3], blob[il.s4], blob[il.s5], blob[il.s6],
+                           blob[il.s7]);
+        long8 w = as_long8(exb_rs8(as_ulong8(hv) * as_ulong8(lv), 44, perturb));
+        w = select(w, (long8)0, (a >= (long8)65536) | (lane + (long)p >= (long8)nk));
+        vstore8(convert_int8(w), 0, e + p); // Q16, the maximum's is 65536
+        z8 += w;
+    }
+    long4 z4 = z8.lo + z8.hi;
+    long2 z2 = z4.lo + z4.hi;
+    long z = z2.lo + z2.hi;
+    // out_d = rounddiv(sum_p e_p v_pd, z), 4 channels per sweep over the weights
+    for (int d0 = 0; d0 < hs; d0 += 4) {
+        __global const int *v0 = vb + (size_t)d0 * TS, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * TS;
+        __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * TS, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * TS;
+        long8 n0 = (long8)0, n1 = (long8)0, n2 = (long8)0, n3 = (long8)0;
+        for (int p = 0; p < nk; p += 8) {
+            long8 ev = convert_long8(vload8(0, e + p));
+            n0 += ev * convert_long8(vload8(0, v0 + p));
+            n1 += ev * convert_long8(vload8(0, v1 + p));
+            n2 += ev * convert_long8(vload8(0, v2 + p));
+            n3 += ev * convert_long8(vload8(0, v3 + p));
+        }
+        long num[4];
+        long4 s4 = n0.lo + n0.hi;
+        num[0] = s4.x + s4.y + s4.z + s4.w;
+        s4 = n1.lo + n1.hi;
+        num[1] = s4.x + s4.y + s4.z + s4.w;
+        s4 = n2.lo + n2.hi;
+        num[2] = s4.x + s4.y + s4.z + s4.w;
+        s4 = n3.lo + n3.hi;
+        num[3] = s4.x + s4.y + s4.z + s4.w;
+        for (int k = 0; k < 4 && d0 + k < hs; k++) out[d0 + k] = (int)ex_rounddiv(num[k], z);
+    }
+}
+
+// exb_attend() for 4 rows of one window at positions t0 .. t0+3 (queries qr + q * qs), sharing
+// each load of K and V between the 4: keys 0..t0+3 are swept once, each row masking the keys past
+// its own position (score -2^30 before the max, weight 0 after it), so every row's values are
+// exb_attend()'s. e: scratch of 4 (TS + 8) ints; out + q * qs: row q's hs outputs.
+void exb_attend4(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
+                 int qs, int t0, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
+                 __global int *restrict e, int perturb, __global int *restrict out) {
+    const long att_m = blob[lay[EX_LAY_ATT_M]];
+    const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
+    const int att_s = blob[lay[EX_LAY_ATT_S]];
+    const long lim = (long)1 << 30;
+    const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
+    const int nk = t0 + 4, es = TS + 8;
+    __global const int *q0 = qr, *q1 = qr + qs, *q2 = qr + 2 * qs, *q3 = qr + 3 * qs;
+    long8 mx0 = (long8)(-lim), mx1 = mx0, mx2 = mx0, mx3 = mx0;
+    for (int p = 0; p < nk; p += 8) {
+        ulong8 d0 = (ulong8)0, d1 = (ulong8)0, d2 = (ulong8)0, d3 = (ulong8)0;
+        for (int d = 0; d < hs; d++) {
+            ulong8 kv = as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
+            d0 += (ulong8)(ulong)(long)q0[d] * kv;
+            d1 += (ulong8)(ulong)(long)q1[d] * kv;
+            d2 += (ulong8)(ulong)(long)q2[d] * kv;
+            d3 += (ulong8)(ulong)(long)q3[d] * kv;
+        }
+        long8 pl = lane + (long)p;
+        long8 s0 = clamp(as_long8(exb_rs8(d0 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
+        long8 s1 = clamp(as_long8(exb_rs8(d1 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
+        long8 s2 = clamp(as_long8(exb_rs8(d2 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
+        long8 s3 = clamp(as_long8(exb_rs8(d3 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
+        s0 = select((long8)(-lim), s0, pl < (long8)(t0 + 1));
+        s1 = select((long8)(-lim), s1, pl < (long8)(t0 + 2));
+        s2 = select((long8)(-lim), s2, pl < (long8)(t0 + 3));
+        s3 = select((long8)(-lim), s3, pl < (long8)(t0 + 4));
+        vstore8(convert_int8(s0), 0, e + p);
+        vstore8(convert_int8(s1), 0, e + es + p);
+        vstore8(convert_int8(s2), 0, e + 2 * es + p);
+        vstore8(convert_int8(s3), 0, e + 3 * es + p);
+        mx0 = max(mx0, s0);
+        mx1 = max(mx1, s1);
+        mx2 = max(mx2, s2);
+        mx3 = max(mx3, s3);
+    }
+    long8 mxs[4] = {mx0, mx1, mx2, mx3};
+    long z[4];
+    for (int k = 0; k < 4; k++) {
+        long4 m4 = max(mxs[k].lo, mxs[k].hi);
         long2 m2 = max(m4.lo, m4.hi);
         long mx = max(m2.lo, m2.hi);
-        // ex_exp() on 8 lanes: a = mx - score; 0 from a = 2^16 on (and in masked lanes)
+        __global int *ek = e + k * es;
         long8 z8 = (long8)0;
         for (int p = 0; p < nk; p += 8) {
-            long8 a = (long8)mx - convert_long8(vload8(0, e + p));
+            long8 a = (long8)mx - convert_long8(vload8(0, ek + p));
+            if (!any(a < (long8)65536)) { // as in exb_attend()
+                vstore8((int8)0, 0, ek + p);
+                continue;
+            }
             int8 ia = convert_int8(min(a, (long8)65535));
             int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
             long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
@@ -415,38 +513,151 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
             long8 lv = (long8)(blob[il.s0], blob[il.s1], blob[il.s2], blob[il.s3], blob[il.s4], blob[il.s5], blob[il.s6],
                                blob[il.s7]);
             long8 w = as_long8(exb_rs8(as_ulong8(hv) * as_ulong8(lv), 44, perturb));
-            w = select(w, (long8)0, (a >= (long8)65536) | (lane + (long)p >= (long8)nk));
-            vstore8(convert_int8(w), 0, e + p); // Q16, the maximum's is 65536
+            w = select(w, (long8)0, (a >= (long8)65536) | (lane + (long)p >= (long8)(t0 + 1 + k)));
+            vstore8(convert_int8(w), 0, ek + p);
             z8 += w;
         }
         long4 z4 = z8.lo + z8.hi;
         long2 z2 = z4.lo + z4.hi;
-        long z = z2.lo + z2.hi;
-        // out_d = rounddiv(sum_p e_p v_pd, z), 4 channels per sweep over the weights
-        for (int d0 = 0; d0 < hs; d0 += 4) {
-            __global const int *v0 = vb + (size_t)d0 * TS, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * TS;
-            __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * TS, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * TS;
-            long8 n0 = (long8)0, n1 = (long8)0, n2 = (long8)0, n3 = (long8)0;
-            for (int p = 0; p < nk; p += 8) {
-                long8 ev = convert_long8(vload8(0, e + p));
-                n0 += ev * convert_long8(vload8(0, v0 + p));
-                n1 += ev * convert_long8(vload8(0, v1 + p));
-                n2 += ev * convert_long8(vload8(0, v2 + p));
-                n3 += ev * convert_long8(vload8(0, v3 + p));
-            }
-            long num[4];
-            long4 s4 = n0.lo + n0.hi;
-            num[0] = s4.x + s4.y + s4.z + s4.w;
-            s4 = n1.lo + n1.hi;
-            num[1] = s4.x + s4.y + s4.z + s4.w;
-            s4 = n2.lo + n2.hi;
-            num[2] = s4.x + s4.y + s4.z + s4.w;
-            s4 = n3.lo + n3.hi;
-            num[3] = s4.x + s4.y + s4.z + s4.w;
-            for (int k = 0; k < 4 && d0 + k < hs; k++)
-                att[(size_t)r * C + hd * hs + d0 + k] = (int)ex_rounddiv(num[k], z);
+        z[k] = z2.lo + z2.hi;
+    }
+    // out_d = rounddiv(sum_p e_p v_pd, z), 2 channels of the 4 rows per sweep over the keys
+    for (int d0 = 0; d0 < hs; d0 += 2) {
+        __global const int *va = vb + (size_t)d0 * TS, *vc = vb + (size_t)min(d0 + 1, hs - 1) * TS;
+        long8 a0 = (long8)0, a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        for (int p = 0; p < nk; p += 8) {
+            long8 x = convert_long8(vload8(0, va + p)), y = convert_long8(vload8(0, vc + p));
+            long8 e0 = convert_long8(vload8(0, e + p)), e1 = convert_long8(vload8(0, e + es + p));
+            long8 e2 = convert_long8(vload8(0, e + 2 * es + p)), e3 = convert_long8(vload8(0, e + 3 * es + p));
+            a0 += e0 * x;
+            a1 += e1 * x;
+            a2 += e2 * x;
+            a3 += e3 * x;
+            c0 += e0 * y;
+            c1 += e1 * y;
+            c2 += e2 * y;
+            c3 += e3 * y;
+        }
+        long8 acc[8] = {a0, a1, a2, a3, c0, c1, c2, c3};
+        for (int k = 0; k < 8; k++) {
+            int row = k & 3, d = d0 + (k >> 2);
+            if (d >= hs) continue;
+            long4 s4 = acc[k].lo + acc[k].hi;
+            long num = s4.x + s4.y + s4.z + s4.w;
+            out[row * qs + d] = (int)ex_rounddiv(num, z[row]);
         }
     }
+}
+
+// Causal attention of rows r < M: item i = b * NH + head for blocks b of 4 rows (rows 4b ..
+// 4b+3), work-item gid takes items gid, gid + G, ... (G = the global size). A block of 4
+// consecutive positions of one window goes through exb_attend4(), any other (a window's edge, the
+// last rows) row by row through exb_attend(). q (M, C); K/V caches as above, positions 0..t of
+// the row's window filled; att (M, C). sc: (G, 4 (TS + 8)) scratch, the scores then the weights.
+__kernel void exb_attention(__global const int *restrict blob, __global const int *restrict lay,
+                            __global const int *restrict q, int M, __global const int2 *restrict rt, int incr,
+                            __global const int *restrict kt, __global const int *restrict vt, int base, int ws, int TS,
+                            __global int *restrict sc, __global int *restrict att) {
+    const int C = lay[EX_LAY_C], NH = lay[EX_LAY_NH], hs = C / NH;
+    const int G = (int)get_global_size(0), gid = (int)get_global_id(0);
+    __global int *e = sc + (size_t)gid * 4 * (TS + 8);
+    const int blocks = (M + 3) / 4;
+    for (int i = gid; i < blocks * NH; i += G) {
+        int r0 = 4 * (i / NH), hd = i % NH;
+        int2 w0 = rt[r0];
+        int whole = r0 + 3 < M;
+        for (int k = 1; k < 4 && whole; k++) whole = rt[r0 + k].x == w0.x && rt[r0 + k].y == w0.y + k;
+        size_t kvo = (size_t)base + (size_t)w0.x * ws + (size_t)hd * hs * TS;
+        if (whole) {
+            exb_attend4(blob, lay, q + (size_t)r0 * C + hd * hs, C, w0.y, hs, kt + kvo, vt + kvo, TS, e,
+                        EXB_PERTURB(w0.x, incr) | EXB_PERTURB_ATTEND4, att + (size_t)r0 * C + hd * hs);
+            continue;
+        }
+        for (int r = r0; r < r0 + 4 && r < M; r++) {
+            int2 wt = rt[r];
+            size_t o = (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
+            exb_attend(blob, lay, q + (size_t)r * C + hd * hs, wt.y + 1, hs, kt + o, vt + o, TS, e, EXB_PERTURB(wt.x, incr),
+                       att + (size_t)r * C + hd * hs);
+        }
+    }
+}
+
+// ---- Decoding: one launch per step (exb_decode) ----------------------------------------------
+//
+// Decoding computes one row per unfinished window per step, a few rows at a time, so launches
+// rather than arithmetic bound the layered kernels above. exb_decode runs the whole forward pass
+// of one row in one work-group (group g: row g), every layer, the layers' phases separated by
+// work-group barriers; the work-items of a group share each phase's columns (8 at a time) or
+// heads, so any work-group size gives the same values. Per row scratch: h, q, att, tmp, a (C
+// each), ff (4C), then NH score rows of TS + 8 ints.
+
+// One row's linear layer in a work-group: y[j * ys] for j < N, 8 columns per work-item at a time:
+// clamp(requant(x . W_j) (+ b_j), lim), then gelu (gelu_tab >= 0) or + res[j] (res_on), as
+// exb_linear and exb_linear_ln compute them.
+void exd_linear(__global const int *blob, int wo, int mo, int so, int bo, int K, int N, __global const int *x, long lim,
+                int gelu_tab, __global const int *res, int res_on, int perturb, __global int *y, int ys) {
+    const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
+    for (int j0 = 8 * lid; j0 < N; j0 += 8 * LS) {
+        __global const int *wp = blob + wo + j0;
+        ulong8 a = (ulong8)0;
+        for (int i = 0; i < K; i++) a += (ulong8)(ulong)(long)x[i] * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
+        ulong acc[8];
+        vstore8(a, 0, acc);
+        for (int c = 0; c < 8 && j0 + c < N; c++) {
+            int j = j0 + c;
+            long v = ex_round_shift((long)(acc[c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
+            if (bo >= 0) v += blob[bo + j];
+            int o = (int)ex_clamp(v, lim);
+            if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
+            if (res_on) o += res[j];
+            y[(size_t)j * ys] = o;
+        }
+    }
+}
+
+// Rows r < M (one per work-group): rt[r] = (window, position, input byte, 0); K/V caches as
+// exb_attention's with per-layer stride C * TS and per-window stride ws; sc: scs ints per row;
+// out (M, 256).
+__kernel void exb_decode(__global const int *restrict blob, __global const int *restrict lay, __global const int4 *rt, int M,
+                         __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
+                         __global int *out) {
+    const int r = (int)get_group_id(0);
+    if (r >= M) return; // the whole group
+    const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
+    const int C = lay[EX_LAY_C], L = lay[EX_LAY_L], NH = lay[EX_LAY_NH], hs = C / NH;
+    const int4 wt = rt[r];
+    const int t = wt.y, perturb = EXB_PERTURB(wt.x, 1) | EXB_PERTURB_DECODE;
+    __global int *h = sc + (size_t)r * scs, *q = h + C, *att = h + 2 * C, *tmp = h + 3 * C, *a = h + 4 * C;
+    __global int *ff = h + 5 * C, *e = h + 9 * C;
+    for (int i = lid; i < C; i += LS)
+        h[i] = blob[lay[EX_LAY_EMBED] + wt.z * C + i] + blob[lay[EX_LAY_POS] + (size_t)t * C + i];
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    for (int l = 0; l < L; l++) {
+        __global const int *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
+        __global int *kw = kt + (size_t)l * C * TS + (size_t)wt.x * ws, *vw = vt + (size_t)l * C * TS + (size_t)wt.x * ws;
+        exd_linear(blob, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, q, 1);
+        exd_linear(blob, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, kw + t, TS);
+        exd_linear(blob, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, vw + t, TS);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        for (int hd = lid; hd < NH; hd += LS)
+            exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, TS,
+                       e + (size_t)hd * (TS + 8), perturb, att + hd * hs);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd_linear(blob, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd_linear(blob, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0,
+                   perturb, ff, 1);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd_linear(blob, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, perturb, tmp,
+                   1);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+    exd_linear(blob, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1,
+               h, 0, perturb, out + (size_t)r * 256, 1);
 }
 
 #endif

@@ -8,7 +8,9 @@
  *  - lmc_predictor: a small vtable that hands the codec its rows (runtime/ implements it with a
  *    Transformer; lmc_predictor_synthetic_create() gives test predictors).
  *  - lmc_encoder / lmc_decoder: the streaming container over caller callbacks (or FILE *), and
- *    the one-shot lmc_compress() / lmc_decompress() over caller buffers.
+ *    the one-shot lmc_compress() / lmc_decompress() over caller buffers. The writer writes
+ *    version 2, where a window whose coded payload would not be shorter than the window is
+ *    stored as it is (and decoded without the model); readers read versions 1 and 2.
  * Key invariant: the bytes of a stream are a pure function of (predictor rows, input, params);
  * encode and decode share one quantiser and one interval split. */
 #ifndef LMC_CODEC_H
@@ -152,12 +154,21 @@ typedef struct lmc_codec_params {
 /* lmc_codec_params_default() : window 2048, no verify. */
 lmc_codec_params lmc_codec_params_default(void);
 
-/* What a stream held; container overhead = file_bytes - payload_bytes. */
+/* What a stream held; container overhead = file_bytes - payload_bytes. A window the model
+ * cannot shrink (its coded payload would be at least as long as the window) is stored as it is
+ * (codec/FORMAT.md §3), so payload_bytes <= original_bytes; model_bytes keeps the model's own
+ * count, which can exceed the input. */
 typedef struct lmc_codec_stats {
     uint64_t original_bytes;  /* input (encoder) or output (decoder) bytes */
     uint64_t n_windows;
-    uint64_t payload_bytes;   /* the range coder's bytes, summed over windows */
+    uint64_t payload_bytes;   /* the frames' payloads in the stream: the range coder's bytes of
+                               * coded windows plus the raw bytes of stored windows */
     uint64_t file_bytes;      /* the whole .lmc stream */
+    uint64_t stored_windows;  /* windows stored as they are */
+    uint64_t model_bytes;     /* the range coder's bytes summed over windows: on the encoder
+                               * over every window, the stored ones included (what the model
+                               * alone costs: the paper's count); on the decoder over the coded
+                               * windows only (a stored window's coded size is not in the stream) */
 } lmc_codec_stats;
 
 /* Caller callbacks. write: take all n bytes or fail. read: put up to cap bytes in data and
@@ -209,7 +220,9 @@ lmc_status lmc_compress_file(const lmc_codec_params *params, lmc_predictor *pred
 lmc_status lmc_decompress_file(lmc_predictor *pred, FILE *in, FILE *out,
                                lmc_codec_stats *stats);
 
-/* lmc_compress_bound() : the largest .lmc stream n input bytes can give with `window_size`. */
+/* lmc_compress_bound() : the largest .lmc stream n input bytes can give with `window_size`
+ * (0: the default): n plus at most 34 bytes per window and 109 per stream, since a window the
+ * model cannot shrink is stored as it is. */
 size_t lmc_compress_bound(size_t n, uint32_t window_size);
 
 /* lmc_compress() : one shot, src[0..n) -> dst[0..cap); *out_len = bytes written.
@@ -229,8 +242,10 @@ typedef struct lmc_container_info {
     uint32_t group_windows;   /* windows per CRC-32 group */
     uint64_t n_windows;
     uint64_t original_bytes;
-    uint64_t payload_bytes;
+    uint64_t payload_bytes;   /* as lmc_codec_stats.payload_bytes */
     uint64_t file_bytes;
+    uint32_t format_version;  /* the header's (codec/FORMAT.md §6) */
+    uint64_t stored_windows;  /* windows stored as they are (version 2 on) */
 } lmc_container_info;
 
 /* lmc_container_info_read() : read and check the header, trailer and index of a whole stream

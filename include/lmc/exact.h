@@ -63,9 +63,9 @@ lmc_status lmc_builtin_model_find_id(const uint8_t id[LMC_MODEL_ID_SIZE], lmc_ex
 lmc_status lmc_exact_rows_ref(const lmc_exact_model *m, const uint8_t *bytes, size_t len, int32_t *rows);
 
 typedef struct lmc_exact_predictor_params {
-    size_t max_windows;          /* windows per device call; 0 (the default): chosen from the
-                                  * device's memory, 1..64 (on CPUs: the batch's K/V caches fit
-                                  * in half the cache; elsewhere at most 128 MiB of them) */
+    size_t max_windows;          /* windows per device call, 1..64; 0 (the default): chosen by
+                                  * a short calibration at first use on an OpenCL device, cached
+                                  * per device and model shape (LMC_EXACT_BATCH=N overrides) */
     size_t local_size;           /* OpenCL work-group size; 0 lets the driver choose */
     const char *kernel_preamble; /* extra #define lines for the kernel (tests' negative controls) */
 } lmc_exact_predictor_params;
@@ -78,6 +78,34 @@ lmc_exact_predictor_params lmc_exact_predictor_params_default(void);
 lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *device,
                                       const lmc_exact_predictor_params *params, lmc_predictor **out);
 void lmc_exact_predictor_destroy(lmc_predictor *p); /* accepts NULL */
+
+/* How an exact predictor's batch (max_windows) was chosen: the caller's params, LMC_EXACT_BATCH,
+ * a calibration run now on this device, that calibration read back from the cache folder, or
+ * the fixed default (cpu-ref, simulators). lmc_exact_predictor_batch_source() : its name
+ * ("params", "env", "calibrated", "cached", "default"); a static string. */
+const char *lmc_exact_predictor_batch_source(const lmc_predictor *p);
+
+/* Per-kernel device time of an exact predictor on OpenCL (`lmc bench coding --profile`). With
+ * profiling on, the predictor enqueues on a profiling command queue of its own and records every
+ * launch's event time; ops (2 per multiply-add) and bytes are the kernel's nominal work from the
+ * shapes, not counters. Profiling changes no row. */
+#define LMC_EXACT_PROFILE_MAX 16
+typedef struct lmc_exact_profile_row {
+    const char *kernel; /* static name of the launch's role (e.g. "attention", "w1_gelu") */
+    int decode;         /* 0: encode_rows, 1: decode_next */
+    uint64_t launches;
+    double seconds;     /* sum of the launches' device times (CL_PROFILING_COMMAND_START..END) */
+    double ops, bytes;
+} lmc_exact_profile_row;
+typedef struct lmc_exact_profile {
+    size_t n;                                        /* rows used, roles with launches only */
+    lmc_exact_profile_row rows[2 * LMC_EXACT_PROFILE_MAX];
+    uint64_t positions[2];                           /* rows computed: encode, decode */
+} lmc_exact_profile;
+/* lmc_exact_predictor_set_profiling() : on (1) or off (0); turning it on clears the counts.
+ * LMC_ERR_UNSUPPORTED on cpu-ref. lmc_exact_predictor_get_profile() : the counts so far. */
+lmc_status lmc_exact_predictor_set_profiling(lmc_predictor *p, int on);
+lmc_status lmc_exact_predictor_get_profile(const lmc_predictor *p, lmc_exact_profile *out);
 
 #ifdef __cplusplus
 }

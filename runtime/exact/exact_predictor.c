@@ -4,31 +4,58 @@
  *
  * The scheduler (DESIGN.md §4): encoding gives each position of each window of a call one row
  * (a short last window gets only its length's rows) and runs the layers over chunks of at most
- * EX_ENC_ROWS rows (whole windows), so device memory is bounded whatever the batch; decoding
+ * enc_rows rows (whole windows), so device memory is bounded whatever the batch; decoding
  * advances every unfinished window of the call by one position per decode_next() (one row each)
- * against a K/V cache of max_windows windows kept on the device. max_windows = 0 chooses the
- * batch from the device's memory (auto_windows(): on CPUs the K/V caches of a batch fit in half
- * the cache; elsewhere EX_AUTO_KV_BUDGET of them; at most EX_AUTO_MAX_WINDOWS).
+ * against a K/V cache of max_windows windows kept on the device, one exb_decode launch per step
+ * (a work-group per row, every layer). max_windows = 0: LMC_EXACT_BATCH, else a calibration at
+ * first use on an OpenCL device (choose_windows(): decode steps timed at candidate batches),
+ * cached per device and model shape beside the program cache; cpu-ref and simulators take
+ * auto_windows(). With profiling on, launches are timed on a profiling queue of the predictor's
+ * own (lmc_exact_predictor_get_profile()).
  *
  * Key invariant: every row is the same integer function of (coding model, window bytes before
  * the position) on both paths and every device, whatever the batch, the chunking or the
  * work-group size: cl/exact/exact.cl's batched kernels apply ex_position()'s operations in its order
  * for each value, with exact (wrap-around 64-bit) sums. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, getpid */
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "device_internal.h"
 #include "exact_internal.h"
+#include "lmc/sha256.h"
 #include "program.h"
 
 /* Rows per encoding chunk (at least one whole window): about 3.3 KB of device memory per row
  * for the 200k model (activations 9C ints, the row 256 ints) plus the chunk's K/V. */
 #define EX_ENC_ROWS 8192
+/* On CPU devices: one window of 2048, so a chunk's activations (about 3.3 KB a row) stay in the
+ * caches; LMC_EXACT_CHUNK_ROWS overrides either. */
+#define EX_ENC_ROWS_CPU 2048
 /* K/V cache bytes the automatic batch size may take, and at most this share of the device. */
 #define EX_AUTO_KV_BUDGET ((uint64_t)128 << 20)
 #define EX_PAD 16
+/* exb_attention's work-items at most (each loops over blocks of 4 rows of one head), each with 4
+ * score rows of scratch */
+#define EX_ATT_ITEMS 1024
 #define EX_AUTO_MAX_WINDOWS 64
 #define EX_AUTO_MIN_WINDOWS 2 /* on CPUs: whatever the cache, some batching of the launches */ /* the codec's driver takes at most 64 windows a call */ /* ints past the end of buffers read with vload8 */
+
+/* Launch roles, for the profile (lmc_exact_predictor_get_profile). */
+enum { EXR_EMBED, EXR_QKV, EXR_ATTENTION, EXR_WO_LN1, EXR_W1_GELU, EXR_W2_LN2, EXR_OUT, EXR_DECODE, EXR_COUNT };
+static const char *const ex_role_names[EXR_COUNT] = {"embed",  "qkv", "attention", "wo_ln1",
+                                                     "w1_gelu", "w2_ln2", "out",      "decode"};
+
+typedef struct ex_prof_pending {
+    cl_event ev;
+    int role, dir;
+} ex_prof_pending;
 
 typedef struct ex_pred {
     lmc_predictor pred;
@@ -45,7 +72,12 @@ typedef struct ex_pred {
     int32_t *lens;
     /* OpenCL */
     cl_program program;
-    cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln;
+    cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln, k_decode;
+    size_t decode_local;            /* exb_decode's work-group size (one row per group) */
+    size_t enc_rows;                /* rows per encoding chunk (EX_ENC_ROWS, EX_ENC_ROWS_CPU) */
+    cl_mem d_drt, d_dsc;            /* exb_decode's rows (max_windows, 4) and scratch (max_windows, dsc_per_row) */
+    size_t dsc_per_row;
+    cl_int *h_drt;
     cl_mem d_blob, d_lay;
     cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
@@ -55,6 +87,15 @@ typedef struct ex_pred {
     uint8_t *h_in;                  /* (rows_cap) */
     cl_int *h_rt;                   /* (rows_cap, 2) */
     int32_t *h_out;                 /* (max_windows, 256) decode rows before scattering */
+    cl_command_queue queue;         /* the device's queue, or own_queue while profiling */
+    cl_command_queue own_queue;     /* a profiling queue of this predictor's own */
+    const char *batch_source;
+    /* profile: per direction and role; events waiting to be read at the next synchronisation */
+    int profiling, dir;             /* dir: 0 encoding, 1 decoding (the call in progress) */
+    lmc_exact_profile_row prof[2][EXR_COUNT];
+    uint64_t prof_positions[2];
+    ex_prof_pending *pend;
+    size_t pend_n, pend_cap;
 } ex_pred;
 
 lmc_exact_predictor_params lmc_exact_predictor_params_default(void) {
@@ -110,8 +151,8 @@ static lmc_status cl_reserve(ex_pred *p, size_t rows, size_t TS) {
         LMC_TRY(cl_alloc(p, &p->d_out, rows * 256 * 4, CL_MEM_READ_WRITE, NULL));
         p->rows_cap = rows;
     }
-    size_t items = rows * NH, G = items < 2048 ? items : 2048;
-    size_t sc = (G + 64) * (TS + 8) + EX_PAD; /* + 64: the global size is rounded up to a work-group */
+    size_t items = (rows + 3) / 4 * NH, G = items < EX_ATT_ITEMS ? items : EX_ATT_ITEMS;
+    size_t sc = (G + 64) * 4 * (TS + 8) + EX_PAD; /* + 64: the global size is rounded up to a work-group */
     if (sc > p->sc_cap) {
         LMC_TRY(cl_alloc(p, &p->d_sc, sc * 4, CL_MEM_READ_WRITE, NULL));
         p->sc_cap = sc;
@@ -130,17 +171,49 @@ static lmc_status arg(cl_kernel k, cl_uint i, size_t size, const void *v) {
         LMC_TRY(arg(k, i, sizeof v_, &v_));           \
     } while (0)
 
-/* local: the work-group size (0: the driver's choice); the global size is rounded up to it. */
-static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in, size_t local0) {
+/* Read the device times of the launches enqueued so far (after a synchronisation point). */
+static void prof_drain(ex_pred *p) {
+    for (size_t i = 0; i < p->pend_n; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        if (clGetEventProfilingInfo(p->pend[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(p->pend[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS && t1 > t0)
+            p->prof[p->pend[i].dir][p->pend[i].role].seconds += 1e-9 * (double)(t1 - t0);
+        clReleaseEvent(p->pend[i].ev);
+    }
+    p->pend_n = 0;
+}
+
+/* local: the work-group size (0: the driver's choice); the global size is rounded up to it. role, ops
+ * and bytes: for the profile. */
+static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *global_in, size_t local0, int role, double ops,
+                         double bytes) {
     size_t global[3] = {global_in[0], dims > 1 ? global_in[1] : 1, dims > 2 ? global_in[2] : 1}, local[3] = {local0, 1, 1};
     if (local0) global[0] = (global[0] + local0 - 1) / local0 * local0;
-    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->dev->queue, k, dims, NULL, global, local0 ? local : NULL, 0, NULL, NULL));
+    cl_event ev = NULL;
+    if (p->profiling && p->pend_n == p->pend_cap) {
+        size_t cap = p->pend_cap ? 2 * p->pend_cap : 256;
+        ex_prof_pending *np = realloc(p->pend, cap * sizeof *np);
+        if (!np) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "profile events");
+        p->pend = np;
+        p->pend_cap = cap;
+    }
+    LMC_CL_CHECK(clEnqueueNDRangeKernel(p->queue, k, dims, NULL, global, local0 ? local : NULL, 0, NULL, p->profiling ? &ev : NULL));
+    if (p->profiling) {
+        lmc_exact_profile_row *r = &p->prof[p->dir][role];
+        r->launches++;
+        r->ops += ops;
+        r->bytes += bytes;
+        p->pend[p->pend_n].ev = ev;
+        p->pend[p->pend_n].role = role;
+        p->pend[p->pend_n].dir = p->dir;
+        p->pend_n++;
+    }
     return LMC_OK;
 }
 
 /* y (M, N) = linear(x) of M rows through the tensor triple at lay slot li (bias slot bi, -1: none). */
 static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int K, int N, cl_mem x, int gelu,
-                             cl_long lim, cl_mem y) {
+                             cl_long lim, cl_mem y, int role) {
     cl_kernel k = p->k_linear;
     ARG_MEM(k, 0, p->d_blob);
     ARG_MEM(k, 1, p->d_lay);
@@ -156,12 +229,12 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     LMC_TRY(arg(k, 11, sizeof lim, &lim));
     ARG_MEM(k, 12, y);
     size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
-    return launch(p, k, 2, global, p->local_size);
+    return launch(p, k, 2, global, p->local_size, role, 2.0 * (double)M * K * N, 4.0 * ((double)K * N + (double)M * (K + N)));
 }
 
 /* y = LayerNorm(linear(x) + res) (tmp: the sum before the norm), one row per work-item. */
 static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, int K, cl_mem x, cl_mem res, int gs,
-                                int bs, cl_mem y) {
+                                int bs, cl_mem y, int role) {
     cl_kernel k = p->k_linear_ln;
     ARG_MEM(k, 0, p->d_blob);
     ARG_MEM(k, 1, p->d_lay);
@@ -177,7 +250,8 @@ static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, 
     ARG_INT(k, 11, incr);
     ARG_MEM(k, 12, p->d_tmp);
     ARG_MEM(k, 13, y);
-    return launch(p, k, 1, &M, p->local_size);
+    const double C = p->m->config.d_model;
+    return launch(p, k, 1, &M, p->local_size, role, 2.0 * (double)M * K * C, 4.0 * ((double)K * C + (double)M * (K + 3 * C)));
 }
 
 /* The forward pass of M rows (inputs in d_in, (window, position) in d_rt) into d_out (M, 256):
@@ -187,6 +261,11 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
                              size_t TS) {
     const lmc_model_config *c = &p->m->config;
     const int C = c->d_model, NH = c->n_heads;
+    double keys = 0; /* sum over the rows of the keys they attend to, for the profile */
+    if (p->profiling) {
+        for (size_t r = 0; r < M; r++) keys += (double)p->h_rt[2 * r + 1] + 1;
+        p->prof_positions[p->dir] += M;
+    }
     const cl_long act = EX_ACT_LIM, logit = EX_LOGIT_LIM;
     cl_kernel k = p->k_embed;
     ARG_MEM(k, 0, p->d_blob);
@@ -195,14 +274,14 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     ARG_MEM(k, 3, p->d_rt);
     ARG_INT(k, 4, M);
     ARG_MEM(k, 5, p->d_h);
-    LMC_TRY(launch(p, k, 1, &M, p->local_size));
-    size_t items = M * (size_t)NH, G = items < 2048 ? items : 2048;
+    LMC_TRY(launch(p, k, 1, &M, p->local_size, EXR_EMBED, 0, 12.0 * (double)M * C));
+    size_t items = (M + 3) / 4 * (size_t)NH, G = items < EX_ATT_ITEMS ? items : EX_ATT_ITEMS;
     /* attention items take time in proportion to their position: groups small enough that
      * every core gets some (at least 8 groups when there are 8 items or more), at most 32 */
     size_t alocal = p->local_size;
-    if (!alocal) {
-        alocal = G / 8 < p->attention_local ? G / 8 : p->attention_local;
-        if (alocal < 1) alocal = 1;
+    if (!alocal) { /* a power of two: few work-group sizes, so few kernel specialisations in the driver */
+        alocal = p->attention_local;
+        while (alocal > 1 && G / 8 < alocal) alocal /= 2;
     }
     for (int l = 0; l < c->n_layers; l++) {
         const int ly = EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
@@ -222,7 +301,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 11, ws);
         ARG_INT(k, 12, TS);
         size_t g3[3] = {((size_t)C + 7) / 8, (M + 3) / 4, 3};
-        LMC_TRY(launch(p, k, 3, g3, p->local_size));
+        LMC_TRY(launch(p, k, 3, g3, p->local_size, EXR_QKV, 6.0 * (double)M * C * C, 4.0 * (3.0 * C * C + 4.0 * M * C)));
         k = p->k_attention;
         ARG_MEM(k, 0, p->d_blob);
         ARG_MEM(k, 1, p->d_lay);
@@ -237,20 +316,22 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 10, TS);
         ARG_MEM(k, 11, p->d_sc);
         ARG_MEM(k, 12, p->d_att);
-        LMC_TRY(launch(p, k, 1, &G, alocal));
+        LMC_TRY(launch(p, k, 1, &G, alocal, EXR_ATTENTION, 4.0 * keys * C, 4.0 * (2.0 * keys * C + 2.0 * M * C)));
         /* a = LN1(Wo att + h); ff = gelu(W1 a + b1); h = LN2(W2 ff + b2 + a) */
-        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_WO, -1, C, p->d_att, p->d_h, ly + EX_LN1_G, ly + EX_LN1_B, p->d_a));
-        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff));
-        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, p->d_ff, p->d_a, ly + EX_LN2_G, ly + EX_LN2_B, p->d_h));
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_WO, -1, C, p->d_att, p->d_h, ly + EX_LN1_G, ly + EX_LN1_B, p->d_a,
+                              EXR_WO_LN1));
+        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff, EXR_W1_GELU));
+        LMC_TRY(run_linear_ln(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, p->d_ff, p->d_a, ly + EX_LN2_G, ly + EX_LN2_B, p->d_h,
+                              EXR_W2_LN2));
     }
-    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out);
+    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out, EXR_OUT);
 }
 
 /* Whole windows on the device, in chunks of at most EX_ENC_ROWS rows (at least one window). */
 static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows, const size_t *lens, size_t W,
                             int32_t *rows) {
     const size_t C = (size_t)p->m->config.d_model;
-    size_t chunk = EX_ENC_ROWS / W ? EX_ENC_ROWS / W : 1;
+    size_t chunk = p->enc_rows / W ? p->enc_rows / W : 1;
     if (chunk > n) chunk = n;
     size_t ekv = chunk * C * W + EX_PAD;
     if (ekv > p->ekv_cap) {
@@ -268,18 +349,19 @@ static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows,
                 p->h_rt[2 * M + 1] = (cl_int)t;
             }
         if (M == 0) continue;
-        LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
-        LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
         LMC_TRY(cl_forward(p, M, 0, p->d_ekt, p->d_evt, 0, C * W, W));
         size_t off = 0;
         for (size_t w = w0; w < w0 + nc; w++) {
             if (lens[w])
-                LMC_CL_CHECK(clEnqueueReadBuffer(p->dev->queue, p->d_out, CL_FALSE, off * 256 * 4, lens[w] * 256 * 4,
+                LMC_CL_CHECK(clEnqueueReadBuffer(p->queue, p->d_out, CL_FALSE, off * 256 * 4, lens[w] * 256 * 4,
                                                  rows + w * W * 256, 0, NULL, NULL));
             off += lens[w];
         }
         /* the host buffers are rewritten by the next chunk: wait for the transfers */
-        LMC_CL_CHECK(clFinish(p->dev->queue));
+        LMC_CL_CHECK(clFinish(p->queue));
+        if (p->profiling) prof_drain(p);
     }
     for (size_t w = 0; w < n; w++) memset(rows + (w * W + lens[w]) * 256, 0, (W - lens[w]) * 256 * sizeof *rows);
     return LMC_OK;
@@ -292,18 +374,37 @@ static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int3
     size_t M = 0;
     for (size_t w = 0; w < p->n_dec; w++) {
         if (t >= (size_t)p->lens[w]) continue;
-        p->h_in[M] = t ? prev[w] : 0;
-        p->h_rt[2 * M] = (cl_int)w;
-        p->h_rt[2 * M + 1] = (cl_int)t;
-        M++;
+        cl_int *d = p->h_drt + 4 * M++;
+        d[0] = (cl_int)w;
+        d[1] = (cl_int)t;
+        d[2] = t ? prev[w] : 0;
+        d[3] = 0;
     }
     memset(rows, 0, p->n_dec * 256 * sizeof *rows);
     if (M == 0) return LMC_OK;
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_in, CL_FALSE, 0, M, p->h_in, 0, NULL, NULL));
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->dev->queue, p->d_rt, CL_FALSE, 0, M * 2 * sizeof(cl_int), p->h_rt, 0, NULL, NULL));
-    LMC_TRY(cl_forward(p, M, 1, p->d_kt, p->d_vt, C * T, L * C * T, T));
-    LMC_CL_CHECK(clEnqueueReadBuffer(p->dev->queue, p->d_out, CL_TRUE, 0, M * 256 * 4, p->h_out, 0, NULL, NULL));
-    for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_rt[2 * r] * 256, p->h_out + r * 256, 256 * sizeof *rows);
+    /* one write, one launch (exb_decode: the whole forward pass, a work-group per row), one read */
+    LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_drt, CL_FALSE, 0, M * 4 * sizeof(cl_int), p->h_drt, 0, NULL, NULL));
+    cl_kernel k = p->k_decode;
+    ARG_MEM(k, 0, p->d_blob);
+    ARG_MEM(k, 1, p->d_lay);
+    ARG_MEM(k, 2, p->d_drt);
+    ARG_INT(k, 3, M);
+    ARG_MEM(k, 4, p->d_kt);
+    ARG_MEM(k, 5, p->d_vt);
+    ARG_INT(k, 6, L * C * T);
+    ARG_INT(k, 7, T);
+    ARG_MEM(k, 8, p->d_dsc);
+    ARG_INT(k, 9, p->dsc_per_row);
+    ARG_MEM(k, 10, p->d_out);
+    size_t global = M * p->decode_local;
+    const double Cd = (double)C, Ld = (double)L, keys = (double)M * (double)(t + 1);
+    if (p->profiling) p->prof_positions[1] += M;
+    LMC_TRY(launch(p, k, 1, &global, p->decode_local, EXR_DECODE,
+                   2.0 * M * (Ld * 12 * Cd * Cd + 256 * Cd) + 4.0 * Ld * Cd * keys,
+                   4.0 * (Ld * (12 * Cd * Cd + 2 * Cd * keys) + 256 * Cd + (double)M * 256)));
+    LMC_CL_CHECK(clEnqueueReadBuffer(p->queue, p->d_out, CL_TRUE, 0, M * 256 * 4, p->h_out, 0, NULL, NULL));
+    if (p->profiling) prof_drain(p);
+    for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_drt[4 * r] * 256, p->h_out + r * 256, 256 * sizeof *rows);
     return LMC_OK;
 }
 
@@ -330,6 +431,7 @@ static lmc_status ex_encode_rows(void *ctx, size_t n, const uint8_t *const *wind
         }
         return LMC_OK;
     }
+    p->dir = 0;
     return cl_encode(p, n, windows, lens, W, rows);
 }
 
@@ -362,6 +464,7 @@ static lmc_status ex_decode_next(void *ctx, const uint8_t *prev, int32_t *rows) 
         }
         return LMC_OK;
     }
+    p->dir = 1;
     return cl_decode_step(p, t, prev, rows);
 }
 
@@ -370,20 +473,69 @@ static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, 
 void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     if (!pred) return;
     ex_pred *p = (ex_pred *)pred;
-    cl_mem *mems[] = {&p->d_blob, &p->d_lay, &p->d_kt, &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in, &p->d_rt,
-                      &p->d_h,    &p->d_q,   &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc};
+    cl_mem *mems[] = {&p->d_blob, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
+                      &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt, &p->d_dsc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
-    cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln};
+    cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln, p->k_decode};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
+    free(p->h_drt);
     free(p->kv);
     free(p->sc);
     free(p->lens);
     free(p->h_in);
     free(p->h_rt);
     free(p->h_out);
+    if (p->own_queue) {
+        clFinish(p->own_queue);
+        prof_drain(p);
+        clReleaseCommandQueue(p->own_queue);
+    }
+    free(p->pend);
     free(p);
+}
+
+const char *lmc_exact_predictor_batch_source(const lmc_predictor *pred) {
+    return pred ? ((const ex_pred *)pred)->batch_source : "";
+}
+
+lmc_status lmc_exact_predictor_set_profiling(lmc_predictor *pred, int on) {
+    LMC_RETURN_IF(!pred, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_set_profiling: NULL predictor");
+    ex_pred *p = (ex_pred *)pred;
+    LMC_RETURN_IF(!p->is_cl, LMC_ERR_UNSUPPORTED, "profiling needs an OpenCL device, not %s", p->dev->info.selector);
+    LMC_CL_CHECK(clFinish(p->queue));
+    prof_drain(p);
+    if (on && !p->own_queue) {
+        cl_int err = CL_SUCCESS;
+        p->own_queue = clCreateCommandQueue(p->dev->context, p->dev->id, CL_QUEUE_PROFILING_ENABLE, &err);
+        LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "profiling command queue on %s: %s", p->dev->info.selector,
+                      lmc_cl_error_name(err));
+    }
+    if (on) {
+        memset(p->prof, 0, sizeof p->prof);
+        memset(p->prof_positions, 0, sizeof p->prof_positions);
+    }
+    p->profiling = on != 0;
+    p->queue = on ? p->own_queue : p->dev->queue;
+    return LMC_OK;
+}
+
+lmc_status lmc_exact_predictor_get_profile(const lmc_predictor *pred, lmc_exact_profile *out) {
+    LMC_RETURN_IF(!pred || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_get_profile: NULL argument");
+    const ex_pred *p = (const ex_pred *)pred;
+    memset(out, 0, sizeof *out);
+    for (int d = 0; d < 2; d++) {
+        out->positions[d] = p->prof_positions[d];
+        for (int r = 0; r < EXR_COUNT; r++)
+            if (p->prof[d][r].launches) {
+                out->rows[out->n] = p->prof[d][r];
+                out->rows[out->n].kernel = ex_role_names[r];
+                out->rows[out->n].decode = d;
+                out->n++;
+            }
+    }
+    return LMC_OK;
 }
 
 /* max_windows = 0: the batch from the device's memory. Decoding reads every window's whole K/V
@@ -411,6 +563,169 @@ static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window)
     return n < 1 ? 1 : n > EX_AUTO_MAX_WINDOWS ? EX_AUTO_MAX_WINDOWS : (size_t)n;
 }
 
+/* ---- the automatic batch: calibration at first use, cached per device and model shape ---- */
+
+#define EX_CALIB_VERSION "lmc-exact-batch-3"
+#define EX_CALIB_STEPS 3 /* timed decode steps per candidate batch, after one untimed */
+
+static double ex_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The calibration's cache file: the SHA-256 of (version, platform, device, driver, model shape,
+ * kernel source, the largest candidate) names it, in the program cache's folder; 0: no cache. */
+static int calib_path(const lmc_device *device, const lmc_model_config *c, size_t bmax, char *path, size_t cap) {
+    char dir[4096], num[128];
+    lmc_program_cache_dir(dir, sizeof dir);
+    if (dir[0] == '\0') return 0;
+    char *src = NULL;
+    if (lmc_program_source("exact", &src) != LMC_OK) return 0;
+    lmc_sha256_ctx ctx;
+    lmc_sha256_init(&ctx);
+    const char *parts[] = {EX_CALIB_VERSION, device->info.platform, device->info.name, device->info.driver_version, src};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) lmc_sha256_update(&ctx, parts[i], strlen(parts[i]) + 1);
+    free(src);
+    snprintf(num, sizeof num, "C=%d L=%d NH=%d T=%d bmax=%zu", c->d_model, c->n_layers, c->n_heads, c->context, bmax);
+    lmc_sha256_update(&ctx, num, strlen(num) + 1);
+    uint8_t digest[32];
+    char hex[65];
+    lmc_sha256_final(&ctx, digest);
+    lmc_sha256_hex(digest, hex);
+    int n = snprintf(path, cap, "%s/exact-batch-%s.txt", dir, hex);
+    return n > 0 && (size_t)n < cap;
+}
+
+static size_t calib_load(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char tag[64] = "";
+    unsigned long b = 0;
+    int ok = fscanf(f, "%63s %lu", tag, &b) == 2 && strcmp(tag, EX_CALIB_VERSION) == 0 && b >= 1 && b <= EX_AUTO_MAX_WINDOWS;
+    fclose(f);
+    return ok ? (size_t)b : 0;
+}
+
+/* Written to a temporary name and renamed, like the program cache; failure only loses the cache. */
+static void calib_store(const char *path, size_t b, const char *detail) {
+    char dir[4096], tmp[4500];
+    lmc_program_cache_dir(dir, sizeof dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    int ok = fprintf(f, "%s %zu\n%s\n", EX_CALIB_VERSION, b, detail) > 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) remove(tmp);
+}
+
+/* Decode rows per second of p at batch b: steps of b rows at the middle of the context (the K/V
+ * caches' contents do not change the time), best of EX_CALIB_STEPS after one untimed step. */
+static lmc_status calib_decode_rate(ex_pred *p, size_t b, int32_t *rows, uint8_t *prev, double *rate) {
+    const size_t T = (size_t)p->m->config.context;
+    p->n_dec = b;
+    for (size_t w = 0; w < b; w++) p->lens[w] = (int32_t)T;
+    double best = 1e30;
+    for (int s = 0; s <= EX_CALIB_STEPS; s++) {
+        double t0 = ex_now();
+        LMC_TRY(cl_decode_step(p, T / 2, prev, rows));
+        double dt = ex_now() - t0;
+        if (s > 0 && dt < best) best = dt;
+    }
+    p->n_dec = 0;
+    *rate = (double)b / best;
+    return LMC_OK;
+}
+
+/* The batch with the best decoding rate among b0, 2 b0, .. p->max_windows (b0: the power of two at or
+ * above the compute units; two sweeps), the smallest within 3%
+ * of the best (decoding is the slower direction and the one the batch moves: encoding runs in
+ * chunks of enc_rows rows whatever the batch). */
+static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap) {
+    int32_t *rows = malloc(p->max_windows * 256 * sizeof *rows);
+    uint8_t *prev = calloc(p->max_windows, 1);
+    lmc_status st = rows && prev ? LMC_OK : lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
+    double rate[8] = {0}, top = 0;
+    size_t bs[8], nb = 0, used = 0;
+    /* from the compute units up: fewer windows than units leave units idle by construction (a
+     * window's row is one work-group), whatever a loaded machine's timings say */
+    cl_uint units = 1;
+    if (clGetDeviceInfo(p->dev->id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS || units < 1) units = 1;
+    size_t b0 = 1;
+    while (b0 < units && b0 * 2 <= p->max_windows) b0 *= 2;
+    for (size_t b = b0; b <= p->max_windows && nb < 8; b *= 2) bs[nb++] = b;
+    for (int sweep = 0; sweep < 2; sweep++) /* twice, interleaved: the best of each, against drift */
+        for (size_t i = 0; i < nb && st == LMC_OK; i++) {
+            double r = 0;
+            st = calib_decode_rate(p, bs[i], rows, prev, &r);
+            if (r > rate[i]) rate[i] = r;
+            if (r > top) top = r;
+        }
+    *best_b = b0;
+    for (size_t i = 0; i < nb && st == LMC_OK; i++)
+        if (rate[i] >= 0.97 * top) {
+            *best_b = bs[i];
+            break;
+        }
+    detail[0] = '\0';
+    for (size_t i = 0; i < nb && used + 32 < cap; i++)
+        used += (size_t)snprintf(detail + used, cap - used, "%sb%zu=%.0f", i ? " " : "decode rows/s: ", bs[i], rate[i]);
+    free(rows);
+    free(prev);
+    return st;
+}
+
+/* The largest candidate batch: the K/V caches within EX_AUTO_KV_BUDGET, a quarter of the device's
+ * memory and one allocation; 1 .. EX_AUTO_MAX_WINDOWS. */
+static size_t calib_max_windows(const lmc_device *device, size_t kv_bytes_per_window) {
+    uint64_t budget = EX_AUTO_KV_BUDGET;
+    if (device->info.global_mem_bytes && device->info.global_mem_bytes / 4 < budget) budget = device->info.global_mem_bytes / 4;
+    if (device->info.max_alloc_bytes && device->info.max_alloc_bytes < budget) budget = device->info.max_alloc_bytes;
+    uint64_t n = budget / (kv_bytes_per_window ? kv_bytes_per_window : 1);
+    return n < 1 ? 1 : n > EX_AUTO_MAX_WINDOWS ? EX_AUTO_MAX_WINDOWS : (size_t)n;
+}
+
+/* max_windows for params->max_windows = 0: LMC_EXACT_BATCH, else on an OpenCL device other than a
+ * simulator the cached calibration or a new one (stored), else auto_windows(). */
+static lmc_status choose_windows(const lmc_exact_model *m, lmc_device *device, const lmc_exact_predictor_params *pp,
+                                 size_t kv_bytes, size_t *out, const char **source) {
+    const char *env = getenv("LMC_EXACT_BATCH");
+    if (env && env[0]) {
+        char *end = NULL;
+        unsigned long v = strtoul(env, &end, 10);
+        LMC_RETURN_IF(!end || *end || v < 1 || v > EX_AUTO_MAX_WINDOWS, LMC_ERR_INVALID_ARGUMENT,
+                      "LMC_EXACT_BATCH=%s: a number of windows from 1 to %d", env, EX_AUTO_MAX_WINDOWS);
+        *out = (size_t)v;
+        *source = "env";
+        return LMC_OK;
+    }
+    if (device->info.kind != LMC_DEVICE_KIND_OPENCL || device->info.is_simulator) {
+        *out = auto_windows(device, kv_bytes);
+        *source = "default";
+        return LMC_OK;
+    }
+    const size_t bmax = calib_max_windows(device, kv_bytes);
+    char path[4400];
+    int cached = calib_path(device, &m->config, bmax, path, sizeof path);
+    if (cached && (*out = calib_load(path)) != 0) {
+        *source = "cached";
+        return LMC_OK;
+    }
+    lmc_exact_predictor_params cp = *pp;
+    cp.max_windows = bmax;
+    lmc_predictor *probe = NULL;
+    LMC_TRY(lmc_exact_predictor_create(m, device, &cp, &probe));
+    char detail[512];
+    lmc_status st = calibrate((ex_pred *)probe, out, detail, sizeof detail);
+    lmc_exact_predictor_destroy(probe);
+    LMC_TRY(st);
+    lmc_log(LMC_LOG_DEBUG, "exact predictor on %s: batch %zu (%s)", device->info.name, *out, detail);
+    if (cached) calib_store(path, *out, detail);
+    *source = "calibrated";
+    return LMC_OK;
+}
+
 lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *device, const lmc_exact_predictor_params *params,
                                       lmc_predictor **out) {
     LMC_RETURN_IF(!m || !device || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_create: NULL argument");
@@ -418,14 +733,17 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     lmc_exact_predictor_params pp = params ? *params : lmc_exact_predictor_params_default();
     const lmc_model_config *c = &m->config;
     const size_t kv_per_window = 2 * (size_t)c->n_layers * (size_t)c->context * (size_t)c->d_model;
-    if (pp.max_windows == 0) pp.max_windows = auto_windows(device, kv_per_window * 4);
+    const char *source = "params";
+    if (pp.max_windows == 0) LMC_TRY(choose_windows(m, device, &pp, kv_per_window * 4, &pp.max_windows, &source));
     ex_pred *p = calloc(1, sizeof *p);
     if (!p) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
     lmc_status st = LMC_OK;
     p->m = m;
     p->dev = device;
     p->is_cl = device->info.kind == LMC_DEVICE_KIND_OPENCL;
+    p->queue = p->is_cl ? device->queue : NULL;
     p->max_windows = pp.max_windows;
+    p->batch_source = source;
     p->local_size = pp.local_size;
     p->kv_per_window = kv_per_window;
     p->sc_per_window = 9 * (size_t)c->d_model + (size_t)c->context;
@@ -454,8 +772,8 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         goto fail;
     }
     if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
-    const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln"};
-    cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln};
+    const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln", "exb_decode"};
+    cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln, &p->k_decode};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         cl_int err = CL_SUCCESS;
         *ks[i] = clCreateKernel(p->program, names[i], &err);
@@ -470,12 +788,31 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     size_t kwg = 0;
     if (clGetKernelWorkGroupInfo(p->k_attention, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) != CL_SUCCESS)
         kwg = 1;
-    p->attention_local = kwg < 32 ? (kwg ? kwg : 1) : 32;
+    p->attention_local = 32;
+    while (p->attention_local > 1 && p->attention_local > kwg) p->attention_local /= 2;
+    /* exb_decode: a work-group per row; on a CPU a group runs on one core and its work-items in
+     * turn, so one work-item a group; elsewhere a group of 64 shares the columns and heads. */
+    size_t dwg = 0;
+    cl_device_type type = 0;
+    if (clGetKernelWorkGroupInfo(p->k_decode, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof dwg, &dwg, NULL) != CL_SUCCESS ||
+        dwg < 1)
+        dwg = 1;
+    if (clGetDeviceInfo(device->id, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS) type = CL_DEVICE_TYPE_CPU;
+    p->decode_local = pp.local_size ? pp.local_size : (type & CL_DEVICE_TYPE_CPU) ? 1 : dwg < 64 ? dwg : 64;
+    p->enc_rows = (type & CL_DEVICE_TYPE_CPU) ? EX_ENC_ROWS_CPU : EX_ENC_ROWS;
+    const char *rows_env = getenv("LMC_EXACT_CHUNK_ROWS");
+    if (rows_env && rows_env[0]) {
+        char *end = NULL;
+        unsigned long v = strtoul(rows_env, &end, 10);
+        if (end && !*end && v >= 1 && v <= (1ul << 20)) p->enc_rows = (size_t)v;
+    }
+    p->dsc_per_row = 9 * (size_t)c->d_model + (size_t)c->n_heads * ((size_t)c->context + 8) + EX_PAD;
     /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor. */
     size_t kvn = pp.max_windows * kv_per_window / 2 + EX_PAD;
     p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
+    p->h_drt = malloc(pp.max_windows * 4 * sizeof *p->h_drt);
     int32_t *blob = calloc(m->blob_n + EX_PAD, sizeof *blob);
-    if (!p->h_out || !blob) {
+    if (!p->h_out || !p->h_drt || !blob) {
         free(blob);
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
         goto fail;
@@ -486,8 +823,19 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     if (st != LMC_OK || (st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, m->lay)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_kt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_vt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_drt, pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_dsc, (pp.max_windows * p->dsc_per_row + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_reserve(p, pp.max_windows, (size_t)c->context)) != LMC_OK)
         goto fail;
+    { /* the caches' pages are touched now, not inside the first timed steps */
+        cl_int zero = 0, err = clEnqueueFillBuffer(p->queue, p->d_kt, &zero, sizeof zero, 0, kvn * 4, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clEnqueueFillBuffer(p->queue, p->d_vt, &zero, sizeof zero, 0, kvn * 4, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clFinish(p->queue);
+        if (err != CL_SUCCESS) {
+            st = lmc_set_error(LMC_ERR_OPENCL, "K/V caches on %s: %s", device->info.selector, lmc_cl_error_name(err));
+            goto fail;
+        }
+    }
     *out = &p->pred;
     return LMC_OK;
 fail:

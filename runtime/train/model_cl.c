@@ -178,13 +178,12 @@ lmc_status lmc_cl_model_forward(lmc_cl_model *m, const uint8_t *tokens, float *l
         LMC_TRY(lmc_op_matmul_fwd(d, a->k, m->h[l], P(m, l, T_WK), NULL, N, C, C));
         LMC_TRY(lmc_op_matmul_fwd(d, a->v, m->h[l], P(m, l, T_WV), NULL, N, C, C));
         LMC_TRY(lmc_op_attention_fused_fwd(d, a->y, a->lse, a->q, a->k, a->v, B, T, C, NH));
-        LMC_TRY(lmc_op_matmul_fwd(d, a->r1, a->y, P(m, l, T_WO), NULL, N, C, C));
-        LMC_TRY(lmc_op_add_inplace(d, a->r1, m->h[l], N * C));
+        /* r1 = y wo + h, f1 = a w1 + b1 with g = gelu(f1), r2 = g w2 + b2 + a: the residual adds and
+         * the GELU in the products' epilogues (the reference's separate passes, fused) */
+        LMC_TRY(lmc_op_matmul_res_fwd(d, a->r1, a->y, P(m, l, T_WO), NULL, m->h[l], N, C, C));
         LMC_TRY(lmc_op_layernorm_fwd(d, a->a, a->mean1, a->rstd1, a->r1, P(m, l, T_LN1S), P(m, l, T_LN1O), N, C));
-        LMC_TRY(lmc_op_matmul_fwd(d, a->f1, a->a, P(m, l, T_W1), P(m, l, T_B1), N, C, 4 * C));
-        LMC_TRY(lmc_op_gelu_fwd(d, a->g, a->f1, N * 4 * C));
-        LMC_TRY(lmc_op_matmul_fwd(d, a->r2, a->g, P(m, l, T_W2), P(m, l, T_B2), N, 4 * C, C));
-        LMC_TRY(lmc_op_add_inplace(d, a->r2, a->a, N * C));
+        LMC_TRY(lmc_op_matmul_gelu_fwd(d, a->f1, a->g, a->a, P(m, l, T_W1), P(m, l, T_B1), N, C, 4 * C));
+        LMC_TRY(lmc_op_matmul_res_fwd(d, a->r2, a->g, P(m, l, T_W2), P(m, l, T_B2), a->a, N, 4 * C, C));
         LMC_TRY(lmc_op_layernorm_fwd(d, m->h[l + 1], a->mean2, a->rstd2, a->r2, P(m, l, T_LN2S), P(m, l, T_LN2O), N, C));
     }
     LMC_TRY(lmc_op_matmul_fwd(d, m->logits, m->h[L], m->vec[LMC_CL_PARAMS][m->nt - 2], m->vec[LMC_CL_PARAMS][m->nt - 1],

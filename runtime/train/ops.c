@@ -1,7 +1,8 @@
 /* ops.c : host launchers of the model kernels (see ops.h). Each launcher sets the arguments in
- * the order of its kernel in cl/<family>.cl and enqueues one 1-D NDRange of exactly the
- * work-item count the kernel documents (no local size: results never depend on it, since every
- * work-item reduces in a fixed order on its own). */
+ * the order of its kernel in cl/<family>.cl and enqueues an NDRange of the work-item count the
+ * kernel documents: the elementwise kernels with no local size, the tiled ones (matmul.cl,
+ * attention_fused.cl) in small explicit groups (launch_2d). Results never depend on the local
+ * size, since every work-item reduces in a fixed order on its own. */
 #include "ops.h"
 
 #include <math.h>
@@ -38,6 +39,9 @@ static lmc_status launch(lmc_device *d, const char *program, const char *name, s
     return LMC_OK;
 }
 
+static lmc_status launch_pre(lmc_device *d, const char *program, const char *preamble, const char *name,
+                             size_t global, const karg *args, size_t nargs);
+
 #define LAUNCH(prog, name, global, ...)                                                        \
     do {                                                                                       \
         const karg args_[] = {__VA_ARGS__};                                                    \
@@ -55,22 +59,152 @@ lmc_status lmc_op_embed_bwd(lmc_device *d, cl_mem dembed, cl_mem dout, cl_mem in
     return LMC_OK;
 }
 
-lmc_status lmc_op_matmul_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, int N, int IC, int OC) {
-    /* out (N,OC) = inp (N,IC) · w (IC,OC) */
+/* Whether the tiled kernels take the CPU shapes (wide vectors) on this device: a CPU that is not a
+ * simulator. Elsewhere (GPUs; oclgrind, which so tests the GPU shapes) the narrow ones. */
+static int wide_simd(const lmc_device *d) { return strcmp(d->info.type, "CPU") == 0 && !d->info.is_simulator; }
+
+/* The register-tiled products of cl/model/matmul.cl. The tile is a function of the device type
+ * and the output width only: wide vectors and 8 rows on CPUs (SIMD registers), float4 and 4
+ * rows elsewhere (GPU registers per work-item). Widths that are not a multiple of 4 go to CLBlast. */
+typedef struct mm_tile {
+    int tm, vw, nv;
+} mm_tile;
+
+static int mm_tile_for(const lmc_device *d, int N, mm_tile *t) {
+    int cpu = wide_simd(d);
+    t->tm = cpu ? 8 : 4;
+    t->vw = cpu && N % 16 == 0 ? 16 : N % 8 == 0 && cpu ? 8 : 4;
+    if (N % t->vw != 0) return 0;
+    t->nv = cpu && N % (2 * t->vw) == 0 ? 2 : 1;
+    return 1;
+}
+
+/* Enqueues kernel `name` of `program` (built with `preamble`) over a 2-D range of global[0] x
+ * global[1] work-items in work-groups of `group` x 1 (global[0] rounded up to a multiple; the
+ * kernels return early past their count). An explicit, small group: PoCL would otherwise pick
+ * one of thousands of work-items whose private arrays together overflow a thread's stack.
+ * Results never depend on the group: every work-item sums on its own. */
+/* cost: what the profile files the launch under (lmc bench train --profile): `label`, and either
+ * explicit flops and bytes or, both 0, `items` for the bench's per-name cost formulas. */
+typedef struct launch_cost {
+    const char *label;
+    double items, flops, bytes;
+} launch_cost;
+
+static lmc_status launch_2d(lmc_device *d, const char *program, const char *preamble, const char *name,
+                            const size_t global[2], size_t group, const karg *args, size_t nargs,
+                            const launch_cost *cost) {
+    if (global[0] == 0 || global[1] == 0) return LMC_OK;
+    cl_program prog = NULL;
+    LMC_TRY(lmc_program_get(d, program, preamble, &prog));
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
+                  lmc_cl_error_name(err));
+    size_t most = 0;
+    if (clGetKernelWorkGroupInfo(k, d->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL) == CL_SUCCESS &&
+        most > 0 && group > most)
+        group = most;
+    size_t local[2] = {group, 1}, g[2] = {(global[0] + group - 1) / group * group, global[1]};
+    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, g, local, 0, NULL, lmc_device_profile_event(d));
+    lmc_device_profile_record(d, cost->label, cost->items, cost->flops, cost->bytes);
+    clReleaseKernel(k);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
+                  lmc_cl_error_name(err), (int)err);
+    return LMC_OK;
+}
+
+/* work-items per group of the tiled kernels (matmul.cl, attention_fused.cl) */
+#define TILE_GROUP 16
+
+/* C (M,N) = Σ_k A(m,k) B(k,n) (+ beta C) (+ bias) (+ R), G = gelu(C) when G; A(m,k) = A[m*sam + k*sak],
+ * B row-major with leading dimension ldb, C and R with leading dimension N. Long sums (K far above
+ * the tiles' count) are split into S chunks reduced in order by matmul_reduce. */
+static lmc_status mm(lmc_device *d, const mm_tile *t, cl_mem C, cl_mem G, cl_mem A, int sam, int sak, cl_mem Bm,
+                     int ldb, cl_mem bias, cl_mem R, int M, int N, int K, float beta) {
+    if (M == 0 || N == 0) return LMC_OK;
+    char pre[96];
+    snprintf(pre, sizeof pre, "#define TM %d\n#define VW %d\n#define NV %d\n", t->tm, t->vw, t->nv);
+    size_t tiles = (size_t)((M + t->tm - 1) / t->tm) * (size_t)(N / (t->vw * t->nv));
+    /* split K so that there are ~256 work-items, each summing at least 128 terms */
+    size_t S = 1;
+    if (!bias && !R && !G && tiles < 256 && K >= 256) {
+        S = (256 + tiles - 1) / tiles;
+        size_t smax = (size_t)K / 128;
+        if (S > smax) S = smax;
+        if (S > 64) S = 64;
+        if (S < 1) S = 1;
+    }
+    int kchunk = (int)(((size_t)K + S - 1) / S);
+    cl_mem P = C;
+    if (S > 1) LMC_TRY(lmc_buf_create_uninit(d, S * (size_t)M * (size_t)N * sizeof(float), &P));
+    cl_mem g = G ? G : C, b = bias ? bias : C, r = R ? R : C; /* unused arguments still name a buffer */
+    const karg args[] = {KMEM(C), KMEM(g), KMEM(P), KMEM(A), KMEM(Bm), KMEM(b), KMEM(r),
+                         KINT(M), KINT(N), KINT(K), KINT(sam), KINT(sak), KINT(ldb), KINT(kchunk), KFLT(beta),
+                         KINT(bias != NULL), KINT(R != NULL), KINT(G != NULL)};
+    size_t global[2] = {tiles, S};
+    char label[64];
+    snprintf(label, sizeof label, "matmul_tile %dx%dx%d", M, N, K);
+    double mn = (double)M * N, bytes = 4.0 * ((double)M * K + (double)K * N + mn) + (beta != 0.0f || R ? 4.0 * mn : 0.0);
+    const launch_cost cost = {label, (double)tiles * (double)S, 2.0 * mn * K, bytes + (G ? 4.0 * mn : 0.0)};
+    lmc_status st = launch_2d(d, "matmul", pre, "matmul_tile", global, TILE_GROUP, args, sizeof args / sizeof args[0],
+                              &cost);
+    if (st == LMC_OK && S > 1) {
+        const karg ra[] = {KMEM(C), KMEM(P), KINT(M * N), KINT((int)S), KFLT(beta)};
+        st = launch_pre(d, "matmul", pre, "matmul_reduce", (size_t)M * N, ra, 5);
+    }
+    if (S > 1) clReleaseMemObject(P); /* released when the kernels are done with it */
+    return st;
+}
+
+/* out (N,OC) = inp (N,IC) · w (IC,OC) (+ bias) (+ res), g = gelu(out) when g */
+static lmc_status matmul_fwd(lmc_device *d, cl_mem out, cl_mem g, cl_mem inp, cl_mem w, cl_mem bias, cl_mem res,
+                             int N, int IC, int OC) {
+    mm_tile t;
+    if (mm_tile_for(d, OC, &t)) return mm(d, &t, out, g, inp, IC, 1, w, OC, bias, res, N, OC, IC, 0.0f);
     LMC_TRY(lmc_gemm(d, 0, 0, (size_t)N, (size_t)OC, (size_t)IC, 1.0f, inp, 0, (size_t)IC, w, 0, (size_t)OC, 0.0f,
                      out, 0, (size_t)OC));
     if (bias) LAUNCH("bias", "bias_add", (size_t)N * OC, KMEM(out), KMEM(bias), KINT(N), KINT(OC));
+    if (res) LAUNCH("bias", "add_inplace", (size_t)N * OC, KMEM(out), KMEM(res), KINT(N * OC));
+    if (g) LAUNCH("gelu", "gelu_fwd", (size_t)N * OC, KMEM(g), KMEM(out), KINT(N * OC));
     return LMC_OK;
+}
+
+lmc_status lmc_op_matmul_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, int N, int IC, int OC) {
+    return matmul_fwd(d, out, NULL, inp, w, bias, NULL, N, IC, OC);
+}
+
+lmc_status lmc_op_matmul_res_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, cl_mem res, int N,
+                                 int IC, int OC) {
+    return matmul_fwd(d, out, NULL, inp, w, bias, res, N, IC, OC);
+}
+
+lmc_status lmc_op_matmul_gelu_fwd(lmc_device *d, cl_mem f, cl_mem g, cl_mem inp, cl_mem w, cl_mem bias, int N,
+                                  int IC, int OC) {
+    return matmul_fwd(d, f, g, inp, w, bias, NULL, N, IC, OC);
 }
 
 lmc_status lmc_op_matmul_bwd(lmc_device *d, cl_mem dinp, cl_mem dw, cl_mem dbias, cl_mem dout, cl_mem inp,
                              cl_mem w, int N, int IC, int OC) {
-    /* dinp (N,IC) += dout (N,OC) · wᵀ (OC,IC) */
-    LMC_TRY(lmc_gemm(d, 0, 1, (size_t)N, (size_t)IC, (size_t)OC, 1.0f, dout, 0, (size_t)OC, w, 0, (size_t)OC, 1.0f,
-                     dinp, 0, (size_t)IC));
-    /* dw (IC,OC) += inpᵀ (IC,N) · dout (N,OC) */
-    LMC_TRY(lmc_gemm(d, 1, 0, (size_t)IC, (size_t)OC, (size_t)N, 1.0f, inp, 0, (size_t)IC, dout, 0, (size_t)OC, 1.0f,
-                     dw, 0, (size_t)OC));
+    mm_tile tx, tw;
+    if (mm_tile_for(d, IC, &tx) && mm_tile_for(d, OC, &tw)) {
+        /* dinp (N,IC) += dout (N,OC) · wᵀ, with wᵀ (OC,IC) transposed first (contiguous rows of B) */
+        cl_mem wt = NULL;
+        LMC_TRY(lmc_buf_create_uninit(d, (size_t)IC * OC * sizeof(float), &wt));
+        const karg ta[] = {KMEM(wt), KMEM(w), KINT(IC), KINT(OC)};
+        lmc_status st = launch(d, "matmul", "transpose", (size_t)IC * OC, ta, 4);
+        if (st == LMC_OK) st = mm(d, &tx, dinp, NULL, dout, OC, 1, wt, IC, NULL, NULL, N, IC, OC, 1.0f);
+        clReleaseMemObject(wt);
+        LMC_TRY(st);
+        /* dw (IC,OC) += inpᵀ (IC,N) · dout (N,OC): A(i, n) = inp[n*IC + i] */
+        LMC_TRY(mm(d, &tw, dw, NULL, inp, 1, IC, dout, OC, NULL, NULL, IC, OC, N, 1.0f));
+    } else {
+        LMC_TRY(lmc_gemm(d, 0, 1, (size_t)N, (size_t)IC, (size_t)OC, 1.0f, dout, 0, (size_t)OC, w, 0, (size_t)OC,
+                         1.0f, dinp, 0, (size_t)IC));
+        LMC_TRY(lmc_gemm(d, 1, 0, (size_t)IC, (size_t)OC, (size_t)N, 1.0f, inp, 0, (size_t)IC, dout, 0, (size_t)OC,
+                         1.0f, dw, 0, (size_t)OC));
+    }
     if (dbias) LAUNCH("bias", "bias_grad", (size_t)OC, KMEM(dbias), KMEM(dout), KINT(N), KINT(OC));
     return LMC_OK;
 }
@@ -175,35 +309,51 @@ static lmc_status launch_pre(lmc_device *d, const char *program, const char *pre
     return LMC_OK;
 }
 
-static lmc_status fused_preamble(int C, int NH, char *buf, size_t cap) {
+/* Rows (queries, or keys) per work-item of the fused attention, the lanes of its vectors
+ * (cl/model/attention_fused.cl): each row loaded from the other side is reused qb times. 16 on
+ * CPUs (one 512-bit register where there is one: measured on PoCL pthread, B 2 T 2048 HS 8, fwd
+ * 43 -> 31 ms and bwd 135 -> 87 ms against 8), 8 elsewhere (registers per work-item). A function
+ * of the device type only. */
+static int fused_qb(const lmc_device *d) { return wide_simd(d) ? 16 : 8; }
+
+static lmc_status fused_preamble(int C, int NH, int qb, char *buf, size_t cap) {
     LMC_RETURN_IF(NH <= 0 || C % NH != 0 || C / NH > 256, LMC_ERR_INVALID_ARGUMENT,
                   "fused attention: C %d is not NH %d heads of at most 256", C, NH);
-    snprintf(buf, cap, "#define HS %d\n", C / NH);
+    snprintf(buf, cap, "#define HS %d\n#define QB %d\n", C / NH, qb);
     return LMC_OK;
 }
 
+/* work-items of the fused kernels: one per block of qb rows of each (b, h) */
+static size_t fused_items(int B, int T, int NH, int qb) { return (size_t)B * NH * (size_t)((T + qb - 1) / qb); }
+
 lmc_status lmc_op_attention_fused_fwd(lmc_device *d, cl_mem out, cl_mem lse, cl_mem q, cl_mem k, cl_mem v, int B,
                                       int T, int C, int NH) {
-    char pre[32];
-    LMC_TRY(fused_preamble(C, NH, pre, sizeof pre));
+    char pre[64];
+    int qb = fused_qb(d);
+    LMC_TRY(fused_preamble(C, NH, qb, pre, sizeof pre));
     float scale = 1.0f / sqrtf((float)(C / NH));
     const karg args[] = {KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v), KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    return launch_pre(d, "attention_fused", pre, "attention_fused_fwd", (size_t)B * NH * T, args, 10);
+    const size_t g[2] = {fused_items(B, T, NH, qb), 1};
+    const launch_cost cost = {"attention_fused_fwd", (double)B * NH * T, 0, 0};
+    return launch_2d(d, "attention_fused", pre, "attention_fused_fwd", g, TILE_GROUP, args, 10, &cost);
 }
 
 lmc_status lmc_op_attention_fused_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, cl_mem dsum, cl_mem dout,
                                       cl_mem out, cl_mem lse, cl_mem q, cl_mem k, cl_mem v, int B, int T, int C,
                                       int NH) {
-    char pre[32];
-    LMC_TRY(fused_preamble(C, NH, pre, sizeof pre));
+    char pre[64];
+    int qb = fused_qb(d);
+    LMC_TRY(fused_preamble(C, NH, qb, pre, sizeof pre));
     float scale = 1.0f / sqrtf((float)(C / NH));
-    size_t n = (size_t)B * NH * T;
     const karg qa[] = {KMEM(dq), KMEM(dsum), KMEM(dout), KMEM(out), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
                        KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    LMC_TRY(launch_pre(d, "attention_fused", pre, "attention_fused_bwd_q", n, qa, 13));
+    const size_t g[2] = {fused_items(B, T, NH, qb), 1};
+    const launch_cost cq = {"attention_fused_bwd_q", (double)B * NH * T, 0, 0};
+    LMC_TRY(launch_2d(d, "attention_fused", pre, "attention_fused_bwd_q", g, TILE_GROUP, qa, 13, &cq));
     const karg kva[] = {KMEM(dk), KMEM(dv), KMEM(dout), KMEM(dsum), KMEM(lse), KMEM(q), KMEM(k), KMEM(v),
                         KINT(B), KINT(T), KINT(C), KINT(NH), KFLT(scale)};
-    return launch_pre(d, "attention_fused", pre, "attention_fused_bwd_kv", n, kva, 13);
+    const launch_cost ckv = {"attention_fused_bwd_kv", (double)B * NH * T, 0, 0};
+    return launch_2d(d, "attention_fused", pre, "attention_fused_bwd_kv", g, TILE_GROUP, kva, 13, &ckv);
 }
 
 lmc_status lmc_op_gelu_fwd(lmc_device *d, cl_mem out, cl_mem inp, int n) {
@@ -256,6 +406,14 @@ lmc_status lmc_buf_create(lmc_device *d, size_t bytes, const void *host, cl_mem 
         *out = NULL;
     }
     return st;
+}
+
+lmc_status lmc_buf_create_uninit(lmc_device *d, size_t bytes, cl_mem *out) {
+    cl_int err = CL_SUCCESS;
+    *out = clCreateBuffer(d->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "buffer of %zu bytes on %s: %s", bytes, d->info.selector,
+                  lmc_cl_error_name(err));
+    return LMC_OK;
 }
 
 lmc_status lmc_buf_write(lmc_device *d, cl_mem buf, size_t bytes, const void *host) {

@@ -17,6 +17,12 @@ lmc_status lmc_op_embed_fwd(lmc_device *d, cl_mem out, cl_mem in, cl_mem embed, 
 lmc_status lmc_op_embed_bwd(lmc_device *d, cl_mem dembed, cl_mem dout, cl_mem in, int B, int T, int C);
 /* out (N,OC) = inp (N,IC) · w (IC,OC) + bias (may be NULL) */
 lmc_status lmc_op_matmul_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, int N, int IC, int OC);
+/* the same plus res (N,OC) (the residual add fused into the product's epilogue) */
+lmc_status lmc_op_matmul_res_fwd(lmc_device *d, cl_mem out, cl_mem inp, cl_mem w, cl_mem bias, cl_mem res, int N,
+                                 int IC, int OC);
+/* f (N,OC) = inp · w + bias and g = gelu(f) in one pass (the W1 product of the MLP) */
+lmc_status lmc_op_matmul_gelu_fwd(lmc_device *d, cl_mem f, cl_mem g, cl_mem inp, cl_mem w, cl_mem bias, int N,
+                                  int IC, int OC);
 /* dinp += dout·wᵀ; dw += inpᵀ·dout; dbias += Σ dout (may be NULL) */
 lmc_status lmc_op_matmul_bwd(lmc_device *d, cl_mem dinp, cl_mem dw, cl_mem dbias, cl_mem dout, cl_mem inp,
                              cl_mem w, int N, int IC, int OC);
@@ -51,6 +57,8 @@ lmc_status lmc_op_adam(lmc_device *d, cl_mem params, cl_mem grads, cl_mem m, cl_
 /* Buffer helpers: a device buffer of `bytes` (initialised from `host` when not NULL, else
  * zeroed), blocking read and write. */
 lmc_status lmc_buf_create(lmc_device *d, size_t bytes, const void *host, cl_mem *out);
+/* a device buffer of `bytes`, contents undefined (scratch) */
+lmc_status lmc_buf_create_uninit(lmc_device *d, size_t bytes, cl_mem *out);
 lmc_status lmc_buf_write(lmc_device *d, cl_mem buf, size_t bytes, const void *host);
 lmc_status lmc_buf_read(lmc_device *d, cl_mem buf, size_t bytes, void *host);
 lmc_status lmc_buf_zero(lmc_device *d, cl_mem buf, size_t bytes);

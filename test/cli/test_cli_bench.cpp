@@ -81,7 +81,7 @@ TEST(CliBench, TrainJsonKeysAndProfileOnTiny) {
     EXPECT_NE(r.out.find("\"profile\": {\"steps\": 1"), std::string::npos) << r.out;
     for (const char *op : {"attention_fused_fwd", "attention_fused_bwd_kv", "adam_step", "layernorm_fwd"})
         EXPECT_NE(r.out.find(std::string("{\"op\": \"") + op + "\""), std::string::npos) << op;
-    EXPECT_TRUE(std::regex_search(r.out, std::regex("\\{\"op\": \"sgemm [NT][NT] [0-9]+x[0-9]+x[0-9]+\"")))
+    EXPECT_TRUE(std::regex_search(r.out, std::regex("\\{\"op\": \"(sgemm [NT][NT]|matmul_tile) [0-9]+x[0-9]+x[0-9]+\"")))
         << r.out;
     EXPECT_EQ(r.out.back(), '\n');
     EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one line";
@@ -90,7 +90,7 @@ TEST(CliBench, TrainJsonKeysAndProfileOnTiny) {
     lmc_test::CommandResult t =
         lmc_test::RunLmc("bench train --config tiny --context 16 --batch 1 --steps 1 --no-pytorch --profile");
     ASSERT_EQ(t.exit_code, 0) << t.err;
-    for (const char *s : {"tokens/s", "MFU", "attention_fused_bwd_q", "sgemm", "other (host", "GFLOP/s", "%peak"})
+    for (const char *s : {"tokens/s", "MFU", "attention_fused_bwd_q", "matmul_tile", "other (host", "GFLOP/s", "%peak"})
         EXPECT_NE(t.out.find(s), std::string::npos) << s << " in " << t.out;
 }
 

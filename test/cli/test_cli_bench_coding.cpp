@@ -30,6 +30,10 @@ TEST(CliBenchCoding, JsonHasRatesAndThePyTorchSide) {
     for (const char *key : {"compress_bytes_per_s", "decompress_bytes_per_s", "peak_rss_bytes", "batch_windows"})
         EXPECT_GT(Number(r.out, key), 0.0) << key << " in " << r.out;
     EXPECT_EQ(Number(r.out, "bytes"), 300.0) << r.out;
+    // the device's share: the model's ops per byte, the peak probe of the same run, the fractions
+    for (const char *key : {"model_flops_per_byte", "peak_gflops", "compress_fraction_of_peak", "decompress_fraction_of_peak"})
+        EXPECT_GT(Number(r.out, key), 0.0) << key << " in " << r.out;
+    EXPECT_NE(r.out.find("\"batch_source\": \""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("\"device\": \"pthread"), std::string::npos) << r.out;
     // PyTorch (the tiny float model beside the coding model) measured, or skipped with a reason
     if (r.out.find("\"pytorch_forward_tokens_per_s\": null") != std::string::npos) {
@@ -40,6 +44,20 @@ TEST(CliBenchCoding, JsonHasRatesAndThePyTorchSide) {
         EXPECT_GT(Number(r.out, "compress_vs_pytorch"), 0.0) << r.out;
         EXPECT_GT(Number(r.out, "decompress_vs_pytorch"), 0.0) << r.out;
     }
+}
+
+// --profile: per kernel and direction a share, rates and launches per coded byte, in the JSON.
+TEST(CliBenchCoding, ProfileListsKernelsPerDirection) {
+    lmc_test::CommandResult r =
+        lmc_test::RunLmc("bench coding --json --profile --device pthread --bytes 300 --torch-windows 0 -m '" + kTiny + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char *part : {"\"profile\": {\"compress\": [", "\"decompress\": [", "\"kernel\": \"attention\"",
+                             "\"launches_per_byte\": ", "\"gops\": ", "\"kernel\": \"other\""})
+        EXPECT_NE(r.out.find(part), std::string::npos) << part << " in " << r.out;
+    lmc_test::CommandResult text =
+        lmc_test::RunLmc("bench coding --profile --device pthread --bytes 300 --torch-windows 0 -m '" + kTiny + "'");
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("launch/B"), std::string::npos) << text.out;
 }
 
 TEST(CliBenchCoding, BadDeviceAndOptionsFailCleanly) {

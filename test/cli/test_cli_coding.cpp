@@ -1,10 +1,11 @@
 // test_cli_coding.cpp : `lmc compress` / `lmc decompress` / `lmc -d` / `lmc verify` as a user
 // meets them (DESIGN.md §6): edge lengths round-trip through files and pipes; the zstd habits
-// (-c, -o, -f, -k, --rm, several files, -d); every corruption of a .lmc file, a wrong model, a
-// missing device, an unreadable input and an existing output give a clear message naming the
-// file, a non-zero exit and no output or temporary file; SIGINT/SIGTERM mid-write leave nothing
-// and the exit status is the signal's; verify prints the device table and exits 0 only when
-// every device decodes the file to the same bytes.
+// (-c, -o, -f, -k, --rm, several files, -d); windows the model cannot shrink are stored as they
+// are, and --json / -v say how many; every corruption of a .lmc file (of coded and of stored
+// frames), a wrong model, a missing device, an unreadable input and an existing output give a
+// clear message naming the file, a non-zero exit and no output or temporary file;
+// SIGINT/SIGTERM mid-write leave nothing and the exit status is the signal's; verify prints the
+// device table and exits 0 only when every device decodes the file to the same bytes.
 // All runs use the golden `tiny` coding model (context 64) with -W 64 windows on small inputs,
 // so the suite stays fast on cpu-ref and PoCL.
 #include <dirent.h>
@@ -22,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "frame_kinds.h"
 #include "test_env.h"
 
 namespace {
@@ -59,7 +61,16 @@ int Shell(const std::string &cmd) {
 
 std::string Lmc() { return std::string(LMC_BINARY_DIR) + "/lmc"; }
 
-// Deterministic text-like bytes: a mix that the tiny model codes to some but not all bits.
+// Text the tiny model codes to about half its size (its coded windows), from `at` on.
+std::string Text(size_t n, size_t at = 0) {
+    static const std::string t = "In the beginning the Transformer predicted every next byte, and the coder wrote it down. ";
+    std::string s;
+    while (s.size() < at + n) s += t;
+    return s.substr(at, n);
+}
+
+// Deterministic bytes, two thirds of them random: the tiny model cannot shrink a 64-byte window
+// of them, so the writer stores it as it is.
 std::string Sample(size_t n, uint32_t seed = 1) {
     std::string s(n, '\0');
     uint32_t x = seed;
@@ -160,6 +171,40 @@ TEST(CliCoding, JsonRecordsEachInput) {
     EXPECT_EQ(RunLmc("compress --json" + kFast, "abc").exit_code, 2) << "stdout is taken by the JSON";
 }
 
+// A file of text, random bytes and text (64-byte windows: coded, coded, stored, stored, coded,
+// coded) is stored exactly where the model cannot shrink it, and --json and -v say so; random
+// bytes are all stored, so the file is the input plus the framing of FORMAT.md §7 (3 bytes per
+// 64-byte window, 92 per stream) and no more; every file decodes to its input.
+TEST(CliCoding, StoredWindowsWhereTheModelCannotShrink) {
+    lmc_test::TempDir tmp;
+    const std::string mixed = Text(128) + Sample(128, 4) + Text(100, 128);
+    std::string random(4096, '\0');
+    uint32_t x = 7;
+    for (auto &c : random) c = (char)((x = x * 1103515245u + 12345u) >> 23);
+    Write(tmp / "mixed", mixed);
+    Write(tmp / "random", random);
+    auto r = RunLmc("compress --json -W 64" + kFast + tmp / "mixed " + tmp / "random");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"windows\": 6, \"stored_windows\": 2}"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"output_bytes\": " + std::to_string(4096 + 64 * 3 + 92) + ","), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"windows\": 64, \"stored_windows\": 64}"), std::string::npos) << r.out;
+    std::string z = Read(tmp / "mixed.lmc");
+    EXPECT_EQ(lmc_test::FrameKinds(std::vector<uint8_t>(z.begin(), z.end())), "CCSSCC");
+    auto d = RunLmc("decompress --json" + kFast + "-o " + tmp / "mixed.out " + tmp / "mixed.lmc");
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_NE(d.out.find("\"stored_windows\": 2"), std::string::npos) << d.out;
+    EXPECT_EQ(Read(tmp / "mixed.out"), mixed);
+    ASSERT_EQ(RunLmc("decompress" + kFast + "-o " + tmp / "random.out " + tmp / "random.lmc").exit_code, 0);
+    EXPECT_EQ(Read(tmp / "random.out"), random);
+    auto v = RunLmc("compress -v -f -W 64" + kFast + tmp / "mixed");
+    ASSERT_EQ(v.exit_code, 0) << v.err;
+    EXPECT_NE(v.err.find(", 2 of 6 windows stored\n"), std::string::npos) << v.err;
+    Write(tmp / "text", Text(200));
+    auto t = RunLmc("compress -v -W 64" + kFast + tmp / "text");
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    EXPECT_EQ(t.err.find("stored"), std::string::npos) << "nothing stored, nothing said: " << t.err;
+}
+
 // An existing output is refused without -f (exit 1, the file untouched, the message says -f);
 // with -f it is replaced, for compress and decompress alike.
 TEST(CliCoding, ExistingOutputNeedsForce) {
@@ -218,10 +263,12 @@ TEST(CliCoding, RmRemovesTheInputOnlyOnSuccess) {
 struct Stream {
     std::string bytes;
     size_t index_offset = 0;
+    std::vector<lmc_test::FrameRecord> frames;
 };
 
 Stream MakeStream(const lmc_test::TempDir &tmp) {
-    Write(tmp / "src", Sample(200, 6));  // windows 64, 64, 64, 8
+    // Windows 64 (text: coded), 64 (random: stored), 64 and 8 (text: coded).
+    Write(tmp / "src", Text(64) + Sample(64, 6) + Text(72, 64));
     auto r = RunLmc("compress -c -W 64" + kFast + tmp / "src");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     Stream s;
@@ -229,6 +276,7 @@ Stream MakeStream(const lmc_test::TempDir &tmp) {
     if (s.bytes.size() < 76) return s;
     const unsigned char *t = (const unsigned char *)s.bytes.data() + s.bytes.size() - 16;
     for (int i = 7; i >= 0; i--) s.index_offset = s.index_offset << 8 | t[i];
+    s.frames = lmc_test::Frames(std::vector<uint8_t>(s.bytes.begin(), s.bytes.end()));
     return s;
 }
 
@@ -240,12 +288,22 @@ TEST(CliCoding, EveryCorruptionIsAClearErrorWithNoOutput) {
     Stream s = MakeStream(tmp);
     ASSERT_GT(s.index_offset, 80u);
     ASSERT_LT(s.index_offset, s.bytes.size() - 16);
+    ASSERT_EQ(s.frames.size(), 4u);
+    ASSERT_EQ(std::string() + s.frames[0].kind + s.frames[1].kind + s.frames[2].kind + s.frames[3].kind, "CSCC");
     const size_t n = s.bytes.size(), idx = s.index_offset;
-    auto flip = [&](size_t at) {
+    const lmc_test::FrameRecord coded = s.frames[0], stored = s.frames[1];
+    ASSERT_EQ(s.bytes[stored.offset] & 3, 3) << "tag 1 + 4P + 2K: bit 1 of its first byte is the kind";
+    ASSERT_EQ(s.bytes[coded.offset] & 3, 1);
+    ASSERT_EQ(stored.payload_offset, stored.offset + 2);
+    auto flip = [&](size_t at, int mask = 0x01) {
         std::string b = s.bytes;
-        b[at] = (char)(b[at] ^ 0x01);
+        b[at] = (char)(b[at] ^ mask);
         return b;
     };
+    // The stored frame's tag rewritten for 63 bytes (1 + 4 * 63 + 2, the same two-byte varint).
+    std::string short_stored = s.bytes;
+    short_stored[stored.offset] = (char)(255 | 0x80);
+    short_stored[stored.offset + 1] = (char)(255 >> 7);
     struct Case {
         std::string name, bytes, expect;
     };
@@ -259,6 +317,11 @@ TEST(CliCoding, EveryCorruptionIsAClearErrorWithNoOutput) {
         {"flipped_header", flip(16), "checksum"},
         {"flipped_header_crc", flip(57), "checksum"},
         {"flipped_payload", flip(62), ""},
+        {"truncated_stored_frame", s.bytes.substr(0, stored.payload_offset + 10), "truncated"},
+        {"flipped_stored_payload", flip(stored.payload_offset + 5), "checksum"},
+        {"flipped_stored_kind", flip(stored.offset, 0x02), "corrupt"},
+        {"flipped_coded_kind", flip(coded.offset, 0x02), "corrupt"},
+        {"stored_length", short_stored, "corrupt"},
         {"flipped_group_crc", flip(idx - 2), "checksum"},
         {"flipped_index", flip(idx + 5), ""},
         {"flipped_index_crc", flip(n - 18), ""},
@@ -382,16 +445,22 @@ TEST(CliCoding, InterruptMidWriteLeavesNothing) {
         ASSERT_GT(pid, 0);
         const std::string chunk = Sample(4096, 9);
         ASSERT_EQ(write(w, chunk.data(), chunk.size()), (ssize_t)chunk.size());
-        bool saw_tmp = false;
-        for (int i = 0; i < 500 && !saw_tmp; i++) {  // up to 10 s for the device and model
+        // Wait, however long the device and model take on a loaded machine, until the temporary
+        // output exists (lmc cannot finish: it waits for the rest of its stdin) or lmc ends.
+        bool saw_tmp = false, ended = false;
+        int status = 0;
+        while (!saw_tmp && !ended) {
             for (const auto &f : List(tmp.path)) saw_tmp |= f.find(".out.lmc.lmc-tmp-") == 0;
-            if (!saw_tmp) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (!saw_tmp) {
+                ended = waitpid(pid, &status, WNOHANG) == pid;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling, not a deadline
+            }
         }
+        ASSERT_FALSE(ended) << "lmc ended before writing, status " << status;
         EXPECT_TRUE(saw_tmp) << "the output was being written under a temporary name";
         ASSERT_EQ(write(w, chunk.data(), chunk.size()), (ssize_t)chunk.size());  // more, slowly
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         kill(pid, sig);
-        int status = 0;
         ASSERT_EQ(waitpid(pid, &status, 0), pid);
         close(w);
         ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << status;
@@ -470,7 +539,8 @@ TEST(CliCoding, TerminalProgressAndRefusals) {
 // exit 0; --json holds the same; a corrupt file makes every row FAIL and the exit 1.
 TEST(CliVerify, EveryDeviceDecodesToTheSameBytes) {
     lmc_test::TempDir tmp;
-    const std::string data = Sample(100, 11);  // two windows: oclgrind takes about 1 s per window
+    // Two windows, coded and stored: oclgrind takes about 1 s per coded window.
+    const std::string data = Text(64) + Sample(36, 11);
     Write(tmp / "a", data);
     ASSERT_EQ(RunLmc("compress -W 64" + kFast + tmp / "a").exit_code, 0);
     uint8_t digest[32];

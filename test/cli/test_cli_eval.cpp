@@ -79,7 +79,8 @@ TEST(CliEval, BadUsageExitsWith2AndMissingDataWith1) {
     auto unknown = RunLmc("eval --compressor bzip2 --dataset text:" + text);
     EXPECT_EQ(unknown.exit_code, 2);
     EXPECT_NE(unknown.err.find("unknown compressor 'bzip2'"), std::string::npos) << unknown.err;
-    auto spec = RunLmc("eval --compressor gzip --dataset enwik9");
+    // Not a spec and not a corpus name (enwik9 is one now: test_cli_data_dir.cpp).
+    auto spec = RunLmc("eval --compressor gzip --dataset enwik7");
     EXPECT_EQ(spec.exit_code, 2);
     EXPECT_NE(spec.err.find("text:PATH"), std::string::npos) << spec.err;
     auto chunks = RunLmc("eval --compressor gzip --dataset text:" + text + " --chunks 0");
@@ -110,9 +111,13 @@ TEST(CliEval, LmNamesResolveBuiltInsAndFilesOrFailClearly) {
 }
 
 // A coding model's row is the .lmc stream `lmc compress` writes for the same chunks: its payload
-// (the container's own count) over raw is chunked_rate, the whole file is file_rate; the adjusted
-// rates add 2 bytes per parameter and the coding model file's size. The exact rate stays within
-// 1% of the float model's ideal rate (the cost of exactness), and the row was decoded to check it.
+// (the container's own count: no chunk of this text is stored, so it is the model's payload) over
+// raw is chunked_rate, the whole file is file_rate; the adjusted rates add 2 bytes per parameter
+// and the coding model file's size. The exact rate stays within 1% of the float model's ideal
+// rate (the cost of exactness), and the row was decoded to check it. On random bytes, which the
+// model cannot shrink, the file stores every chunk as it is: file_rate is that file's (just over
+// 100%), while chunked_rate stays the model's own payload (above 100%, the paper's count), not the
+// stored size.
 TEST(CliEval, CodingModelRowIsTheLmcStreamOfItsChunks) {
     TempDir dir;
     std::string text = MakeText(dir), model = dir / "m.safetensors", coding = dir / "m.exact.safetensors";
@@ -143,6 +148,7 @@ TEST(CliEval, CodingModelRowIsTheLmcStreamOfItsChunks) {
     }
     lmc_container_info info;
     ASSERT_EQ(lmc_container_info_read(file.data(), file.size(), &info), LMC_OK) << lmc_last_error();
+    ASSERT_EQ(info.stored_windows, 0u) << "the text's chunks are coded: its payload is the model's";
     struct stat st_model;
     ASSERT_EQ(stat(coding.c_str(), &st_model), 0);
     lmc_model_config tiny;
@@ -163,10 +169,33 @@ TEST(CliEval, CodingModelRowIsTheLmcStreamOfItsChunks) {
         EXPECT_NEAR(JsonNumber(r.out, 0, "adjusted_rate"), payload + 2.0 * params / 4096.0, 1e-6) << r.out;
         EXPECT_NEAR(JsonNumber(r.out, 0, "adjusted_file_rate"), ((double)file.size() + (double)st_model.st_size) / 4096.0,
                     1e-6) << r.out;
+        EXPECT_EQ(JsonNumber(r.out, 0, "stored_chunks"), 0.0) << r.out;
+        EXPECT_NE(r.out.find("\"stored_chunks\": null"), std::string::npos) << "a float model writes no file: " << r.out;
         double ideal = JsonNumber(r.out, 1, "chunked_rate");
         EXPECT_LT(payload, 0.95);  // the trained model does compress the text
         EXPECT_NEAR(payload, ideal, 0.01 * ideal) << r.out;
     }
+    // Random bytes: the same chunks as eval's random:4096, through `lmc compress` too.
+    lmc_dataset *ds = nullptr;
+    lmc_dataset_params dp = lmc_dataset_params_default();
+    ASSERT_EQ(lmc_dataset_open("random:4096", &dp, &ds), LMC_OK) << lmc_last_error();
+    ASSERT_EQ(lmc_dataset_chunk_count(ds), 2u);
+    std::string rnd = dir / "rnd";
+    ASSERT_EQ(lmc_fixture::WriteBytes(rnd, std::string((const char *)lmc_dataset_bytes(ds), 4096)), "");
+    lmc_dataset_destroy(ds);
+    auto rc = RunLmc("compress " + rnd + " -m " + coding + " --device cpu-ref --json -o " + rnd + ".lmc");
+    ASSERT_EQ(rc.exit_code, 0) << rc.err;
+    EXPECT_NE(rc.out.find("\"windows\": 2, \"stored_windows\": 2}"), std::string::npos) << rc.out;
+    struct stat st_rnd;
+    ASSERT_EQ(stat((rnd + ".lmc").c_str(), &st_rnd), 0);
+    auto rr = RunLmc("eval --compressor lm:" + coding + " --dataset random:4096 --json --device cpu-ref");
+    ASSERT_EQ(rr.exit_code, 0) << rr.err;
+    EXPECT_EQ(JsonNumber(rr.out, 0, "stored_chunks"), 2.0) << rr.out;
+    EXPECT_NEAR(JsonNumber(rr.out, 0, "file_rate"), (double)st_rnd.st_size / 4096.0, 1e-6) << rr.out;
+    EXPECT_EQ(st_rnd.st_size, 4096 + 2 * 4 + 92) << "stored: 2 bytes of tag and 2 of index a chunk";
+    double model_rate = JsonNumber(rr.out, 0, "chunked_rate");
+    EXPECT_GT(model_rate, 1.0) << "the model's own payload, not the stored chunks: " << rr.out;
+    EXPECT_NEAR(JsonNumber(rr.out, 0, "adjusted_rate"), model_rate + 2.0 * params / 4096.0, 1e-6) << rr.out;
 }
 
 // The float-model row is the ideal code length of the Q16 rows through the codec's quantiser,

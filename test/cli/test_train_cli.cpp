@@ -2,8 +2,17 @@
 // the model, the CSV log, the PNG plot and the checkpoint next to -o; the same seed gives the
 // same loss at every step and a byte-identical model file; a run killed with SIGKILL (the
 // LMC_TEST_KILL_AT_STEP hook raises it right after a step) and resumed with --resume ends with
-// the same model file and the same losses as the uninterrupted run, on cpu-ref and on OpenCL.
+// the same model file and the same losses as the uninterrupted run, on cpu-ref and on OpenCL;
+// Ctrl-C (SIGINT) and SIGTERM stop a run between two steps with a checkpoint and exit 130 / 143,
+// and the run resumed from it ends with the uninterrupted run's model; --json prints one JSON
+// object on stdout and nothing else.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -178,9 +187,203 @@ TEST_P(TrainResume, KilledRunResumesExactly) {
     std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+// Ctrl-C at a known step: the LMC_TEST_INTERRUPT_AT_STEP hook raises SIGINT right after step 6,
+// through lmc's own handler, as a user's Ctrl-C during step 6 would. The periodic checkpoints
+// fall at steps 4, 8 and 12, so a checkpoint at step 6 can only be the interrupt's: the run
+// exits 130, leaves no model, a log of exactly steps 1..6 and a checkpoint of step 6 (what
+// --resume --export reports), and the resumed run ends with the uninterrupted run's model file
+// and losses, byte for byte (the determinism contract of train.h).
+TEST_P(TrainResume, InterruptedRunCheckpointsAndResumesExactly) {
+    const std::string dev = GetParam();
+    if (dev != "cpu-ref" && lmc_test::FindDevice(dev) < 0) {
+        if (lmc_test::IsRequired(dev)) FAIL() << "required device '" << dev << "' missing";
+        GTEST_SKIP() << "device '" << dev << "' not present";
+    }
+    lmc_test::TempDir dir;
+    std::string train = MakeText(dir.path, "train.txt", 5000, 1), eval = MakeText(dir.path, "eval.txt", 1000, 2);
+    std::string cmd = "train --data " + train + " --eval-data " + eval + kTrainArgs + " --device " + dev + " -o " + dir.path;
+    auto whole = RunLmc(cmd + "/u.safetensors -q");
+    ASSERT_EQ(whole.exit_code, 0) << whole.err;
+    auto stopped = RunLmc(cmd + "/i.safetensors", "", "LMC_TEST_INTERRUPT_AT_STEP=6");
+    EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
+    EXPECT_NE(stopped.err.find("SIGINT at step 6/12"), std::string::npos) << stopped.err;
+    EXPECT_NE(stopped.err.find(dir / "i.ckpt"), std::string::npos) << stopped.err;
+    EXPECT_EQ(stopped.err.find("step 7/12"), std::string::npos) << "a step ran after the interrupt:\n" << stopped.err;
+    EXPECT_FALSE(lmc_test::FileExists(dir / "i.safetensors")) << "an interrupted run must not leave a model";
+    auto rows = LossColumns(ReadAll(dir / "i.csv"));
+    ASSERT_EQ(rows.size(), 7u) << "header + steps 1..6";
+    auto u_rows = LossColumns(ReadAll(dir / "u.csv"));
+    ASSERT_EQ(u_rows.size(), 13u);
+    EXPECT_EQ(rows, std::vector<std::string>(u_rows.begin(), u_rows.begin() + 7));
+    // The checkpoint is the interrupt's own (step 6), and --resume reads it.
+    // (A copy, e.ckpt, so that i's files stay as the interrupt left them.)
+    lmc_test::WriteFile(dir / "e.ckpt", ReadAll(dir / "i.ckpt"));
+    auto exported = RunLmc("train --data " + train + " --resume --export --device " + dev + " -o " + dir / "e.safetensors");
+    ASSERT_EQ(exported.exit_code, 0) << exported.err;
+    EXPECT_NE(exported.err.find("at step 6"), std::string::npos) << exported.err;
+    auto resumed = RunLmc(cmd + "/i.safetensors --resume");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_NE(resumed.err.find("(resumed)"), std::string::npos);
+    EXPECT_NE(resumed.err.find("step 7/12"), std::string::npos) << "resumed after step 6:\n" << resumed.err;
+    EXPECT_EQ(resumed.err.find("step 6/12"), std::string::npos) << "resumed before step 6:\n" << resumed.err;
+    std::string u = ReadAll(dir / "u.safetensors");
+    ASSERT_FALSE(u.empty());
+    EXPECT_EQ(u, ReadAll(dir / "i.safetensors")) << "interrupted + resumed model differs";
+    EXPECT_EQ(LossColumns(ReadAll(dir / "u.csv")), LossColumns(ReadAll(dir / "i.csv")));
+}
+
 INSTANTIATE_TEST_SUITE_P(Devices, TrainResume, ::testing::Values("cpu-ref", "pthread"),
                          [](const ::testing::TestParamInfo<std::string> &p) {
                              return p.param == "cpu-ref" ? std::string("cpu_ref") : p.param;
                          });
+
+// Start lmc with `args` (no shell: the pid is lmc's own), stdout and stderr to files, SIGINT and
+// SIGTERM at their default action whatever this process inherited (an ignored SIGINT would be
+// kept ignored by lmc, like nohup).
+pid_t SpawnLmc(const std::vector<std::string> &args, const std::string &out, const std::string &err) {
+    std::vector<std::string> argv = {std::string(LMC_BINARY_DIR) + "/lmc"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char *> cargv;
+    for (auto &a : argv) cargv.push_back(const_cast<char *>(a.c_str()));
+    cargv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int null = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || null < 0) _exit(126);
+        dup2(null, STDIN_FILENO);
+        dup2(o, STDOUT_FILENO);
+        dup2(e, STDERR_FILENO);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        execv(cargv[0], cargv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+double JsonNumber(const std::string &json, const std::string &key) {
+    std::regex re("\"" + key + "\": (-?[0-9.eE+-]+)");
+    std::smatch m;
+    return std::regex_search(json, m, re) ? std::stod(m[1].str()) : -1.0;
+}
+
+std::string JsonString(const std::string &json, const std::string &key) {
+    std::regex re("\"" + key + "\": (\"[^\"]*\"|null|true|false)");
+    std::smatch m;
+    return std::regex_search(json, m, re) ? m[1].str() : std::string("<missing>");
+}
+
+// A real signal from outside, at whatever step the run is in: lmc (started here without a shell)
+// trains a run that cannot end during the test (10^8 steps, no periodic checkpoint before the
+// last); once its progress shows step 1 on stderr the test sends the signal. lmc must exit with
+// 128 + the signal (not die of it), leave a checkpoint (which only the handler can have written:
+// none existed when the signal was sent), print one JSON object whose step count equals the
+// log's last row, and --resume must continue from exactly that step.
+class TrainSignal : public ::testing::TestWithParam<int> {};
+
+TEST_P(TrainSignal, ExternalSignalCheckpointsAndExits) {
+    const int sig = GetParam();
+    lmc_test::TempDir dir;
+    std::string train = MakeText(dir.path, "train.txt", 5000, 1);
+    std::vector<std::string> args = {"train", "--data", train, "--config", "tiny", "--context", "32", "--batch", "2",
+                                     "--steps", "100000000", "--checkpoint-every", "100000000", "--log-every", "1",
+                                     "--device", "cpu-ref", "--json", "-o", dir / "m.safetensors"};
+    pid_t pid = SpawnLmc(args, dir / "out", dir / "err");
+    ASSERT_GT(pid, 0);
+    // Wait for the first step's progress line (or for lmc to end, which fails below).
+    int status = 0;
+    pid_t ended = 0;
+    while (lmc_test::ReadFile(dir / "err").find("step 1/") == std::string::npos) {
+        ended = waitpid(pid, &status, WNOHANG);
+        if (ended != 0) break;
+        usleep(10000);  // polling, not a timing assumption
+    }
+    ASSERT_EQ(ended, 0) << "lmc train ended before its first step: " << lmc_test::ReadFile(dir / "err");
+    ASSERT_FALSE(lmc_test::FileExists(dir / "m.ckpt")) << "a checkpoint before the signal";
+    ASSERT_EQ(kill(pid, sig), 0);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    std::string err = lmc_test::ReadFile(dir / "err"), out = lmc_test::ReadFile(dir / "out");
+    ASSERT_TRUE(WIFEXITED(status)) << "lmc died of signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0) << ":\n"
+                                   << err.substr(err.size() > 2000 ? err.size() - 2000 : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
+    const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+    EXPECT_NE(err.find(name + " at step "), std::string::npos) << err.substr(err.size() > 2000 ? err.size() - 2000 : 0);
+    EXPECT_TRUE(lmc_test::FileExists(dir / "m.ckpt")) << "no checkpoint after " << name;
+    EXPECT_FALSE(lmc_test::FileExists(dir / "m.safetensors"));
+    // One JSON object, stdout holding nothing else.
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.front(), '{') << out;
+    EXPECT_EQ(out.find('\n'), out.size() - 1) << out;
+    EXPECT_EQ(JsonString(out, "interrupted"), "true") << out;
+    EXPECT_EQ(JsonString(out, "signal"), "\"" + name + "\"") << out;
+    EXPECT_EQ(JsonString(out, "model"), "null") << out;
+    EXPECT_EQ(JsonString(out, "checkpoint"), "\"" + dir / "m.ckpt" + "\"") << out;
+    long steps = (long)JsonNumber(out, "steps");
+    ASSERT_GE(steps, 1) << out;
+    auto rows = LossColumns(ReadAll(dir / "m.csv"));
+    ASSERT_EQ(rows.size(), (size_t)steps + 1) << "header + one row a step";
+    EXPECT_EQ(rows.back().substr(0, rows.back().find(',')), std::to_string(steps));
+    // --resume continues from that step: the hook stops it again two steps later.
+    auto resumed = RunLmc("train --data " + train + " --resume --log-every 1 --device cpu-ref -o " + dir / "m.safetensors", "",
+                          "LMC_TEST_INTERRUPT_AT_STEP=" + std::to_string(steps + 2));
+    EXPECT_EQ(resumed.exit_code, 130) << resumed.err;
+    EXPECT_NE(resumed.err.find("step " + std::to_string(steps + 1) + "/100000000"), std::string::npos) << resumed.err;
+    EXPECT_EQ(resumed.err.find("step " + std::to_string(steps) + "/100000000"), std::string::npos) << resumed.err;
+    EXPECT_NE(resumed.err.find("SIGINT at step " + std::to_string(steps + 2) + "/"), std::string::npos) << resumed.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, TrainSignal, ::testing::Values(SIGINT, SIGTERM),
+                         [](const ::testing::TestParamInfo<int> &p) {
+                             return std::string(p.param == SIGINT ? "sigint" : "sigterm");
+                         });
+
+// --json: stdout is exactly one JSON object (progress and messages stay on stderr) with the
+// run's step count, speed, final losses (train and eval) and the output paths; the final train
+// loss is the log's last row. Control: without --json stdout is empty.
+TEST(TrainCli, JsonSummary) {
+    lmc_test::TempDir dir;
+    std::string train = MakeText(dir.path, "train.txt", 5000, 1), eval = MakeText(dir.path, "eval.txt", 1000, 2);
+    std::string cmd = "train --data " + train + " --eval-data " + eval + kTrainArgs + " --device cpu-ref -o ";
+    auto plain = RunLmc(cmd + dir / "p.safetensors");
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    EXPECT_TRUE(plain.out.empty()) << plain.out;
+    auto r = RunLmc(cmd + dir / "j.safetensors --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("step 12/12"), std::string::npos) << "progress still goes to stderr";
+    ASSERT_FALSE(r.out.empty());
+    EXPECT_EQ(r.out.front(), '{') << r.out;
+    EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one line: " << r.out;
+    EXPECT_EQ(r.out.substr(r.out.size() - 2), "}\n") << r.out;
+    EXPECT_EQ(JsonNumber(r.out, "steps"), 12.0) << r.out;
+    EXPECT_EQ(JsonNumber(r.out, "steps_run"), 12.0) << r.out;
+    EXPECT_EQ(JsonNumber(r.out, "target_steps"), 12.0) << r.out;
+    EXPECT_GT(JsonNumber(r.out, "tokens_per_s"), 0.0) << r.out;
+    EXPECT_GT(JsonNumber(r.out, "eval_bits_per_byte"), 0.0) << r.out;
+    EXPECT_EQ(JsonString(r.out, "interrupted"), "false") << r.out;
+    EXPECT_EQ(JsonString(r.out, "signal"), "null") << r.out;
+    EXPECT_EQ(JsonString(r.out, "model"), "\"" + dir / "j.safetensors" + "\"") << r.out;
+    EXPECT_EQ(JsonString(r.out, "checkpoint"), "\"" + dir / "j.ckpt" + "\"") << r.out;
+    EXPECT_EQ(JsonString(r.out, "log"), "\"" + dir / "j.csv" + "\"") << r.out;
+    EXPECT_EQ(JsonString(r.out, "plot"), "\"" + dir / "j.png" + "\"") << r.out;
+    // The final losses are the last logged ones (step 12's row: loss in nats, then bits/byte).
+    std::string csv = ReadAll(dir / "j.csv");
+    std::string last = csv.substr(csv.rfind("\n12,") + 1);
+    double loss = 0, bpb = 0;
+    ASSERT_EQ(std::sscanf(last.c_str(), "12,%lf,%lf", &loss, &bpb), 2) << last;
+    EXPECT_NEAR(JsonNumber(r.out, "train_loss_nats"), loss, 1e-6) << r.out;
+    EXPECT_NEAR(JsonNumber(r.out, "train_bits_per_byte"), bpb, 1e-6) << r.out;
+    EXPECT_NEAR(JsonNumber(r.out, "eval_bits_per_byte"), std::stod(last.substr(last.rfind(',') + 1)), 1e-6) << r.out;
+    // A strict parser agrees that it is JSON, where Debian's python3 is there.
+    if (access("/usr/bin/python3", X_OK) == 0) {
+        lmc_test::WriteFile(dir / "j.json", r.out);
+        EXPECT_EQ(std::system(("/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' " + dir / "j.json").c_str()), 0)
+            << r.out;
+    }
+    EXPECT_EQ(RunLmc("train --data " + train + " --resume --export --json -o " + dir / "j.safetensors").exit_code, 2);
+}
 
 }  // namespace

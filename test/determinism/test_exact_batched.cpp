@@ -8,6 +8,7 @@
 // way wrong, or only on the whole-window path, is reported by the same comparison.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include "exact_test_util.h"
@@ -151,7 +152,8 @@ TEST(ExactBatched, OddShapedModelRowsEqualTheOracle) {
 }
 
 // Negative controls: the same comparison reports a kernel that rounds requantisations down, and
-// one that does so on the whole-window path only (then the incremental rows still agree).
+// one that does so on the whole-window path only (then the incremental rows still agree), or only
+// in exb_attend4() (encoding) or only in exb_decode (decoding).
 TEST(ExactBatched, PerturbedKernelsAreDetected) {
     ModelPtr m(LoadTiny(), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
@@ -168,13 +170,32 @@ TEST(ExactBatched, PerturbedKernelsAreDetected) {
     EXPECT_EQ(w.incremental, 0u);
     lmc_exact_predictor_destroy(all);
     lmc_exact_predictor_destroy(whole);
+    // one kernel at a time: the 4-row attention blocks of encoding, the one-launch decode step
+    lmc_predictor *a4 = MakePred(m.get(), dev, 2, 0, "#define LMC_EXACT_PERTURB_ATTEND4 1\n");
+    lmc_predictor *dec = MakePred(m.get(), dev, 2, 3, "#define LMC_EXACT_PERTURB_DECODE 1\n");
+    ASSERT_TRUE(a4 && dec);
+    Counts c4 = Compare(m.get(), a4, lens, 64), cd = Compare(m.get(), dec, lens, 64);
+    EXPECT_GT(c4.whole, 0u);
+    EXPECT_EQ(c4.incremental, 0u);
+    EXPECT_EQ(cd.whole, 0u);
+    EXPECT_GT(cd.incremental, 0u);
+    lmc_exact_predictor_destroy(a4);
+    lmc_exact_predictor_destroy(dec);
     lmc_device_destroy(dev);
 }
 
-// max_windows 0: the batch comes from the device's memory (on a CPU device, K/V caches within half
-// its global memory cache; 2 .. 64 windows): 64 for the tiny model (16 KiB a window), fewer for
-// the built-in default (4 MiB a window); the bytes equal cpu-ref's and decode.
-TEST(ExactBatched, AutomaticBatchSizeFromMemoryCodesTheSameBytes) {
+// max_windows 0: the batch comes from a calibration on the device (decode steps timed at candidate
+// batches up to 128 MiB of K/V), cached per device and model shape in the cache folder (here a
+// fresh one): the first predictor calibrates, the next reads the cache; LMC_EXACT_BATCH overrides
+// both. Whatever the choice, the bytes equal cpu-ref's and decode (no timing is asserted).
+TEST(ExactBatched, AutomaticBatchSizeIsCalibratedCachedAndCodesTheSameBytes) {
+    char tmpl[] = "/tmp/lmc-test-calib-XXXXXX";
+    ASSERT_TRUE(mkdtemp(tmpl));
+    const std::string dir = tmpl;
+    const char *old = getenv("LMC_CACHE_DIR");
+    std::string old_value = old ? old : "";
+    setenv("LMC_CACHE_DIR", dir.c_str(), 1);
+    unsetenv("LMC_EXACT_BATCH");
     ModelPtr m(LoadTiny(), lmc_exact_model_destroy), d(nullptr, lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     lmc_exact_model *dm = nullptr;
@@ -185,10 +206,31 @@ TEST(ExactBatched, AutomaticBatchSizeFromMemoryCodesTheSameBytes) {
     ASSERT_EQ(lmc_device_open("cpu-ref", &ref), LMC_OK);
     lmc_predictor *pa = MakePred(m.get(), dev, 0, 0), *pd = MakePred(d.get(), dev, 0, 0), *pr = MakePred(m.get(), ref, 1, 0);
     ASSERT_TRUE(pa && pd && pr);
-    EXPECT_EQ(pa->max_windows, 64u);
-    EXPECT_GE(pd->max_windows, 2u);
-    EXPECT_LT(pd->max_windows, 64u);
-    std::printf("automatic batch on pthread: tiny %zu windows, default %zu\n", pa->max_windows, pd->max_windows);
+    EXPECT_STREQ(lmc_exact_predictor_batch_source(pa), "calibrated");
+    EXPECT_STREQ(lmc_exact_predictor_batch_source(pd), "calibrated");
+    EXPECT_GE(pa->max_windows, 1u);
+    EXPECT_LE(pa->max_windows, 64u);
+    EXPECT_GE(pd->max_windows, 1u);
+    EXPECT_LE(pd->max_windows, 32u); // 128 MiB of K/V at 4 MiB a window
+    std::printf("calibrated batch on pthread: tiny %zu windows, default %zu\n", pa->max_windows, pd->max_windows);
+    lmc_predictor *again = MakePred(m.get(), dev, 0, 0);
+    ASSERT_TRUE(again);
+    EXPECT_STREQ(lmc_exact_predictor_batch_source(again), "cached");
+    EXPECT_EQ(again->max_windows, pa->max_windows);
+    lmc_exact_predictor_destroy(again);
+    setenv("LMC_EXACT_BATCH", "3", 1);
+    lmc_predictor *env = MakePred(m.get(), dev, 0, 0);
+    ASSERT_TRUE(env);
+    EXPECT_STREQ(lmc_exact_predictor_batch_source(env), "env");
+    EXPECT_EQ(env->max_windows, 3u);
+    lmc_exact_predictor_destroy(env);
+    setenv("LMC_EXACT_BATCH", "65", 1);
+    lmc_exact_predictor_params bad = lmc_exact_predictor_params_default();
+    lmc_predictor *none = nullptr;
+    EXPECT_EQ(lmc_exact_predictor_create(m.get(), dev, &bad, &none), LMC_ERR_INVALID_ARGUMENT);
+    unsetenv("LMC_EXACT_BATCH");
+    if (old) setenv("LMC_CACHE_DIR", old_value.c_str(), 1);
+    else unsetenv("LMC_CACHE_DIR");
     std::vector<uint8_t> in = Input(0, 70 * 16 + 3);
     lmc_status st;
     std::vector<uint8_t> got = Compress(pa, in, 16, &st);
@@ -198,4 +240,6 @@ TEST(ExactBatched, AutomaticBatchSizeFromMemoryCodesTheSameBytes) {
     for (lmc_predictor *p : {pa, pd, pr}) lmc_exact_predictor_destroy(p);
     lmc_device_destroy(dev);
     lmc_device_destroy(ref);
+    std::string rm = "rm -rf '" + dir + "'";
+    EXPECT_EQ(std::system(rm.c_str()), 0);
 }

@@ -1,14 +1,20 @@
-// test_golden.cpp : the golden .lmc files (test/golden/*.lmc, made with the frozen tiny coding
-// model test/golden/tiny.exact.safetensors, window 64) decode to their committed originals on
-// cpu-ref and every required OpenCL device, forever; today's encoder writes them byte for byte.
-// Negative controls: a different model is refused (MODEL_MISMATCH), and a perturbed kernel
-// cannot decode them (an error, never wrong bytes).
+// test_golden.cpp : the golden .lmc files, made with the frozen tiny coding model
+// test/golden/tiny.exact.safetensors, window 64, decode to their committed originals on cpu-ref
+// and every required OpenCL device, forever: the version-1 files NAME.lmc (written by the
+// version-1 encoder, which no longer exists: no window stored) and the version-2 files
+// NAME.v2.lmc (the same inputs, plus mixed.bin: text, random, text). Today's encoder writes the
+// version-2 files byte for byte, on cpu-ref and, for mixed.bin (coded and stored windows), on
+// every covered device and with 1, 2 and 3 windows per batch; exactly the windows the tiny model
+// cannot shrink are stored there. Negative controls: a different model is refused
+// (MODEL_MISMATCH), and a perturbed kernel cannot decode them (an error, never wrong bytes).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
 #include "../determinism/exact_test_util.h"
+#include "frame_kinds.h"
 #include "test_env.h"
 
 using namespace exact_test;
@@ -18,7 +24,18 @@ std::vector<uint8_t> ReadFile(const std::string &path) {
     std::ifstream f(path, std::ios::binary);
     return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
 }
-const char *const kNames[] = {"text", "image", "audio", "random"};
+struct GoldenFile {
+    const char *name, *suffix;   // NAME.bin is coded as NAME + suffix
+    unsigned version;
+    const char *kinds;           // frame kinds ('C' coded, 'S' stored), by FORMAT.md §3
+};
+const GoldenFile kFiles[] = {
+    {"text", ".lmc", 1, "CC"},       {"image", ".lmc", 1, "C"},       {"audio", ".lmc", 1, "C"},
+    {"random", ".lmc", 1, "C"},      {"text", ".v2.lmc", 2, "CC"},    {"image", ".v2.lmc", 2, "S"},
+    {"audio", ".v2.lmc", 2, "S"},    {"random", ".v2.lmc", 2, "S"},   {"mixed", ".v2.lmc", 2, "CCSSCC"},
+};
+
+std::string Path(const GoldenFile &g, const char *suffix) { return GoldenDir() + "/" + g.name + suffix; }
 
 void DecodeAllOn(lmc_device *dev, const char *label) {
     lmc_exact_model *m = LoadTiny();
@@ -27,19 +44,43 @@ void DecodeAllOn(lmc_device *dev, const char *label) {
     p.max_windows = 2;
     lmc_predictor *pred = nullptr;
     ASSERT_EQ(lmc_exact_predictor_create(m, dev, &p, &pred), LMC_OK) << lmc_last_error();
-    for (const char *n : kNames) {
-        std::vector<uint8_t> lmc = ReadFile(GoldenDir() + "/" + n + ".lmc"), orig = ReadFile(GoldenDir() + "/" + n + ".bin");
-        ASSERT_FALSE(lmc.empty() || orig.empty()) << n;
+    for (const GoldenFile &g : kFiles) {
+        std::vector<uint8_t> lmc = ReadFile(Path(g, g.suffix)), orig = ReadFile(Path(g, ".bin"));
+        ASSERT_FALSE(lmc.empty() || orig.empty()) << g.name << g.suffix;
         lmc_status st;
         std::vector<uint8_t> back = Decompress(pred, lmc, orig.size(), &st);
-        EXPECT_EQ(st, LMC_OK) << n << " on " << label << ": " << lmc_last_error();
-        EXPECT_EQ(back, orig) << n << " on " << label;
+        EXPECT_EQ(st, LMC_OK) << g.name << g.suffix << " on " << label << ": " << lmc_last_error();
+        EXPECT_EQ(back, orig) << g.name << g.suffix << " on " << label;
     }
     lmc_exact_predictor_destroy(pred);
     lmc_exact_model_destroy(m);
 }
+
+// Encode mixed.bin on `dev` with 1, 2 and 3 windows per batch: each gives mixed.v2.lmc.
+void EncodeMixedOn(lmc_device *dev, const char *label, std::initializer_list<size_t> batches) {
+    lmc_exact_model *m = LoadTiny();
+    ASSERT_TRUE(m) << lmc_last_error();
+    const std::vector<uint8_t> in = ReadFile(GoldenDir() + "/mixed.bin"), want = ReadFile(GoldenDir() + "/mixed.v2.lmc");
+    ASSERT_FALSE(in.empty() || want.empty());
+    for (size_t batch : batches) {
+        lmc_exact_predictor_params p = lmc_exact_predictor_params_default();
+        p.max_windows = batch;
+        lmc_predictor *pred = nullptr;
+        ASSERT_EQ(lmc_exact_predictor_create(m, dev, &p, &pred), LMC_OK) << lmc_last_error();
+        lmc_status st;
+        EXPECT_EQ(Compress(pred, in, 64, &st), want) << "mixed on " << label << ", batch " << batch << ": "
+                                                      << lmc_last_error();
+        lmc_exact_predictor_destroy(pred);
+    }
+    lmc_exact_model_destroy(m);
+}
 }  // namespace
 
+// On cpu-ref: every golden file decodes; each has the version and the frame kinds listed above
+// (the version-1 files none stored: version 1 has no stored frames); today's encoder writes
+// every version-2 file byte for byte, stores exactly the windows whose coded payload would not
+// be shorter than the window (each window coded alone is the oracle), and cannot write the
+// version-1 files any more (they differ; they stay to be decoded).
 TEST(Golden, DecodesOnCpuRefAndTodaysEncoderWritesTheSameBytes) {
     lmc_device *dev = nullptr;
     ASSERT_EQ(lmc_device_open("cpu-ref", &dev), LMC_OK);
@@ -48,18 +89,49 @@ TEST(Golden, DecodesOnCpuRefAndTodaysEncoderWritesTheSameBytes) {
     ASSERT_TRUE(m);
     lmc_predictor *pred = nullptr;
     ASSERT_EQ(lmc_exact_predictor_create(m, dev, nullptr, &pred), LMC_OK);
-    for (const char *n : kNames) {
+    for (const GoldenFile &g : kFiles) {
+        SCOPED_TRACE(std::string(g.name) + g.suffix);
+        std::vector<uint8_t> file = ReadFile(Path(g, g.suffix)), orig = ReadFile(Path(g, ".bin"));
+        lmc_container_info info;
+        ASSERT_EQ(lmc_container_info_read(file.data(), file.size(), &info), LMC_OK) << lmc_last_error();
+        EXPECT_EQ(info.format_version, g.version);
+        EXPECT_EQ(lmc_test::FrameKinds(file), g.kinds);
         lmc_status st;
-        std::vector<uint8_t> bytes = Compress(pred, ReadFile(GoldenDir() + "/" + n + ".bin"), 64, &st);
+        std::vector<uint8_t> bytes = Compress(pred, orig, 64, &st);
         EXPECT_EQ(st, LMC_OK);
-        EXPECT_EQ(bytes, ReadFile(GoldenDir() + "/" + n + ".lmc")) << n;
+        if (g.version == 1) {
+            EXPECT_NE(bytes, file) << "the writer writes version 2 only";
+            continue;
+        }
+        EXPECT_EQ(bytes, file);
+        std::string oracle;
+        for (size_t at = 0; at < orig.size(); at += 64) {
+            std::vector<uint8_t> one(orig.begin() + (long)at, orig.begin() + (long)std::min(orig.size(), at + 64));
+            lmc_codec_params cp = lmc_codec_params_default();
+            cp.window_size = 64;
+            lmc_encoder *e = nullptr;
+            struct Sink {
+                static lmc_status Write(void *, const void *, size_t) { return LMC_OK; }
+            };
+            ASSERT_EQ(lmc_encoder_create(&cp, pred, Sink::Write, nullptr, &e), LMC_OK);
+            ASSERT_EQ(lmc_encoder_write(e, one.data(), one.size()), LMC_OK);
+            lmc_codec_stats cs{};
+            ASSERT_EQ(lmc_encoder_finish(e, &cs), LMC_OK);
+            lmc_encoder_destroy(e);
+            oracle += cs.model_bytes >= one.size() ? 'S' : 'C';
+        }
+        EXPECT_EQ(oracle, g.kinds) << "stored exactly where the coded payload would not be shorter";
     }
+    EncodeMixedOn(dev, "cpu-ref", {1, 2, 3});
     lmc_exact_predictor_destroy(pred);
     lmc_exact_model_destroy(m);
     lmc_device_destroy(dev);
 }
 
-TEST(Golden, DecodesOnEveryCoveredDevice) {
+// Every covered device decodes every golden file, and writes mixed.v2.lmc (coded and stored
+// windows) byte for byte: with 1, 2 and 3 windows per batch on PoCL, with 2 on oclgrind (a
+// simulator: about a second per window).
+TEST(Golden, DecodesAndWritesTheSameBytesOnEveryCoveredDevice) {
     for (const std::string &name : lmc_test::CoveredDeviceNames()) {
         int idx = lmc_test::FindDevice(name);
         if (idx < 0) {
@@ -69,6 +141,10 @@ TEST(Golden, DecodesOnEveryCoveredDevice) {
         lmc_device *dev = nullptr;
         ASSERT_EQ(lmc_device_create(&lmc_test::Devices()[idx], &dev), LMC_OK) << lmc_last_error();
         DecodeAllOn(dev, name.c_str());
+        if (name.find("oclgrind") != std::string::npos)
+            EncodeMixedOn(dev, name.c_str(), {2});
+        else
+            EncodeMixedOn(dev, name.c_str(), {1, 2, 3});
         lmc_device_destroy(dev);
     }
 }

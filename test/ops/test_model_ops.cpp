@@ -1,18 +1,25 @@
-// test_model_ops.cpp : every OpenCL op of the training path (cl/model/*.cl through runtime/train/ops.c, and
-// the CLBlast matrix products) against its plain-C twin in runtime/ref/ref_model.c, forward and
-// backward, on awkward shapes (T = 1, T not a multiple of any tile, C = 16/64/128/256) and on
-// every covered device. Each op has its own named tolerance (scaled error, tensor_compare.h).
-// Negative control: the comparison rejects a result whose largest element is off by 10× the
-// tolerance, and the attention kernel's output differs from a reference run without the mask.
+// test_model_ops.cpp : every OpenCL op of the training path (cl/model/*.cl through runtime/train/ops.c:
+// the tiled matrix products of matmul.cl with their fused epilogues and split sums, the rest) against
+// its plain-C twin in runtime/ref/ref_model.c, forward and backward, on awkward shapes (T = 1, T not
+// a multiple of any tile, C = 16/64/128/256) and on every covered device. Each op has its own named
+// tolerance (scaled error, tensor_compare.h).
+// Negative controls: the comparison rejects a result whose largest element is off by 10× the
+// tolerance; the attention kernel's output differs from a reference run without the mask; and a
+// perturbed matmul.cl or attention_fused.cl (PerturbedKernelsAreDetected) fails the same checks.
 // Attention is checked twice: the CLBlast path (attention.cl) and the fused kernels
 // (attention_fused.cl) that training uses.
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include <unistd.h>
+
 #include "device_internal.h"
 #include "ops.h"
+#include "program.h"
 #include "ref_model.h"
 #include "rng.h"
 #include "tensor_compare.h"
@@ -327,6 +334,101 @@ TEST_P(ModelOps, ForwardAndBackwardMatchReference) {
         CHECK_OP("adam m", bm.Read(), m, kTolAdam);
         CHECK_OP("adam v", bv.Read(), v, kTolAdam);
     }
+}
+
+// The fused products (residual and GELU in the epilogue) and the split sum of the weight gradient
+// (more rows than the tiles' count: the reduction over rows is cut into chunks summed in order).
+TEST_P(ModelOps, FusedAndSplitMatmulsMatchReference) {
+    const Shape s = std::get<1>(GetParam());
+    const int C = s.C, N = s.small ? 260 : 1000;
+    lmc_device *d = dev_;
+    for (int OC : {C, 4 * C}) {
+        SCOPED_TRACE("OC=" + std::to_string(OC));
+        auto inp = Random((size_t)N * C, &rng_, 1.0), w = Random((size_t)C * OC, &rng_, 1.0 / std::sqrt(C));
+        auto bias = Random(OC, &rng_, 0.5), res = Random((size_t)N * OC, &rng_, 1.0);
+        std::vector<float> f((size_t)N * OC), g((size_t)N * OC), r((size_t)N * OC);
+        lmc_ref_matmul_fwd(f.data(), inp.data(), w.data(), bias.data(), N, C, OC);
+        lmc_ref_gelu_fwd(g.data(), f.data(), f.size());
+        for (size_t i = 0; i < r.size(); i++) r[i] = f[i] + res[i];
+        Buf bi(d, inp), bw(d, w), bb(d, bias), bres(d, res), out(d, nullptr, f.size() * 4), gout(d, nullptr, f.size() * 4);
+        ASSERT_EQ(lmc_op_matmul_res_fwd(d, out.mem(), bi.mem(), bw.mem(), bb.mem(), bres.mem(), N, C, OC), LMC_OK)
+            << lmc_last_error();
+        CHECK_OP("matmul_res_fwd", out.Read(), r, kTolMatmul);
+        ASSERT_EQ(lmc_op_matmul_gelu_fwd(d, out.mem(), gout.mem(), bi.mem(), bw.mem(), bb.mem(), N, C, OC), LMC_OK)
+            << lmc_last_error();
+        CHECK_OP("matmul_gelu_fwd f", out.Read(), f, kTolMatmul);
+        CHECK_OP("matmul_gelu_fwd g", gout.Read(), g, kTolMatmul);
+        // gradients of a mean over N rows, as in training: sums over the rows stay O(1), so both
+        // float orders (the reference's and the split one) round alike relative to 1 + |want|
+        auto dout = Random((size_t)N * OC, &rng_, 1.0 / std::sqrt((double)N));
+        auto dinp = Random((size_t)N * C, &rng_, 0.1), dw = Random((size_t)C * OC, &rng_, 0.1);
+        auto db = Random(OC, &rng_, 0.1);
+        Buf bdo(d, dout), bdi(d, dinp), bdw(d, dw), bdb(d, db);
+        lmc_ref_matmul_bwd(dinp.data(), dw.data(), db.data(), dout.data(), inp.data(), w.data(), N, C, OC);
+        ASSERT_EQ(lmc_op_matmul_bwd(d, bdi.mem(), bdw.mem(), bdb.mem(), bdo.mem(), bi.mem(), bw.mem(), N, C, OC), LMC_OK)
+            << lmc_last_error();
+        CHECK_OP("matmul_bwd dinp", bdi.Read(), dinp, kTolMatmul);
+        CHECK_OP("matmul_bwd dw (split)", bdw.Read(), dw, kTolMatmul);
+        CHECK_OP("bias_grad", bdb.Read(), db, kTolMatmul);
+    }
+}
+
+// Negative control of the kernels themselves: the same checks reject a matmul.cl that drops the
+// last term of every sum and an attention_fused.cl whose causal mask lets each query see one key
+// too many (sources perturbed through $LMC_KERNEL_DIR, on a freshly opened device).
+TEST_P(ModelOps, PerturbedKernelsAreDetected) {
+    const Shape s = std::get<1>(GetParam());
+    if (s.T < 2) GTEST_SKIP() << "one key: nothing for the mask to hide";
+    const int B = s.B, T = s.T, C = s.C, NH = s.NH, N = B * T;
+    std::string dir = ::testing::TempDir() + "lmc-perturbed-" + std::to_string(::getpid());
+    ASSERT_EQ(std::system(("mkdir -p '" + dir + "/model'").c_str()), 0);
+    auto put = [&](const char *name, const char *rel, const char *from, const char *to) {
+        char *text = nullptr;
+        ASSERT_EQ(lmc_program_source(name, &text), LMC_OK) << lmc_last_error();
+        std::string src(text);
+        free(text);
+        if (from) {
+            size_t at = src.find(from);
+            ASSERT_NE(at, std::string::npos) << name << ": " << from;
+            src.replace(at, std::strlen(from), to);
+        }
+        FILE *fp = std::fopen((dir + "/" + rel).c_str(), "w");
+        ASSERT_NE(fp, nullptr);
+        std::fputs(src.c_str(), fp);
+        std::fclose(fp);
+    };
+    put("common", "common.cl", nullptr, nullptr);
+    put("bias", "model/bias.cl", nullptr, nullptr);
+    put("gelu", "model/gelu.cl", nullptr, nullptr);
+    put("matmul", "model/matmul.cl", "k < k1; k++", "k + 1 < k1; k++");
+    put("attention_fused", "model/attention_fused.cl", "(VI)(j0 + kk) > qpos", "(VI)(j0 + kk) > qpos + (VI)(1)");
+    setenv("LMC_KERNEL_DIR", dir.c_str(), 1);
+    setenv("LMC_CACHE_DIR", "off", 1);
+    lmc_device *d = nullptr;
+    LMC_OPEN_DEVICE_OR_SKIP(std::get<0>(GetParam()), d);
+    {
+        auto inp = Random((size_t)N * C, &rng_, 1.0), w = Random((size_t)C * C, &rng_, 1.0 / std::sqrt(C));
+        std::vector<float> want((size_t)N * C);
+        lmc_ref_matmul_fwd(want.data(), inp.data(), w.data(), nullptr, N, C, C);
+        Buf bi(d, inp), bw(d, w), out(d, nullptr, want.size() * 4);
+        ASSERT_EQ(lmc_op_matmul_fwd(d, out.mem(), bi.mem(), bw.mem(), nullptr, N, C, C), LMC_OK) << lmc_last_error();
+        EXPECT_FALSE(lmc_test::TensorNear("perturbed matmul_fwd", out.Read(), want, kTolMatmul));
+    }
+    {
+        auto q = Random((size_t)N * C, &rng_, 1.0), k = Random((size_t)N * C, &rng_, 1.0),
+             v = Random((size_t)N * C, &rng_, 1.0);
+        std::vector<float> want((size_t)N * C), att((size_t)B * NH * T * T);
+        lmc_ref_attention_fwd(want.data(), att.data(), q.data(), k.data(), v.data(), B, T, C, NH);
+        Buf bq(d, q), bk(d, k), bv(d, v), out(d, nullptr, want.size() * 4), lse(d, nullptr, (size_t)B * NH * T * 4);
+        ASSERT_EQ(lmc_op_attention_fused_fwd(d, out.mem(), lse.mem(), bq.mem(), bk.mem(), bv.mem(), B, T, C, NH),
+                  LMC_OK)
+            << lmc_last_error();
+        EXPECT_FALSE(lmc_test::TensorNear("perturbed attention_fused_fwd", out.Read(), want, kTolAttention));
+    }
+    lmc_device_destroy(d);
+    unsetenv("LMC_KERNEL_DIR");
+    unsetenv("LMC_CACHE_DIR");
+    std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 std::vector<Param> Params() {
