@@ -23,15 +23,34 @@ typedef struct karg {
 #define KINT(i) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(i)}})
 #define KFLT(f) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(f)}})
 
-static lmc_status launch(lmc_device *d, const char *program, const char *name, size_t global, const karg *args,
-                         size_t nargs) {
+/* Kernel `name` of `program` built with `preamble` (may be NULL), its arguments set. Caller
+ * releases *out. */
+static lmc_status kernel_with_args(lmc_device *d, const char *program, const char *preamble, const char *name,
+                                   const karg *args, size_t nargs, cl_kernel *out) {
+    cl_program prog = NULL;
+    LMC_TRY(lmc_program_get(d, program, preamble, &prog));
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
+                  lmc_cl_error_name(err));
+    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+    if (err != CL_SUCCESS) {
+        clReleaseKernel(k);
+        return lmc_set_error(LMC_ERR_OPENCL, "arguments of kernel %s on %s: %s (%d)", name, d->info.selector,
+                             lmc_cl_error_name(err), (int)err);
+    }
+    *out = k;
+    return LMC_OK;
+}
+
+/* Enqueues the 1-D range of `global` work-items of kernel `name` (program built with `preamble`,
+ * may be NULL), filed by the profiler under `name`. */
+static lmc_status launch_pre(lmc_device *d, const char *program, const char *preamble, const char *name,
+                             size_t global, const karg *args, size_t nargs) {
     if (global == 0) return LMC_OK;
     cl_kernel k = NULL;
-    LMC_TRY(lmc_kernel_create(d, program, name, &k));
-    cl_int err = CL_SUCCESS;
-    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-    if (err == CL_SUCCESS)
-        err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, lmc_device_profile_event(d));
+    LMC_TRY(kernel_with_args(d, program, preamble, name, args, nargs, &k));
+    cl_int err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, lmc_device_profile_event(d));
     lmc_device_profile_record(d, name, (double)global, 0, 0);
     clReleaseKernel(k);
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
@@ -39,8 +58,11 @@ static lmc_status launch(lmc_device *d, const char *program, const char *name, s
     return LMC_OK;
 }
 
-static lmc_status launch_pre(lmc_device *d, const char *program, const char *preamble, const char *name,
-                             size_t global, const karg *args, size_t nargs);
+static lmc_status launch(lmc_device *d, const char *program, const char *name, size_t global, const karg *args,
+                         size_t nargs) {
+    return launch_pre(d, program, NULL, name, global, args, nargs);
+}
+
 
 #define LAUNCH(prog, name, global, ...)                                                        \
     do {                                                                                       \
@@ -95,19 +117,14 @@ static lmc_status launch_2d(lmc_device *d, const char *program, const char *prea
                             const size_t global[2], size_t group, const karg *args, size_t nargs,
                             const launch_cost *cost) {
     if (global[0] == 0 || global[1] == 0) return LMC_OK;
-    cl_program prog = NULL;
-    LMC_TRY(lmc_program_get(d, program, preamble, &prog));
-    cl_int err = CL_SUCCESS;
-    cl_kernel k = clCreateKernel(prog, name, &err);
-    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
-                  lmc_cl_error_name(err));
+    cl_kernel k = NULL;
+    LMC_TRY(kernel_with_args(d, program, preamble, name, args, nargs, &k));
     size_t most = 0;
     if (clGetKernelWorkGroupInfo(k, d->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most, NULL) == CL_SUCCESS &&
         most > 0 && group > most)
         group = most;
     size_t local[2] = {group, 1}, g[2] = {(global[0] + group - 1) / group * group, global[1]};
-    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-    if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, g, local, 0, NULL, lmc_device_profile_event(d));
+    cl_int err = clEnqueueNDRangeKernel(d->queue, k, 2, NULL, g, local, 0, NULL, lmc_device_profile_event(d));
     lmc_device_profile_record(d, cost->label, cost->items, cost->flops, cost->bytes);
     clReleaseKernel(k);
     LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
@@ -287,26 +304,6 @@ lmc_status lmc_op_attention_bwd(lmc_device *d, cl_mem dq, cl_mem dk, cl_mem dv, 
     free(qkv);
     free(tt);
     return st;
-}
-
-/* launch() for a kernel of a program built with a preamble (the fused attention's head width) */
-static lmc_status launch_pre(lmc_device *d, const char *program, const char *preamble, const char *name,
-                             size_t global, const karg *args, size_t nargs) {
-    if (global == 0) return LMC_OK;
-    cl_program prog = NULL;
-    LMC_TRY(lmc_program_get(d, program, preamble, &prog));
-    cl_int err = CL_SUCCESS;
-    cl_kernel k = clCreateKernel(prog, name, &err);
-    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "clCreateKernel(%s) on %s: %s", name, d->info.selector,
-                  lmc_cl_error_name(err));
-    for (size_t i = 0; i < nargs && err == CL_SUCCESS; i++) err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-    if (err == CL_SUCCESS)
-        err = clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, lmc_device_profile_event(d));
-    lmc_device_profile_record(d, name, (double)global, 0, 0);
-    clReleaseKernel(k);
-    LMC_RETURN_IF(err != CL_SUCCESS, LMC_ERR_OPENCL, "kernel %s on %s: %s (%d)", name, d->info.selector,
-                  lmc_cl_error_name(err), (int)err);
-    return LMC_OK;
 }
 
 /* Rows (queries, or keys) per work-item of the fused attention, the lanes of its vectors
