@@ -11,7 +11,6 @@
  * is reset after the first), which still leaves the last complete checkpoint. --json prints one
  * JSON object on stdout at the end (finished or interrupted), stdout holding nothing else. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -24,11 +23,22 @@
 
 #include "cli.h"
 #include "plot_png.h"
+#include "train_data.h"
 
 static void print_train_help(void) {
-    printf("Usage: lmc train --data PATH [--data PATH...] -o MODEL [options]\n\n"
-           "Train a byte-level Transformer on the bytes of PATH (files, or folders read in sorted\n"
-           "order, concatenated) and write it as MODEL (safetensors, lmc-float-1).\n"
+    printf("Usage: lmc train --data SPEC [--data SPEC...] -o MODEL [options]\n\n"
+           "Train a byte-level Transformer on the bytes SPEC names (several concatenate in order)\n"
+           "and write it as MODEL (safetensors, lmc-float-1). SPEC is:\n"
+           "  PATH         a file's bytes, or a folder's regular files in sorted order, as they are\n"
+           "  text:PATH    the stream 'lmc eval' codes: each file's whole 2048-byte chunks (folders\n"
+           "               recursive, sorted; a file's partial last chunk is dropped)\n"
+           "  image:PATH   PNGs as 'lmc eval' codes them: gray floor(mean RGB), 32x64 patches, 2048\n"
+           "               bytes each, file by file\n"
+           "  audio:PATH   FLAC/WAV as 'lmc eval' codes them: 16 kHz mono 8-bit, 2048-byte chunks\n"
+           "With image: or audio: data every window starts at a chunk boundary (one patch or chunk;\n"
+           "a --window below 2048 takes a chunk's first bytes), also in --eval-data, and plain paths\n"
+           "cannot be mixed in (use text:PATH). Otherwise a window starts at any byte.\n"
+           "--resume needs the same --data and --eval-data as the run it continues.\n"
            "Next to MODEL (its name without .safetensors = BASE): BASE.csv (log), BASE.png\n"
            "(curves), BASE.ckpt (checkpoint).\n\n"
            "Model:\n"
@@ -48,7 +58,7 @@ static void print_train_help(void) {
            "  --seed N            initialisation and window sampling (default 1)\n"
            "  --device SEL        device (see 'lmc devices'); cpu-ref works everywhere\n"
            "Evaluation and output:\n"
-           "  --eval-data PATH    held-out bytes, evaluated in bits/byte (repeatable)\n"
+           "  --eval-data SPEC    held-out bytes (SPEC as --data), evaluated in bits/byte (repeatable)\n"
            "  --eval-every N      steps between evaluations (default 100)\n"
            "  --eval-windows N    windows per evaluation (default 16)\n"
            "  --checkpoint-every N  steps between checkpoints (default 100)\n"
@@ -63,84 +73,6 @@ static void print_train_help(void) {
            "file, byte for byte; a resumed run equals an uninterrupted one.\n"
            "Ctrl-C (or SIGTERM) stops between two steps: BASE.ckpt is written and lmc exits 130\n"
            "(143); --resume continues from there.\n");
-}
-
-typedef struct bytes {
-    unsigned char *p;
-    size_t n, cap;
-} bytes;
-
-static int append_file(bytes *b, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "lmc train: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    for (;;) {
-        if (b->cap - b->n < 65536) {
-            size_t cap = b->cap ? b->cap * 2 : (1u << 20);
-            unsigned char *q = realloc(b->p, cap);
-            if (!q) {
-                fclose(f);
-                fprintf(stderr, "lmc train: out of memory reading %s\n", path);
-                return -1;
-            }
-            b->p = q;
-            b->cap = cap;
-        }
-        size_t k = fread(b->p + b->n, 1, b->cap - b->n, f);
-        b->n += k;
-        if (k == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) fprintf(stderr, "lmc train: cannot read %s\n", path);
-    return bad ? -1 : 0;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* A file, or every regular file of a folder in sorted name order. */
-static int append_path(bytes *b, const char *path) {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        fprintf(stderr, "lmc train: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) return append_file(b, path);
-    DIR *d = opendir(path);
-    if (!d) {
-        fprintf(stderr, "lmc train: cannot list %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    int rc = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.') continue;
-        char **q = realloc(names, (n + 1) * sizeof *names);
-        size_t len = strlen(path) + strlen(e->d_name) + 2;
-        char *full = malloc(len);
-        if (!q || !full) {
-            free(q ? NULL : full);
-            if (q) names = q;
-            free(full);
-            rc = -1;
-            break;
-        }
-        names = q;
-        snprintf(full, len, "%s/%s", path, e->d_name);
-        names[n++] = full;
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        struct stat fs;
-        if (rc == 0 && stat(names[i], &fs) == 0 && S_ISREG(fs.st_mode)) rc = append_file(b, names[i]);
-        free(names[i]);
-    }
-    free(names);
-    return rc;
 }
 
 /* ---- stopping on a signal ------------------------------------------------------------------ */
@@ -328,13 +260,13 @@ int cli_cmd_train(int argc, char **argv) {
     const char **data_paths = calloc((size_t)argc + 1, sizeof *data_paths);
     const char **eval_paths = calloc((size_t)argc + 1, sizeof *eval_paths);
     size_t n_data = 0, n_eval = 0;
-    bytes data = {0}, eval = {0};
+    cli_train_data data = {0}, eval = {0};
     curve cv = {0};
     lmc_device *dev = NULL;
     lmc_trainer *t = NULL;
     lmc_model *model = NULL;
     char *base = NULL, *csv_path = NULL, *png_path = NULL, *ckpt_path = NULL;
-    FILE *csv = NULL;
+    FILE *csv = NULL, *window_log = NULL;
     int rc = CLI_EXIT_FAILURE;
     if (!data_paths || !eval_paths) {
         fprintf(stderr, "lmc train: out of memory\n");
@@ -402,6 +334,9 @@ int cli_cmd_train(int argc, char **argv) {
     if (!warmup_set && p.warmup > p.steps / 10) p.warmup = p.steps / 10;
     if (p.warmup > p.steps) p.warmup = p.steps;
     if (!resume && lmc_train_params_check(&p) != LMC_OK) { cli_usage_error("train", "%s", lmc_last_error()); goto done; }
+    if ((rc = cli_train_data_check("--data", data_paths, n_data)) != 0 ||
+        (rc = cli_train_data_check("--eval-data", eval_paths, n_eval)) != 0)
+        goto done;
     rc = CLI_EXIT_FAILURE;
 
     /* Names next to -o. */
@@ -419,9 +354,12 @@ int cli_cmd_train(int argc, char **argv) {
     snprintf(ckpt_path, olen + 8, "%s.ckpt", base);
 
     for (size_t i = 0; i < n_data; i++)
-        if (append_path(&data, data_paths[i])) goto done;
+        if ((rc = cli_train_data_add(&data, "--data", data_paths[i])) != 0) goto done;
     for (size_t i = 0; i < n_eval; i++)
-        if (append_path(&eval, eval_paths[i])) goto done;
+        if ((rc = cli_train_data_add(&eval, "--eval-data", eval_paths[i])) != 0) goto done;
+    if ((rc = cli_train_data_finish(&data, "--data")) != 0 || (rc = cli_train_data_finish(&eval, "--eval-data")) != 0)
+        goto done;
+    rc = CLI_EXIT_FAILURE;
 
     lmc_status st = lmc_device_open(device_sel, &dev);
     if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
@@ -465,10 +403,14 @@ int cli_cmd_train(int argc, char **argv) {
     const lmc_device_info *info = lmc_device_get_info(dev);
     int tty = isatty(STDERR_FILENO);
     if (!log_every) log_every = p.steps / 20 > 0 ? p.steps / 20 : 1;
-    if (!quiet)
+    if (!quiet) {
         fprintf(stderr, "lmc train: %zu parameters (d_model %d, %d layers, %d heads), window %d, batch %d, %ld steps on %s %s%s\n",
                 lmc_model_config_num_params(&p.config), p.config.d_model, p.config.n_layers, p.config.n_heads,
                 p.window, p.batch, p.steps, info->selector, info->name, resume ? " (resumed)" : "");
+        if (data.align > 1)
+            fprintf(stderr, "lmc train: %zu bytes = %zu chunks; windows start at %zu-byte chunk boundaries\n", data.n,
+                    data.n / data.align, data.align);
+    }
     /* Test hook: die by SIGKILL right after step N (and its checkpoint, if one falls there), the
      * way `kill -9` would, so that the resume tests need no timing. */
     const char *kill_env = getenv("LMC_TEST_KILL_AT_STEP");
@@ -477,12 +419,27 @@ int cli_cmd_train(int argc, char **argv) {
      * interrupt-and-resume test is exact without timing. */
     const char *int_env = getenv("LMC_TEST_INTERRUPT_AT_STEP");
     long int_at = int_env ? atol(int_env) : 0;
+    /* Test hook: LMC_TEST_WINDOW_LOG=FILE appends "step start" for every window of every step,
+     * so that a test sees where the run samples (lmc_trainer_peek_windows: the step's own draw). */
+    const char *window_log_path = getenv("LMC_TEST_WINDOW_LOG");
+    if (window_log_path && !(window_log = fopen(window_log_path, "a"))) {
+        fprintf(stderr, "lmc train: cannot write %s: %s\n", window_log_path, strerror(errno));
+        goto done;
+    }
     install_stop_handlers();
     double t0 = now_seconds(), elapsed = 0.0, tok_s = 0.0;
     double last_eval = NAN, last_loss = NAN;
     for (long s = first + 1; s <= p.steps && !g_stop_signal; s++) {
         float loss = 0.0f;
-        st = lmc_trainer_step(t, data.p, data.n, &loss);
+        if (window_log) { /* test hook: where this step's windows start */
+            size_t *starts = malloc((size_t)p.batch * sizeof *starts);
+            st = starts ? lmc_trainer_peek_windows(t, data.n, data.align, starts) : LMC_ERR_OUT_OF_MEMORY;
+            for (int b = 0; st == LMC_OK && b < p.batch; b++) fprintf(window_log, "%ld %zu\n", s, starts[b]);
+            fflush(window_log); /* before a LMC_TEST_KILL_AT_STEP kill */
+            free(starts);
+            if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
+        }
+        st = lmc_trainer_step_aligned(t, data.p, data.n, data.align, &loss);
         if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
         elapsed = now_seconds() - t0;
         tok_s = elapsed > 0 ? (double)(s - first) * p.batch * p.window / elapsed : 0.0;
@@ -490,7 +447,7 @@ int cli_cmd_train(int argc, char **argv) {
         double bpb = loss / log(2.0);
         double ev = NAN;
         if (n_eval && (s % eval_every == 0 || s == p.steps)) {
-            st = lmc_trainer_eval(t, eval.p, eval.n, (int)eval_windows, &ev);
+            st = lmc_trainer_eval_aligned(t, eval.p, eval.n, eval.align, (int)eval_windows, &ev);
             if (st != LMC_OK) { rc = cli_fail("train (eval)", st); goto done; }
             last_eval = ev;
         }
@@ -542,8 +499,8 @@ int cli_cmd_train(int argc, char **argv) {
     }
     if (json) {
         printf("{\"steps\": %ld, \"steps_run\": %ld, \"target_steps\": %ld", done_steps, done_steps - first, p.steps);
-        printf(", \"batch\": %d, \"window\": %d, \"parameters\": %zu", p.batch, p.window,
-               lmc_model_config_num_params(&p.config));
+        printf(", \"batch\": %d, \"window\": %d, \"window_align\": %zu, \"data_bytes\": %zu, \"parameters\": %zu",
+               p.batch, p.window, data.align, data.n, lmc_model_config_num_params(&p.config));
         json_number("seconds", elapsed, 3);
         json_number("tokens_per_s", done_steps > first ? tok_s : NAN, 1);
         json_number("train_loss_nats", last_loss, 6);
@@ -572,11 +529,12 @@ int cli_cmd_train(int argc, char **argv) {
     rc = CLI_EXIT_OK;
 done:
     if (csv) fclose(csv);
+    if (window_log) fclose(window_log);
     lmc_model_destroy(model);
     lmc_trainer_destroy(t);
     lmc_device_destroy(dev);
-    free(data.p);
-    free(eval.p);
+    cli_train_data_free(&data);
+    cli_train_data_free(&eval);
     free(cv.step);
     free(cv.train);
     free(cv.eval);

@@ -74,10 +74,27 @@ void lmc_trainer_destroy(lmc_trainer *t); /* accepts NULL */
  * *loss (may be NULL): the mean cross-entropy in nats of this batch, before the update. */
 lmc_status lmc_trainer_step(lmc_trainer *t, const uint8_t *data, size_t n, float *loss);
 
+/* lmc_trainer_step_aligned() : the same with every window starting at a multiple of `align`
+ * (uniform over those at which a whole window fits): 2048 keeps the windows of chunked image and
+ * audio streams on their chunk boundaries, so the model trains on what `lmc eval` codes. align 1
+ * is lmc_trainer_step itself, draw for draw. LMC_ERR_INVALID_ARGUMENT for align 0. */
+lmc_status lmc_trainer_step_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align, float *loss);
+
+/* lmc_trainer_peek_windows() : the starts (batch of them, into starts[]) of the windows that the
+ * next lmc_trainer_step_aligned(t, data, n, align) will take, computed from a copy of the
+ * generator: the trainer is not changed. For tests and logs that show where a run samples. */
+lmc_status lmc_trainer_peek_windows(const lmc_trainer *t, size_t n, size_t align, size_t *starts);
+
 /* lmc_trainer_eval() : mean bits per byte over consecutive windows of T bytes from the start of
  * data[0..n) (at most max_windows of them; a last partial window is skipped), forward only.
  * LMC_ERR_INVALID_ARGUMENT when data holds less than one window. */
 lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int max_windows, double *bits_per_byte);
+
+/* lmc_trainer_eval_aligned() : the same with window w starting at w * S, S the first multiple of
+ * `align` >= T: with align 2048 each window is the first T bytes of its own chunk. align 1 is
+ * lmc_trainer_eval. LMC_ERR_INVALID_ARGUMENT for align 0 or less than one window of data. */
+lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align, int max_windows,
+                                    double *bits_per_byte);
 
 /* lmc_trainer_steps_done() : steps taken since the run began (resumed steps included). */
 long lmc_trainer_steps_done(const lmc_trainer *t);

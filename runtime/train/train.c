@@ -167,13 +167,42 @@ lmc_status lmc_trainer_create_from(lmc_device *device, const lmc_train_params *p
 long lmc_trainer_steps_done(const lmc_trainer *t) { return t->step; }
 const lmc_train_params *lmc_trainer_params(const lmc_trainer *t) { return &t->p; }
 
+/* The starts of one batch's windows, drawn from `rng`: uniform over the multiples of `align` at
+ * which a whole window of T fits in n bytes. align 1 is every offset 0..n-T, one
+ * lmc_rng_below(n - T + 1) per window: the draw every run made before alignment existed, so a
+ * plain run's windows (and its model bytes) are unchanged. */
+static void draw_starts(lmc_rng *rng, size_t n, size_t T, size_t align, int batch, size_t *starts) {
+    for (int b = 0; b < batch; b++)
+        starts[b] = align * (size_t)lmc_rng_below(rng, (uint64_t)((n - T) / align + 1));
+}
+
+static lmc_status check_windows(const lmc_trainer *t, size_t n, size_t align, const char *what) {
+    size_t T = (size_t)t->p.window;
+    LMC_RETURN_IF(align == 0, LMC_ERR_INVALID_ARGUMENT, "%s: alignment 0 (1 means any offset)", what);
+    LMC_RETURN_IF(n < T, LMC_ERR_INVALID_ARGUMENT, "training data of %zu bytes is shorter than one window (%zu)", n, T);
+    return LMC_OK;
+}
+
+lmc_status lmc_trainer_peek_windows(const lmc_trainer *t, size_t n, size_t align, size_t *starts) {
+    LMC_RETURN_IF(!t || !starts, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_peek_windows: NULL argument");
+    LMC_TRY(check_windows(t, n, align, "lmc_trainer_peek_windows"));
+    lmc_rng copy = t->rng; /* the trainer's own state is left as it is */
+    draw_starts(&copy, n, (size_t)t->p.window, align, t->p.batch, starts);
+    return LMC_OK;
+}
+
 lmc_status lmc_trainer_step(lmc_trainer *t, const uint8_t *data, size_t n, float *loss) {
+    return lmc_trainer_step_aligned(t, data, n, 1, loss);
+}
+
+lmc_status lmc_trainer_step_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align, float *loss) {
     LMC_RETURN_IF(!t || !data, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_step: NULL argument");
     const lmc_train_params *p = &t->p;
     size_t T = (size_t)p->window;
-    LMC_RETURN_IF(n < T, LMC_ERR_INVALID_ARGUMENT, "training data of %zu bytes is shorter than one window (%zu)", n, T);
+    LMC_TRY(check_windows(t, n, align, "lmc_trainer_step"));
     for (int b = 0; b < p->batch; b++) {
-        size_t start = (size_t)lmc_rng_below(&t->rng, (uint64_t)(n - T + 1));
+        size_t start = 0;
+        draw_starts(&t->rng, n, T, align, 1, &start);
         memcpy(t->batch + (size_t)b * T, data + start, T);
     }
     long s = t->step + 1;
@@ -227,9 +256,18 @@ static lmc_status sync_host(lmc_trainer *t, int with_moments) {
 }
 
 lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int max_windows, double *bits_per_byte) {
+    return lmc_trainer_eval_aligned(t, data, n, 1, max_windows, bits_per_byte);
+}
+
+lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align, int max_windows,
+                                    double *bits_per_byte) {
     LMC_RETURN_IF(!t || !data || !bits_per_byte, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_eval: NULL argument");
+    LMC_RETURN_IF(align == 0, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_eval: alignment 0 (1 means any offset)");
     size_t T = (size_t)t->p.window;
-    size_t windows = n / T;
+    /* window w starts at w * stride, the first multiple of align that is >= T (T itself for
+     * align 1: consecutive windows, as before) */
+    size_t stride = (T + align - 1) / align * align;
+    size_t windows = n < T ? 0 : (n - T) / stride + 1;
     if (max_windows > 0 && windows > (size_t)max_windows) windows = (size_t)max_windows;
     LMC_RETURN_IF(windows == 0, LMC_ERR_INVALID_ARGUMENT, "evaluation data of %zu bytes is shorter than one window (%zu)",
                   n, T);
@@ -244,9 +282,9 @@ lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int m
     for (size_t w = 0; w < windows; w++) {
         float l = 0.0f;
         if (t->on_cl)
-            LMC_TRY(lmc_cl_model_forward(t->cl_eval, data + w * T, &l));
+            LMC_TRY(lmc_cl_model_forward(t->cl_eval, data + w * stride, &l));
         else
-            lmc_ref_forward(&t->p.config, t->model->params, data + w * T, t->eval_acts, &l);
+            lmc_ref_forward(&t->p.config, t->model->params, data + w * stride, t->eval_acts, &l);
         nats += (double)l;
     }
     *bits_per_byte = nats / (double)windows / log(2.0);

@@ -346,4 +346,73 @@ TEST(TrainerCpuRef, CreateFromStartsAtTheGivenWeights) {
     lmc_device_destroy(dev);
 }
 
+// Window starts (cpu-ref; the draw is host code, the same for every device). align 1 is the draw
+// every run made before alignment existed, pinned here literally (the trainer's generator seeded
+// with seed ^ "rain" + 5eed, one lmc_rng_below(n - T + 1) per window), so plain-path runs keep
+// their windows and their model bytes; lmc_trainer_step and lmc_trainer_step_aligned(1) give the
+// same losses and model; peeking changes nothing; align 2048 gives chunk starts where a whole
+// window fits; eval_aligned(2048) rates the first T bytes of each chunk; align 0 is refused.
+TEST(TrainerWindows, AlignedDrawAndUnchangedPlainDraw) {
+    lmc_device *dev = nullptr;
+    ASSERT_EQ(lmc_device_open("cpu-ref", &dev), LMC_OK);
+    lmc_train_params p = TinyParams();
+    std::string data = Text(5 * 2048 + 100);
+    size_t n = data.size(), T = (size_t)p.window;
+    lmc_trainer *a = nullptr, *b = nullptr;
+    ASSERT_EQ(lmc_trainer_create(dev, &p, &a), LMC_OK);
+    ASSERT_EQ(lmc_trainer_create(dev, &p, &b), LMC_OK);
+    lmc_rng old;
+    lmc_rng_seed(&old, p.seed ^ 0x7261696e5eedull);
+    std::vector<size_t> starts(p.batch), again(p.batch);
+    std::vector<float> la, lb;
+    for (int s = 0; s < 6; s++) {
+        ASSERT_EQ(lmc_trainer_peek_windows(a, n, 1, starts.data()), LMC_OK);
+        ASSERT_EQ(lmc_trainer_peek_windows(a, n, 1, again.data()), LMC_OK);
+        EXPECT_EQ(starts, again) << "peeking moved the generator";
+        for (int w = 0; w < p.batch; w++) EXPECT_EQ(starts[w], (size_t)lmc_rng_below(&old, n - T + 1)) << s;
+        float l1 = 0, l2 = 0;
+        ASSERT_EQ(lmc_trainer_step(a, (const uint8_t *)data.data(), n, &l1), LMC_OK);
+        ASSERT_EQ(lmc_trainer_step_aligned(b, (const uint8_t *)data.data(), n, 1, &l2), LMC_OK);
+        la.push_back(l1);
+        lb.push_back(l2);
+    }
+    EXPECT_EQ(la, lb);
+    lmc_model *ma = nullptr, *mb = nullptr;
+    ASSERT_EQ(lmc_trainer_model(a, &ma), LMC_OK);
+    ASSERT_EQ(lmc_trainer_model(b, &mb), LMC_OK);
+    EXPECT_EQ(0, std::memcmp(lmc_model_params_cdata(ma), lmc_model_params_cdata(mb),
+                             lmc_model_config_num_params(&p.config) * sizeof(float)));
+    lmc_model_destroy(ma);
+    lmc_model_destroy(mb);
+    // align 2048: chunk starts only, all of the 5 whole-window positions reachable.
+    std::vector<int> seen(6);
+    for (int s = 0; s < 20; s++) {
+        ASSERT_EQ(lmc_trainer_peek_windows(a, n, 2048, starts.data()), LMC_OK);
+        for (size_t st : starts) {
+            EXPECT_EQ(st % 2048, 0u);
+            EXPECT_LE(st + T, n);
+            seen[st / 2048]++;
+        }
+        ASSERT_EQ(lmc_trainer_step_aligned(a, (const uint8_t *)data.data(), n, 2048, nullptr), LMC_OK);
+    }
+    for (int c = 0; c < 6; c++) EXPECT_GT(seen[c], 0) << "chunk " << c << " never drawn";
+    EXPECT_EQ(lmc_trainer_peek_windows(a, n, 0, starts.data()), LMC_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(lmc_trainer_step_aligned(a, (const uint8_t *)data.data(), n, 0, nullptr), LMC_ERR_INVALID_ARGUMENT);
+    // eval: align 1 is lmc_trainer_eval; align 2048 equals consecutive windows of the chunk heads.
+    double e1 = 0, e2 = 0, e3 = 0, e4 = 0;
+    ASSERT_EQ(lmc_trainer_eval(a, (const uint8_t *)data.data(), n, 0, &e1), LMC_OK);
+    ASSERT_EQ(lmc_trainer_eval_aligned(a, (const uint8_t *)data.data(), n, 1, 0, &e2), LMC_OK);
+    EXPECT_EQ(e1, e2);
+    std::string heads;
+    for (size_t c = 0; c * 2048 + T <= n; c++) heads += data.substr(c * 2048, T);
+    EXPECT_EQ(heads.size(), 6 * T);
+    ASSERT_EQ(lmc_trainer_eval_aligned(a, (const uint8_t *)data.data(), n, 2048, 0, &e3), LMC_OK);
+    ASSERT_EQ(lmc_trainer_eval(a, (const uint8_t *)heads.data(), heads.size(), 0, &e4), LMC_OK);
+    EXPECT_EQ(e3, e4);
+    EXPECT_NE(e1, e3);
+    lmc_trainer_destroy(a);
+    lmc_trainer_destroy(b);
+    lmc_device_destroy(dev);
+}
+
 }  // namespace
