@@ -20,6 +20,7 @@
  *   .lmc file exists.
  * The forward runs on --device (default: the fastest, DESIGN.md §6). */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -31,6 +32,7 @@
 
 #include "cli.h"
 #include "lmc/baseline.h"
+#include "plot_png.h"
 #include "lmc/data.h"
 #include "lmc/exact.h"
 #include "lmc/train.h"
@@ -99,6 +101,7 @@ typedef struct eval_compressor {
     lmc_model *model;             /* EVAL_LM: the float model, owned */
     lmc_exact_model *coding;      /* EVAL_LM_CODING: the coding model, owned */
     size_t coding_file_bytes;     /* EVAL_LM_CODING: size of its canonical file */
+    size_t params;                /* EVAL_LM*: the model's parameters; 0 otherwise */
 } eval_compressor;
 
 typedef struct eval_row {
@@ -133,7 +136,7 @@ static double paper_rate(const char *compressor, int chunked, lmc_data_kind kind
 
 static void print_eval_help(void) {
     printf("Usage: lmc eval --compressor LIST --dataset LIST [--chunks N] [--json] [--mask7] [--seed S]\n"
-           "                [--device SEL]\n\n"
+           "                [--device SEL] [--plot FILE.png]\n\n"
            "Reproduce the paper's Table 1 protocol: each dataset is cut into 2048-byte chunks\n"
            "(whole chunks only); each compressor gives the chunked rate (every chunk on its own,\n"
            "the header counted once: (sum of chunk sizes - (n-1) * size of one compressed zero\n"
@@ -161,10 +164,14 @@ static void print_eval_help(void) {
            "                     image/audio/random bytes are shifted right by one; compressed\n"
            "                     lengths are scaled by 8/7\n"
            "  --seed S           seed of random:N (splitmix64, default 0)\n"
+           "  --plot FILE.png    the scaling plot: per dataset, the chunked rate (raw) and the adjusted\n"
+           "                     rate (2 bytes per parameter) of every lm: row against its parameters\n"
+           "                     (log axis), the classical rows' chunked rates as dashed lines; needs\n"
+           "                     an lm: compressor; written atomically after the table\n"
            "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
            "                     names given; 'all' and corpus-name rows carry the expanded spec),\n"
            "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),\n"
-           "                     seconds, mask7; lm: rows have chunked_rate (the model's payload,\n"
+           "                     seconds, mask7; lm: rows have parameters, chunked_rate (the model's payload,\n"
            "                     chunks stored as they are counted at their coded size), file_rate\n"
            "                     (the .lmc stream), adjusted_rate (model at 2 bytes per parameter),\n"
            "                     adjusted_file_rate and stored_chunks (null for float models)\n"
@@ -204,6 +211,8 @@ static lmc_status resolve_compressor(const char *name, eval_compressor *out) {
         lmc_status st = lmc_exact_model_open(path, &out->coding);
         if (st == LMC_OK) {
             out->kind = EVAL_LM_CODING;
+            lmc_model_config mc = lmc_exact_model_get_config(out->coding);
+            out->params = lmc_model_config_num_params(&mc);
             uint8_t *image = NULL;
             st = lmc_exact_model_serialize(out->coding, &image, &out->coding_file_bytes);
             free(image);
@@ -214,6 +223,7 @@ static lmc_status resolve_compressor(const char *name, eval_compressor *out) {
         lmc_status float_st = lmc_model_load(path, &out->model);
         if (float_st == LMC_OK) {
             out->kind = EVAL_LM;
+            out->params = lmc_model_config_num_params(lmc_model_get_config(out->model));
             return LMC_OK;
         }
         if (st == LMC_ERR_NOT_FOUND || st == LMC_ERR_IO) /* no such file or name: one message */
@@ -390,11 +400,12 @@ static void print_json(const eval_compressor *comps, char **datasets, const eval
                 snprintf(adjusted_file_rate, sizeof adjusted_file_rate, "%.6f", rows[i].adjusted_file_rate);
             }
             if (rows[i].stored_chunks >= 0) snprintf(stored, sizeof stored, "%" PRId64, rows[i].stored_chunks);
-            printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
+            printf(", \"parameters\": %zu, \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
                    ", \"chunked_rate\": %.6f, \"file_rate\": %s, \"adjusted_rate\": %.6f"
                    ", \"adjusted_file_rate\": %s, \"stored_chunks\": %s, \"seconds\": %.3f, \"mask7\": %s}",
-                   r->raw_bytes, r->n_chunks, r->chunked_rate, file_rate, rows[i].adjusted_rate, adjusted_file_rate,
-                   stored, r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
+                   comps[rows[i].compressor].params, r->raw_bytes, r->n_chunks, r->chunked_rate, file_rate,
+                   rows[i].adjusted_rate, adjusted_file_rate, stored, r->compress_seconds + r->decompress_seconds,
+                   mask7 ? "true" : "false");
             continue;
         }
         printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
@@ -450,6 +461,13 @@ static void print_table(const eval_compressor *comps, size_t n_comps, char **dat
         printf("  [%zu] %s: %" PRIu64 " chunks, %" PRIu64 " bytes\n", d + 1, datasets[d], r->n_chunks,
                r->raw_bytes);
     }
+    int any_lm = 0;
+    for (size_t c = 0; c < n_comps; c++)
+        if (is_lm(comps[c].kind)) {
+            if (!any_lm++) printf("\nModels (adjusted = payload + 2 bytes per parameter):\n");
+            printf("  %s: %zu parameters (%s model)\n", comps[c].name, comps[c].params,
+                   comps[c].kind == EVAL_LM_CODING ? "coding" : "float");
+        }
     printf("\nTime (chunked + unchunked, each compressed and decompressed):\n\n");
     printf("| compressor | dataset | seconds | compress MB/s | decompress MB/s |\n|---|---|---:|---:|---:|\n");
     for (size_t c = 0; c < n_comps; c++)
@@ -463,15 +481,132 @@ static void print_table(const eval_compressor *comps, size_t n_comps, char **dat
         }
 }
 
+/* The name a point of the scaling plot carries: a model's name after "lm:", its folder and
+ * ".exact.safetensors" / ".safetensors" dropped, at most 16 characters. */
+static void short_model_name(const char *name, char *out, size_t cap) {
+    const char *s = strncmp(name, "lm:", 3) == 0 ? name + 3 : name, *slash = strrchr(s, '/');
+    if (slash) s = slash + 1;
+    snprintf(out, cap, "%.16s", s);
+    static const char *const exts[] = {".exact.safetensors", ".safetensors"};
+    for (size_t e = 0; e < 2; e++) {
+        size_t n = strlen(s), k = strlen(exts[e]);
+        if (n > k && strcmp(s + n - k, exts[e]) == 0) {
+            if (n - k < cap) out[n - k < 16 ? n - k : 16] = '\0';
+            break;
+        }
+    }
+}
+
+/* --plot: the scaling plot (issue 16, the paper's Figure 2 idea), one panel per dataset: each lm
+ * row's chunked rate (raw) and adjusted rate (2 bytes per parameter) against its parameters, in
+ * order of parameters, and every classical row's chunked rate as a dashed line. */
+static lmc_status write_plot(const char *path, const eval_compressor *comps, size_t n_comps, char **datasets,
+                             const lmc_data_kind *kinds, size_t n_sets, const eval_row *rows) {
+    static const unsigned char ref_rgb[][3] = {{0, 150, 60}, {150, 90, 0}, {120, 60, 170}, {0, 140, 160},
+                                               {200, 120, 160}, {110, 110, 110}};
+    size_t n_lm = 0;
+    for (size_t c = 0; c < n_comps; c++) n_lm += is_lm(comps[c].kind);
+    size_t *order = calloc(n_lm ? n_lm : 1, sizeof *order);
+    char (*names)[24] = calloc(n_lm ? n_lm : 1, sizeof *names);
+    const char **labels = calloc(n_lm ? n_lm : 1, sizeof *labels);
+    plot_panel *panels = calloc(n_sets, sizeof *panels);
+    plot_curve *curves = calloc(2 * n_sets, sizeof *curves);
+    plot_ref *refs = calloc(n_comps * n_sets + 1, sizeof *refs);
+    char (*titles)[96] = calloc(n_sets, sizeof *titles), (*ref_labels)[48] = calloc(n_comps * n_sets + 1, sizeof *ref_labels);
+    double *all = calloc(4 * n_lm * n_sets + 1, sizeof *all);
+    lmc_status st = LMC_OK;
+    if (!order || !names || !labels || !panels || !curves || !refs || !titles || !ref_labels ||
+        !all) {
+        st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "--plot: out of memory");
+        goto done;
+    }
+    /* the lm rows by parameters (stable: equal counts keep the order given) */
+    for (size_t c = 0, k = 0; c < n_comps; c++)
+        if (is_lm(comps[c].kind)) {
+            size_t j = k++;
+            while (j > 0 && comps[order[j - 1]].params > comps[c].params) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = c;
+        }
+    for (size_t k = 0; k < n_lm; k++) {
+        short_model_name(comps[order[k]].name, names[k], sizeof names[k]);
+        labels[k] = names[k];
+    }
+    size_t n_refs = 0;
+    for (size_t d = 0; d < n_sets; d++) {
+        double *x = all + 4 * n_lm * d, *yr = x + n_lm, *ya = yr + n_lm;
+        for (size_t k = 0; k < n_lm; k++) {
+            const eval_row *row = &rows[order[k] * n_sets + d];
+            x[k] = (double)comps[order[k]].params;
+            yr[k] = 100.0 * row->r.chunked_rate;
+            ya[k] = 100.0 * row->adjusted_rate;
+        }
+        curves[2 * d] = (plot_curve){x, yr, labels, n_lm, {30, 90, 200}, "LM CHUNKED (RAW)"};
+        curves[2 * d + 1] = (plot_curve){x, ya, NULL, n_lm, {210, 40, 40}, "LM ADJUSTED (+2 B/PARAM)"};
+        size_t first_ref = n_refs;
+        for (size_t c = 0, r = 0; c < n_comps; c++) {
+            if (is_lm(comps[c].kind)) continue;
+            double y = 100.0 * rows[c * n_sets + d].r.chunked_rate;
+            snprintf(ref_labels[n_refs], sizeof ref_labels[n_refs], "%.20s %.1f%%", comps[c].name, y);
+            refs[n_refs] = (plot_ref){y, {ref_rgb[r % 6][0], ref_rgb[r % 6][1], ref_rgb[r % 6][2]}, ref_labels[n_refs]};
+            n_refs++;
+            r++;
+        }
+        size_t len = strlen(datasets[d]);
+        snprintf(titles[d], sizeof titles[d], "[%zu] %s%s%s", d + 1,
+                 strchr(datasets[d], ':') ? "" : lmc_data_kind_str(kinds[d]), strchr(datasets[d], ':') ? "" : ":",
+                 len > 80 ? datasets[d] + len - 80 : datasets[d]);
+        panels[d] = (plot_panel){titles[d], &curves[2 * d], 2, &refs[first_ref], n_refs - first_ref};
+    }
+    if (plot_png_scaling(path, panels, n_sets, "PARAMETERS (LOG SCALE)", "RATE %  (2048-BYTE CHUNKS)") != 0)
+        st = lmc_set_error(LMC_ERR_IO, "--plot: cannot write %s: %s", path, strerror(errno));
+done:
+    free(order);
+    free(names);
+    free(labels);
+    free(panels);
+    free(curves);
+    free(refs);
+    free(titles);
+    free(ref_labels);
+    free(all);
+    return st;
+}
+
+/* --plot FILE must be writable before the rows are measured (they may take hours): its folder
+ * exists and may be written, and FILE is not a folder. */
+static lmc_status check_plot_path(const char *path) {
+    LMC_RETURN_IF(!path[0], LMC_ERR_INVALID_ARGUMENT, "--plot needs a file name");
+    struct stat st;
+    LMC_RETURN_IF(stat(path, &st) == 0 && S_ISDIR(st.st_mode), LMC_ERR_IO, "--plot %s: is a folder", path);
+    char *dir = strdup(path);
+    LMC_RETURN_IF(!dir, LMC_ERR_OUT_OF_MEMORY, "out of memory");
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int ok = access(dir, W_OK) == 0;
+    int e = errno;
+    lmc_status status = ok ? LMC_OK
+                           : lmc_set_error(LMC_ERR_IO, "--plot %s: cannot write in %s: %s", path, dir, strerror(e));
+    free(dir);
+    return status;
+}
+
 int cli_cmd_eval(int argc, char **argv) {
-    enum { OPT_COMPRESSOR = 1000, OPT_DATASET, OPT_CHUNKS, OPT_JSON, OPT_MASK7, OPT_SEED, OPT_DEVICE };
+    enum { OPT_COMPRESSOR = 1000, OPT_DATASET, OPT_CHUNKS, OPT_JSON, OPT_MASK7, OPT_SEED, OPT_DEVICE, OPT_PLOT };
     static const struct option options[] = {
         {"compressor", required_argument, NULL, OPT_COMPRESSOR}, {"dataset", required_argument, NULL, OPT_DATASET},
         {"chunks", required_argument, NULL, OPT_CHUNKS},         {"json", no_argument, NULL, OPT_JSON},
         {"mask7", no_argument, NULL, OPT_MASK7},                 {"seed", required_argument, NULL, OPT_SEED},
-        {"device", required_argument, NULL, OPT_DEVICE},
+        {"device", required_argument, NULL, OPT_DEVICE},          {"plot", required_argument, NULL, OPT_PLOT},
         {"help", no_argument, NULL, 'h'},                        {NULL, 0, NULL, 0}};
-    const char *comp_arg = NULL, *set_arg = NULL, *device_sel = NULL;
+    const char *comp_arg = NULL, *set_arg = NULL, *device_sel = NULL, *plot_path = NULL;
     lmc_device *device = NULL;
     int json = 0, mask7 = 0;
     size_t max_chunks = 0;
@@ -496,6 +631,7 @@ int cli_cmd_eval(int argc, char **argv) {
             break;
         case OPT_JSON: json = 1; break;
         case OPT_DEVICE: device_sel = optarg; break;
+        case OPT_PLOT: plot_path = optarg; break;
         case OPT_MASK7: mask7 = 1; break;
         case 'h': print_eval_help(); return CLI_EXIT_OK;
         case ':': return cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
@@ -553,6 +689,21 @@ int cli_cmd_eval(int argc, char **argv) {
     if (n_comps == 0) {
         exit_code = cli_usage_error("eval", "--compressor names no compressor");
         goto done;
+    }
+    if (plot_path) {
+        size_t n_lm = 0;
+        for (size_t k = 0; k < n_comps; k++) n_lm += is_lm(comps[k].kind);
+        if (!n_lm) {
+            exit_code = cli_usage_error("eval", "--plot draws rate against parameters: it needs at least one lm: "
+                                                "compressor (e.g. --compressor all,lm:default)");
+            goto done;
+        }
+        lmc_status status = check_plot_path(plot_path);
+        if (status != LMC_OK) {
+            exit_code = status == LMC_ERR_INVALID_ARGUMENT ? cli_usage_error("eval", "%s", lmc_last_error())
+                                                           : cli_fail("eval", status);
+            goto done;
+        }
     }
     for (size_t k = 0; k < n_comps && !device; k++)
         if (is_lm(comps[k].kind)) { /* the forward pass's device, opened once */
@@ -655,6 +806,15 @@ int cli_cmd_eval(int argc, char **argv) {
         print_json(comps, expanded_sets, rows, n_comps * n_sets, mask7);
     } else {
         print_table(comps, n_comps, expanded_sets, kinds, n_sets, rows, mask7);
+    }
+    if (plot_path) {
+        fflush(stdout);
+        lmc_status status = write_plot(plot_path, comps, n_comps, expanded_sets, kinds, n_sets, rows);
+        if (status != LMC_OK) {
+            exit_code = cli_fail("eval", status);
+            goto done;
+        }
+        fprintf(stderr, "lmc eval: wrote the scaling plot %s\n", plot_path);
     }
     goto done;
 oom:
