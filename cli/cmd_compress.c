@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_coding.h"
+#include "model_auto.h"
 
 #define IO_CHUNK (64u * 1024u)
 
@@ -39,6 +40,10 @@ static void print_help(int decompress) {
     printf("Options:\n"
            "  -m, --model MODEL  'default' (the newest built-in), a built-in name, or a coding model\n"
            "                     file (lmc-exact-1, made by 'lmc quantize')%s\n"
+           "                     'auto': the built-in that codes the input's first window smallest\n"
+           "                     (ties: the newest; 'interim*' snapshots left out); the header records\n"
+           "                     it, so decoding needs no -m. It codes that window once per built-in\n"
+           "                     first (-v lists the sizes): see docs/DESIGN.md for its measured cost\n"
            "  --device SEL       cpu-ref, P.D or a name substring (see 'lmc devices'); default\n"
            "                     $LMC_DEVICE, else the first GPU, else PoCL's pthread device\n"
            "  -c, --stdout       write to stdout (keeps the input)\n"
@@ -165,7 +170,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
     int rc = CLI_EXIT_FAILURE;
     lmc_status st = LMC_OK;
     FILE *in = NULL;
-    lmc_exact_model *dec_model = NULL;
+    lmc_exact_model *dec_model = NULL, *auto_model = NULL;
     lmc_predictor *pred = NULL;
     lmc_encoder *enc = NULL;
     lmc_decoder *dec = NULL;
@@ -209,7 +214,23 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
         if ((st = cli_open_decode_model(o->model_name, &reader, &dec_model)) != LMC_OK) goto done;
         model = dec_model;
     }
-    if ((st = cli_predictor_create(model, device, &pred)) != LMC_OK) goto done;
+    size_t pre = 0; /* -m auto: the input's first bytes, read ahead to choose the model */
+    if (!o->decompress && !model) {
+        pre = fread(buf, 1, IO_CHUNK, in);
+        if (ferror(in)) {
+            st = lmc_set_error(LMC_ERR_IO, "read error: %s", strerror(errno));
+            goto done;
+        }
+        cli_auto_choice choice;
+        if ((st = cli_auto_pick(buf, pre, o->window, device, &auto_model, &pred, &choice)) != LMC_OK) goto done;
+        model = auto_model;
+        if (o->verbose) {
+            char line[2048];
+            cli_auto_describe(&choice, line, sizeof line);
+            fprintf(stderr, "%s: %s\n", in_name, line);
+        }
+    }
+    if (!pred && (st = cli_predictor_create(model, device, &pred)) != LMC_OK) goto done;
     if (o->decompress) {
         /* The header is checked (model id included) before any output exists. */
         st = lmc_decoder_create(pred, cli_reader_read, &reader, &dec);
@@ -244,8 +265,8 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
         int ctx = lmc_exact_model_get_config(model).context;
         cp.window_size = o->window ? o->window : (ctx < (int)cp.window_size ? (uint32_t)ctx : cp.window_size);
         if ((st = lmc_encoder_create(&cp, pred, cli_output_write, &out, &enc)) != LMC_OK) goto done;
-        size_t got;
-        while ((got = fread(buf, 1, IO_CHUNK, in)) > 0) {
+        size_t got = pre; /* the bytes -m auto read ahead come first */
+        while (got > 0 || (got = fread(buf, 1, IO_CHUNK, in)) > 0) {
             /* Fed one window at a time, so that progress moves at every coded batch. */
             for (size_t at = 0; at < got; at += cp.window_size) {
                 size_t k = got - at < cp.window_size ? got - at : cp.window_size;
@@ -253,6 +274,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
                 in_bytes += k;
                 cli_progress_update(&prog, in_bytes, out.written, 0);
             }
+            got = 0;
         }
         if (ferror(in)) {
             st = lmc_set_error(LMC_ERR_IO, "read error: %s", strerror(errno));
@@ -288,6 +310,7 @@ done:
     lmc_decoder_destroy(dec);
     lmc_exact_predictor_destroy(pred);
     lmc_exact_model_destroy(dec_model);
+    lmc_exact_model_destroy(auto_model);
     if (in && in != stdin) fclose(in);
     free(buf);
     return rc;
@@ -369,7 +392,9 @@ static int run(int argc, char **argv, int decompress) {
         rc = cli_fail(what, st);
         goto done;
     }
-    if (!o.decompress) {
+    int auto_model = o.model_name && strcmp(o.model_name, "auto") == 0;
+    if (auto_model && o.decompress) o.model_name = NULL; /* the header names the model */
+    if (!o.decompress && !auto_model) { /* -m auto: chosen per input, in code_one() */
         st = lmc_exact_model_open(o.model_name ? o.model_name : "default", &model);
         if (st == LMC_OK && o.window && o.window > (uint32_t)lmc_exact_model_get_config(model).context) {
             rc = cli_usage_error(what, "-W %u exceeds the model's context of %d bytes", o.window,
