@@ -222,7 +222,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
             goto done;
         }
         cli_auto_choice choice;
-        if ((st = cli_auto_pick(buf, pre, o->window, device, &auto_model, &pred, &choice)) != LMC_OK) goto done;
+        if ((st = cli_auto_pick(buf, pre, o->window, device, &auto_model, &choice)) != LMC_OK) goto done;
         model = auto_model;
         if (o->verbose) {
             char line[2048];
@@ -230,7 +230,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
             fprintf(stderr, "%s: %s\n", in_name, line);
         }
     }
-    if (!pred && (st = cli_predictor_create(model, device, &pred)) != LMC_OK) goto done;
+    if ((st = cli_predictor_create(model, device, &pred)) != LMC_OK) goto done;
     if (o->decompress) {
         /* The header is checked (model id included) before any output exists. */
         st = lmc_decoder_create(pred, cli_reader_read, &reader, &dec);

@@ -52,8 +52,9 @@ static lmc_status trial(lmc_predictor *pred, uint32_t win, const uint8_t *head, 
     return st;
 }
 
-/* Built-in i as a candidate: *m and *p, or both NULL when it is not one (an "interim*" name, or
- * a context shorter than -W). */
+/* Built-in i as a candidate: *m and a trial predictor *p (batch CLI_AUTO_WINDOWS: a trial needs no
+ * more, so no larger K/V cache and no batch calibration), or both NULL when it is not one (an
+ * "interim*" name, or a context shorter than -W). */
 static lmc_status load_candidate(size_t i, uint32_t window, lmc_device *device, lmc_exact_model **m,
                                  lmc_predictor **p) {
     *m = NULL;
@@ -63,22 +64,25 @@ static lmc_status load_candidate(size_t i, uint32_t window, lmc_device *device, 
     lmc_status st = LMC_OK;
     if (window && window > (uint32_t)lmc_exact_model_get_config(*m).context)
         st = LMC_ERR_NOT_FOUND; /* not a candidate, no error */
-    else if ((st = cli_predictor_create(*m, device, p)) == LMC_OK)
-        return LMC_OK;
+    else {
+        lmc_exact_predictor_params pp = lmc_exact_predictor_params_default();
+        pp.max_windows = CLI_AUTO_WINDOWS; /* a trial codes that many windows: no larger K/V cache */
+        if ((st = lmc_exact_predictor_create(*m, device, &pp, p)) == LMC_OK) return LMC_OK;
+    }
     lmc_exact_model_destroy(*m);
     *m = NULL;
     return st == LMC_ERR_NOT_FOUND ? LMC_OK : st;
 }
 
 lmc_status cli_auto_pick(const uint8_t *head, size_t n, uint32_t window, lmc_device *device, lmc_exact_model **model,
-                         lmc_predictor **pred, cli_auto_choice *choice) {
+                         cli_auto_choice *choice) {
     *model = NULL;
-    *pred = NULL;
     memset(choice, 0, sizeof *choice);
     lmc_exact_model *best = NULL;
     lmc_predictor *best_pred = NULL;
     uint64_t best_bytes = 0;
     lmc_status st = LMC_OK;
+    double t0 = cli_now();
     size_t count = lmc_builtin_model_count(), n_candidates = 0;
     for (size_t i = 0; i < count; i++) n_candidates += cli_auto_is_candidate(i);
     choice->n_candidates = n_candidates;
@@ -125,8 +129,9 @@ lmc_status cli_auto_pick(const uint8_t *head, size_t n, uint32_t window, lmc_dev
         lmc_exact_model_destroy(best);
         return st;
     }
+    lmc_exact_predictor_destroy(best_pred);
     *model = best;
-    *pred = best_pred;
+    choice->seconds = cli_now() - t0;
     return LMC_OK;
 }
 
@@ -142,5 +147,5 @@ void cli_auto_describe(const cli_auto_choice *c, char *out, size_t cap) {
     for (size_t k = 0; k < c->n_scored && k < CLI_AUTO_MAX && len < cap; k++)
         len += (size_t)snprintf(out + len, cap - len, "%s %s %llu", k ? "," : "", lmc_builtin_model_name(c->scores[k].index),
                                 (unsigned long long)c->scores[k].bytes);
-    if (len < cap) snprintf(out + len, cap - len, " bytes)");
+    if (len < cap) snprintf(out + len, cap - len, " bytes; %.2f s)", c->seconds);
 }

@@ -7,8 +7,8 @@
  * model is built in too, kept only so that old files decode; LMC_AUTO_ALL=1 lets them in, for
  * tests and cost measurements) and those whose context is below -W. One candidate (or an empty
  * input) is taken without a trial.
- * Cost: one predictor and CLI_AUTO_WINDOWS windows of coding per candidate, so it grows linearly
- * with the number of built-ins; the winner's predictor is kept for the real coding.
+ * Cost: CLI_AUTO_WINDOWS windows of coding per candidate (on a one-window predictor), so it
+ * grows linearly with the number of built-ins; docs/DESIGN.md §6 has the measured figures.
  * Invariant: the choice is a pure function of (the input's first bytes, -W, the built-in list):
  * the coded sizes are the same on every device. */
 #ifndef LMC_CLI_MODEL_AUTO_H
@@ -31,6 +31,7 @@ typedef struct cli_auto_choice {
         uint64_t bytes; /* its .lmc stream of the input's start */
     } scores[CLI_AUTO_MAX];
     size_t head_bytes; /* bytes of the input the candidates coded (the largest window's worth) */
+    double seconds;    /* the whole choice: loading, predictors, trials */
 } cli_auto_choice;
 
 /* cli_auto_is_candidate() : whether built-in i takes part (not an "interim*" snapshot). */
@@ -38,11 +39,10 @@ int cli_auto_is_candidate(size_t i);
 
 /* cli_auto_pick() : score the candidates on head[0..n) (the input's first bytes; n may be less
  * than a window, or 0) with window size `window` (0: each model's default) on `device`.
- * *model (lmc_exact_model_destroy) and *pred (lmc_exact_predictor_destroy, on `device`) are the
- * winner's, owned by the caller; *choice says what was measured.
- * @return LMC_OK; LMC_ERR_NOT_FOUND when no built-in can be a candidate. */
+ * *model is the winner, owned by the caller (lmc_exact_model_destroy); *choice says what was
+ * measured. @return LMC_OK; LMC_ERR_NOT_FOUND when no built-in can be a candidate. */
 lmc_status cli_auto_pick(const uint8_t *head, size_t n, uint32_t window, lmc_device *device, lmc_exact_model **model,
-                         lmc_predictor **pred, cli_auto_choice *choice);
+                         cli_auto_choice *choice);
 
 /* cli_auto_describe() : "auto: 200k (first 2048 bytes: 200k 1282, general 1101 ...)" into out. */
 void cli_auto_describe(const cli_auto_choice *choice, char *out, size_t cap);
