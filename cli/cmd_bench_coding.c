@@ -82,9 +82,9 @@ static void float_model_for(const char *model, char *out, size_t cap) {
     out[0] = '\0';
     for (size_t i = 0; i < lmc_builtin_model_count(); i++) {
         const char *name = lmc_builtin_model_name(i);
-        if (strcmp(model, name) == 0 || (strcmp(model, "default") == 0 && i + 1 == lmc_builtin_model_count())) {
-            /* "default" is an alias; the files are named after the newest real name */
-            const char *real = lmc_builtin_model_name(lmc_builtin_model_count() - 1);
+        if (strcmp(model, name) == 0 || (strcmp(model, "default") == 0 && i == lmc_builtin_model_default())) {
+            /* "default" is an alias; the files are named after the built-in it stands for */
+            const char *real = lmc_builtin_model_name(lmc_builtin_model_default());
             snprintf(out, cap, "%s/models/%s.safetensors", LMC_SOURCE_DIR, strcmp(model, name) == 0 ? name : real);
             if (is_file(out)) return;
         }

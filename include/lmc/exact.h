@@ -5,7 +5,7 @@
  * lmc_exact_quantize() (`lmc quantize`); coding never looks at the float model. Its model id is
  * the SHA-256 of the canonical serialisation of runtime/exact/EXACT.md. Inference is integer-only: the
  * Q16 logit rows are the same on cpu-ref and on every OpenCL device, whole window or one position
- * at a time. Built-in models are embedded in the binary; "default" names the newest.
+ * at a time. Built-in models are embedded in the binary; "default" names the one the build chose.
  * Key invariant: rows are a pure function of (coding model, window bytes before the position). */
 #ifndef LMC_EXACT_H
 #define LMC_EXACT_H
@@ -35,7 +35,8 @@ lmc_status lmc_exact_quantize(const lmc_model *model, lmc_exact_model **out);
 lmc_status lmc_exact_model_load_memory(const void *data, size_t size, lmc_exact_model **out);
 lmc_status lmc_exact_model_load(const char *path, lmc_exact_model **out);
 
-/* lmc_exact_model_open() : "default" (the newest built-in), the name of a built-in, or a file. */
+/* lmc_exact_model_open() : "default" (the built-in lmc_builtin_model_default() gives), the name
+ * of a built-in, or a file. */
 lmc_status lmc_exact_model_open(const char *name_or_path, lmc_exact_model **out);
 
 /* lmc_exact_model_serialize() : the canonical safetensors image (*data malloc'd, caller frees). */
@@ -50,8 +51,10 @@ void lmc_exact_model_id(const lmc_exact_model *m, uint8_t id[LMC_MODEL_ID_SIZE])
 /* lmc_exact_model_get_config() : its shape (context = the longest window it codes). */
 lmc_model_config lmc_exact_model_get_config(const lmc_exact_model *m);
 
-/* Built-in coding models, oldest first; the last one is "default". Only ever added to. */
+/* Built-in coding models, oldest first. Only ever added to. lmc_builtin_model_default() : the
+ * index of "default" (LMC_DEFAULT_BUILTIN at build time, not necessarily the newest). */
 size_t lmc_builtin_model_count(void);
+size_t lmc_builtin_model_default(void);
 const char *lmc_builtin_model_name(size_t i);
 lmc_status lmc_builtin_model_load(size_t i, lmc_exact_model **out);
 /* lmc_builtin_model_find_id() : the built-in whose id is `id`; LMC_ERR_MODEL_MISMATCH (with the

@@ -1,5 +1,5 @@
 /* exact_builtin.c : built-in coding models (embedded at build time), found by name, "default"
- * (the newest, the last of the list) or by model id (a .lmc header's).
+ * (the one LMC_DEFAULT_BUILTIN names) or by model id (a .lmc header's).
  * Key invariant: the list is only ever added to, so every id a released lmc wrote stays here. */
 #include <string.h>
 
@@ -8,6 +8,8 @@
 #include "lmc/sha256.h"
 
 size_t lmc_builtin_model_count(void) { return lmc_builtin_registry_count; }
+
+size_t lmc_builtin_model_default(void) { return lmc_builtin_default_index; }
 
 const char *lmc_builtin_model_name(size_t i) {
     return i < lmc_builtin_registry_count ? lmc_builtin_registry[i].name : NULL;
@@ -40,7 +42,7 @@ lmc_status lmc_exact_model_open(const char *name, lmc_exact_model **out) {
     *out = NULL;
     if (strcmp(name, "default") == 0) {
         LMC_RETURN_IF(lmc_builtin_registry_count == 0, LMC_ERR_NOT_FOUND, "this lmc has no built-in model");
-        return lmc_builtin_model_load(lmc_builtin_registry_count - 1, out);
+        return lmc_builtin_model_load(lmc_builtin_default_index, out);
     }
     for (size_t i = 0; i < lmc_builtin_registry_count; i++)
         if (strcmp(name, lmc_builtin_registry[i].name) == 0) return lmc_builtin_model_load(i, out);

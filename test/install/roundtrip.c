@@ -7,7 +7,7 @@
  * libpng, libFLAC, zstd inside liblmc) and asks the data readers for a missing file, so that the
  * whole of liblmc, and each outside library it needs, is used from the install.
  *
- *   roundtrip [MODEL]     MODEL: "default" (the newest built-in, inside liblmc), a built-in name
+ *   roundtrip [MODEL]     MODEL: "default" (the default built-in, inside liblmc), a built-in name
  *                         or a coding-model file; default "default"
  */
 #include <stdio.h>
