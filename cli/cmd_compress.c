@@ -38,8 +38,8 @@ static void print_help(int decompress) {
                "The output bytes are the same on every device. A failed or interrupted run leaves no\n"
                "output file; the input is kept unless --rm.\n\n");
     printf("Options:\n"
-           "  -m, --model MODEL  'default' (the newest built-in), a built-in name, or a coding model\n"
-           "                     file (lmc-exact-1, made by 'lmc quantize')%s\n"
+           "  -m, --model MODEL  'default' (the build's default built-in), a built-in name, or a\n"
+           "                     coding model file (lmc-exact-1, made by 'lmc quantize')%s\n"
            "                     'auto': the built-in that codes the input's first window smallest\n"
            "                     (ties: the newest; 'interim*' snapshots left out); the header records\n"
            "                     it, so decoding needs no -m. It codes that window once per built-in\n"

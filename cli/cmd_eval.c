@@ -171,8 +171,8 @@ static void print_eval_help(void) {
            "  --json             stdout holds only a JSON list of objects: compressor, dataset (the\n"
            "                     names given; 'all' and corpus-name rows carry the expanded spec),\n"
            "                     raw_bytes, chunks, chunked_rate, unchunked_rate (fractions),\n"
-           "                     seconds, mask7; lm: rows have parameters, chunked_rate (the model's payload,\n"
-           "                     chunks stored as they are counted at their coded size), file_rate\n"
+           "                     seconds, mask7; lm: rows have parameters, chunked_rate (the model's\n"
+           "                     payload, chunks stored as they are counted at their coded size), file_rate\n"
            "                     (the .lmc stream), adjusted_rate (model at 2 bytes per parameter),\n"
            "                     adjusted_file_rate and stored_chunks (null for float models)\n"
            "                     instead of unchunked_rate\n"
@@ -404,8 +404,8 @@ static void print_json(const eval_compressor *comps, char **datasets, const eval
                    ", \"chunked_rate\": %.6f, \"file_rate\": %s, \"adjusted_rate\": %.6f"
                    ", \"adjusted_file_rate\": %s, \"stored_chunks\": %s, \"seconds\": %.3f, \"mask7\": %s}",
                    comps[rows[i].compressor].params, r->raw_bytes, r->n_chunks, r->chunked_rate, file_rate,
-                   rows[i].adjusted_rate, adjusted_file_rate, stored, r->compress_seconds + r->decompress_seconds,
-                   mask7 ? "true" : "false");
+                   rows[i].adjusted_rate, adjusted_file_rate, stored,
+                   r->compress_seconds + r->decompress_seconds, mask7 ? "true" : "false");
             continue;
         }
         printf(", \"raw_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64
@@ -512,7 +512,8 @@ static lmc_status write_plot(const char *path, const eval_compressor *comps, siz
     plot_panel *panels = calloc(n_sets, sizeof *panels);
     plot_curve *curves = calloc(2 * n_sets, sizeof *curves);
     plot_ref *refs = calloc(n_comps * n_sets + 1, sizeof *refs);
-    char (*titles)[96] = calloc(n_sets, sizeof *titles), (*ref_labels)[48] = calloc(n_comps * n_sets + 1, sizeof *ref_labels);
+    char (*titles)[96] = calloc(n_sets, sizeof *titles);
+    char (*ref_labels)[48] = calloc(n_comps * n_sets + 1, sizeof *ref_labels);
     double *all = calloc(4 * n_lm * n_sets + 1, sizeof *all);
     lmc_status st = LMC_OK;
     if (!order || !names || !labels || !panels || !curves || !refs || !titles || !ref_labels ||
@@ -550,14 +551,15 @@ static lmc_status write_plot(const char *path, const eval_compressor *comps, siz
             if (is_lm(comps[c].kind)) continue;
             double y = 100.0 * rows[c * n_sets + d].r.chunked_rate;
             snprintf(ref_labels[n_refs], sizeof ref_labels[n_refs], "%.20s %.1f%%", comps[c].name, y);
-            refs[n_refs] = (plot_ref){y, {ref_rgb[r % 6][0], ref_rgb[r % 6][1], ref_rgb[r % 6][2]}, ref_labels[n_refs]};
+            const unsigned char *rgb = ref_rgb[r % 6];
+            refs[n_refs] = (plot_ref){y, {rgb[0], rgb[1], rgb[2]}, ref_labels[n_refs]};
             n_refs++;
             r++;
         }
         size_t len = strlen(datasets[d]);
-        snprintf(titles[d], sizeof titles[d], "[%zu] %s%s%s", d + 1,
-                 strchr(datasets[d], ':') ? "" : lmc_data_kind_str(kinds[d]), strchr(datasets[d], ':') ? "" : ":",
-                 len > 80 ? datasets[d] + len - 80 : datasets[d]);
+        int has_kind = strchr(datasets[d], ':') != NULL; /* "text:PATH" already says its kind */
+        snprintf(titles[d], sizeof titles[d], "[%zu] %s%s%s", d + 1, has_kind ? "" : lmc_data_kind_str(kinds[d]),
+                 has_kind ? "" : ":", len > 80 ? datasets[d] + len - 80 : datasets[d]);
         panels[d] = (plot_panel){titles[d], &curves[2 * d], 2, &refs[first_ref], n_refs - first_ref};
     }
     if (plot_png_scaling(path, panels, n_sets, "PARAMETERS (LOG SCALE)", "RATE %  (2048-BYTE CHUNKS)") != 0)
@@ -592,14 +594,16 @@ static lmc_status check_plot_path(const char *path) {
         *slash = '\0';
     int ok = access(dir, W_OK) == 0;
     int e = errno;
-    lmc_status status = ok ? LMC_OK
-                           : lmc_set_error(LMC_ERR_IO, "--plot %s: cannot write in %s: %s", path, dir, strerror(e));
+    lmc_status status =
+        ok ? LMC_OK : lmc_set_error(LMC_ERR_IO, "--plot %s: cannot write in %s: %s", path, dir, strerror(e));
     free(dir);
     return status;
 }
 
 int cli_cmd_eval(int argc, char **argv) {
-    enum { OPT_COMPRESSOR = 1000, OPT_DATASET, OPT_CHUNKS, OPT_JSON, OPT_MASK7, OPT_SEED, OPT_DEVICE, OPT_PLOT };
+    enum {
+        OPT_COMPRESSOR = 1000, OPT_DATASET, OPT_CHUNKS, OPT_JSON, OPT_MASK7, OPT_SEED, OPT_DEVICE, OPT_PLOT
+    };
     static const struct option options[] = {
         {"compressor", required_argument, NULL, OPT_COMPRESSOR}, {"dataset", required_argument, NULL, OPT_DATASET},
         {"chunks", required_argument, NULL, OPT_CHUNKS},         {"json", no_argument, NULL, OPT_JSON},
@@ -694,8 +698,8 @@ int cli_cmd_eval(int argc, char **argv) {
         size_t n_lm = 0;
         for (size_t k = 0; k < n_comps; k++) n_lm += is_lm(comps[k].kind);
         if (!n_lm) {
-            exit_code = cli_usage_error("eval", "--plot draws rate against parameters: it needs at least one lm: "
-                                                "compressor (e.g. --compressor all,lm:default)");
+            exit_code = cli_usage_error("eval", "--plot draws rate against parameters: it needs at least one "
+                                                "lm: compressor (e.g. --compressor all,lm:default)");
             goto done;
         }
         lmc_status status = check_plot_path(plot_path);

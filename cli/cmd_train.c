@@ -357,7 +357,8 @@ int cli_cmd_train(int argc, char **argv) {
         if ((rc = cli_train_data_add(&data, "--data", data_paths[i])) != 0) goto done;
     for (size_t i = 0; i < n_eval; i++)
         if ((rc = cli_train_data_add(&eval, "--eval-data", eval_paths[i])) != 0) goto done;
-    if ((rc = cli_train_data_finish(&data, "--data")) != 0 || (rc = cli_train_data_finish(&eval, "--eval-data")) != 0)
+    if ((rc = cli_train_data_finish(&data, "--data")) != 0 ||
+        (rc = cli_train_data_finish(&eval, "--eval-data")) != 0)
         goto done;
     rc = CLI_EXIT_FAILURE;
 
@@ -408,8 +409,8 @@ int cli_cmd_train(int argc, char **argv) {
                 lmc_model_config_num_params(&p.config), p.config.d_model, p.config.n_layers, p.config.n_heads,
                 p.window, p.batch, p.steps, info->selector, info->name, resume ? " (resumed)" : "");
         if (data.align > 1)
-            fprintf(stderr, "lmc train: %zu bytes = %zu chunks; windows start at %zu-byte chunk boundaries\n", data.n,
-                    data.n / data.align, data.align);
+            fprintf(stderr, "lmc train: %zu bytes = %zu chunks; windows start at %zu-byte chunk boundaries\n",
+                    data.n, data.n / data.align, data.align);
     }
     /* Test hook: die by SIGKILL right after step N (and its checkpoint, if one falls there), the
      * way `kill -9` would, so that the resume tests need no timing. */
@@ -499,8 +500,9 @@ int cli_cmd_train(int argc, char **argv) {
     }
     if (json) {
         printf("{\"steps\": %ld, \"steps_run\": %ld, \"target_steps\": %ld", done_steps, done_steps - first, p.steps);
-        printf(", \"batch\": %d, \"window\": %d, \"window_align\": %zu, \"data_bytes\": %zu, \"parameters\": %zu",
-               p.batch, p.window, data.align, data.n, lmc_model_config_num_params(&p.config));
+        printf(", \"batch\": %d, \"window\": %d, \"window_align\": %zu, \"data_bytes\": %zu", p.batch, p.window,
+               data.align, data.n);
+        printf(", \"parameters\": %zu", lmc_model_config_num_params(&p.config));
         json_number("seconds", elapsed, 3);
         json_number("tokens_per_s", done_steps > first ? tok_s : NAN, 1);
         json_number("train_loss_nats", last_loss, 6);

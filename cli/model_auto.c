@@ -74,8 +74,8 @@ static lmc_status load_candidate(size_t i, uint32_t window, lmc_device *device, 
     return st == LMC_ERR_NOT_FOUND ? LMC_OK : st;
 }
 
-lmc_status cli_auto_pick(const uint8_t *head, size_t n, uint32_t window, lmc_device *device, lmc_exact_model **model,
-                         cli_auto_choice *choice) {
+lmc_status cli_auto_pick(const uint8_t *head, size_t n, uint32_t window, lmc_device *device,
+                         lmc_exact_model **model, cli_auto_choice *choice) {
     *model = NULL;
     memset(choice, 0, sizeof *choice);
     lmc_exact_model *best = NULL;
@@ -86,14 +86,16 @@ lmc_status cli_auto_pick(const uint8_t *head, size_t n, uint32_t window, lmc_dev
     size_t count = lmc_builtin_model_count(), n_candidates = 0;
     for (size_t i = 0; i < count; i++) n_candidates += cli_auto_is_candidate(i);
     choice->n_candidates = n_candidates;
-    /* Nothing to score (an empty input), or nothing to choose (one candidate): the newest
-     * candidate, as the tie rule would give, without a trial. */
+    /* Nothing to score (an empty input), or nothing to choose (one candidate): no trial; the
+     * default built-in when it is a candidate (what plain `lmc compress` uses), else the newest. */
     int score = n > 0 && n_candidates > 1;
-    if (!score) {
-        for (size_t i = count; i-- > 0 && !best && st == LMC_OK;) {
-            st = load_candidate(i, window, device, &best, &best_pred);
-            choice->index = i;
-        }
+    if (!score && count) {
+        st = load_candidate(lmc_builtin_model_default(), window, device, &best, &best_pred);
+        choice->index = lmc_builtin_model_default();
+    }
+    for (size_t i = count; !score && i-- > 0 && !best && st == LMC_OK;) {
+        st = load_candidate(i, window, device, &best, &best_pred);
+        choice->index = i;
     }
     for (size_t i = 0; score && i < count && st == LMC_OK; i++) {
         lmc_exact_model *m = NULL;
@@ -139,13 +141,15 @@ void cli_auto_describe(const cli_auto_choice *c, char *out, size_t cap) {
     size_t len = (size_t)snprintf(out, cap, "auto: %s", lmc_builtin_model_name(c->index));
     if (!c->n_scored) {
         if (len < cap)
-            snprintf(out + len, cap - len, "%s", c->n_candidates == 1 ? " (the only candidate: no trial)"
-                                                                      : " (empty input: the newest candidate)");
+            snprintf(out + len, cap - len, "%s",
+                     c->n_candidates == 1 ? " (the only candidate: no trial)" : " (empty input: no trial)");
         return;
     }
-    if (len < cap) len += (size_t)snprintf(out + len, cap - len, " (the first %zu bytes coded in", c->head_bytes);
+    if (len < cap)
+        len += (size_t)snprintf(out + len, cap - len, " (the first %zu bytes coded in", c->head_bytes);
     for (size_t k = 0; k < c->n_scored && k < CLI_AUTO_MAX && len < cap; k++)
-        len += (size_t)snprintf(out + len, cap - len, "%s %s %llu", k ? "," : "", lmc_builtin_model_name(c->scores[k].index),
+        len += (size_t)snprintf(out + len, cap - len, "%s %s %llu", k ? "," : "",
+                                lmc_builtin_model_name(c->scores[k].index),
                                 (unsigned long long)c->scores[k].bytes);
     if (len < cap) snprintf(out + len, cap - len, " bytes; %.2f s)", c->seconds);
 }

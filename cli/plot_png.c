@@ -105,7 +105,9 @@ static void text_font(canvas *c, int x, int y, const char *s, const unsigned cha
     }
 }
 
-static void text(canvas *c, int x, int y, const char *s, const unsigned char rgb[3]) { text_font(c, x, y, s, rgb, 1); }
+static void text(canvas *c, int x, int y, const char *s, const unsigned char rgb[3]) {
+    text_font(c, x, y, s, rgb, 1);
+}
 
 /* Write the canvas as an 8-bit RGB PNG to `path` directly. */
 static int write_png(const char *path, const canvas *c) {
@@ -115,8 +117,8 @@ static int write_png(const char *path, const canvas *c) {
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (info && setjmp(png_jmpbuf(png)) == 0) {
         png_init_io(png, f);
-        png_set_IHDR(png, info, (png_uint_32)c->w, (png_uint_32)c->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-                     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        png_set_IHDR(png, info, (png_uint_32)c->w, (png_uint_32)c->h, 8, PNG_COLOR_TYPE_RGB,
+                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
         png_write_info(png, info);
         for (int y = 0; y < c->h; y++) png_write_row(png, c->px + (size_t)y * (size_t)c->w * 3);
         png_write_end(png, NULL);
@@ -192,7 +194,7 @@ int plot_png_write(const char *path, const plot_series *series, size_t n_series)
 
 #define SW 1000 /* canvas width; each panel is SPH tall */
 #define SPH 400
-#define SML 70  /* panel margins: left, right (the legend), top (the title), bottom */
+#define SML 70 /* panel margins: left, right (the legend), top (the title), bottom */
 #define SMR 260
 #define SMT 40
 #define SMB 50
@@ -236,13 +238,16 @@ static void draw_panel(canvas *c, int top, const plot_panel *p, const char *x_la
     if (!(ymax > 0)) ymax = 100.0;
     /* round the top up to a multiple of 5 ticks of a 1/2/5 step */
     double raw_step = ymax / 5.0, mag = pow(10.0, floor(log10(raw_step))), step = mag;
-    if (raw_step > 5 * mag) step = 10 * mag;
-    else if (raw_step > 2 * mag) step = 5 * mag;
-    else if (raw_step > mag) step = 2 * mag;
+    if (raw_step > 5 * mag)
+        step = 10 * mag;
+    else if (raw_step > 2 * mag)
+        step = 5 * mag;
+    else if (raw_step > mag)
+        step = 2 * mag;
     int n_ticks = (int)ceil(ymax / step - 1e-9);
     if (n_ticks < 1) n_ticks = 1;
     ymax = step * n_ticks;
-#define PX(lx) (x0 + (int)lround(((lx) - dlo) / (double)(dhi - dlo) * pw))
+#define PX(lx) (x0 + (int)lround(((lx)-dlo) / (double)(dhi - dlo) * pw))
 #define PY(v) (y0 + ph - (int)lround((v) / ymax * ph))
     text_font(c, x0, top + 6, p->title ? p->title : "", black, 0);
     for (int k = 0; k <= n_ticks; k++) {

@@ -50,7 +50,9 @@ static int append_file(cli_train_data *b, const char *path) {
     return bad ? -1 : 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* A file, or every regular file of a folder in sorted name order. */
 static int append_path(cli_train_data *b, const char *path) {
@@ -114,10 +116,11 @@ static int spec_kind(const char *opt, const char *arg) {
     int kind = k == 4 && strncmp(arg, "text", 4) == 0    ? SPEC_TEXT
                : k == 5 && strncmp(arg, "image", 5) == 0 ? SPEC_IMAGE
                : k == 5 && strncmp(arg, "audio", 5) == 0 ? SPEC_AUDIO
-                                                          : SPEC_BAD;
+                                                         : SPEC_BAD;
     if (kind == SPEC_BAD)
-        cli_usage_error("train", "%s '%s': unknown data kind '%.*s' (text:PATH, image:PATH, audio:PATH or a plain PATH)",
-                        opt, arg, (int)k, arg);
+        cli_usage_error(
+            "train", "%s '%s': unknown data kind '%.*s' (text:PATH, image:PATH, audio:PATH or a plain PATH)",
+            opt, arg, (int)k, arg);
     else if (!arg[k + 1]) {
         cli_usage_error("train", "%s '%s': the path after ':' is missing", opt, arg);
         kind = SPEC_BAD;
@@ -134,8 +137,10 @@ int cli_train_data_check(const char *opt, const char *const *args, size_t n) {
         chunked |= kind == SPEC_IMAGE || kind == SPEC_AUDIO;
     }
     if (plain && chunked)
-        return cli_usage_error("train", "%s: a plain path cannot join image: or audio: data, whose windows start at "
-                               "%u-byte chunk boundaries; give it as text:PATH", opt, LMC_CHUNK_BYTES);
+        return cli_usage_error("train",
+                               "%s: a plain path cannot join image: or audio: data, whose windows start at "
+                               "%u-byte chunk boundaries; give it as text:PATH",
+                               opt, LMC_CHUNK_BYTES);
     return 0;
 }
 
@@ -176,8 +181,10 @@ int cli_train_data_finish(cli_train_data *d, const char *opt) {
     d->align = 1;
     if (!d->n_chunked) return 0;
     if (d->n_plain)
-        return cli_usage_error("train", "%s: a plain path cannot join image: or audio: data, whose windows start at "
-                               "%u-byte chunk boundaries; give it as text:PATH", opt, LMC_CHUNK_BYTES);
+        return cli_usage_error("train",
+                               "%s: a plain path cannot join image: or audio: data, whose windows start at "
+                               "%u-byte chunk boundaries; give it as text:PATH",
+                               opt, LMC_CHUNK_BYTES);
     d->align = LMC_CHUNK_BYTES;
     return 0;
 }

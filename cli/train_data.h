@@ -15,7 +15,7 @@
 typedef struct cli_train_data {
     unsigned char *p; /* the concatenated bytes, malloc'd */
     size_t n, cap;
-    size_t align;     /* 1, or LMC_CHUNK_BYTES: where windows may start (after cli_train_data_finish) */
+    size_t align; /* 1, or LMC_CHUNK_BYTES: where windows may start (after cli_train_data_finish) */
     int n_plain, n_kind, n_chunked; /* plain paths; KIND: specs; of them image: / audio: */
 } cli_train_data;
 

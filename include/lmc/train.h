@@ -93,8 +93,8 @@ lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int m
 /* lmc_trainer_eval_aligned() : the same with window w starting at w * S, S the first multiple of
  * `align` >= T: with align 2048 each window is the first T bytes of its own chunk. align 1 is
  * lmc_trainer_eval. LMC_ERR_INVALID_ARGUMENT for align 0 or less than one window of data. */
-lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align, int max_windows,
-                                    double *bits_per_byte);
+lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align,
+                                    int max_windows, double *bits_per_byte);
 
 /* lmc_trainer_steps_done() : steps taken since the run began (resumed steps included). */
 long lmc_trainer_steps_done(const lmc_trainer *t);

@@ -195,7 +195,8 @@ lmc_status lmc_trainer_step(lmc_trainer *t, const uint8_t *data, size_t n, float
     return lmc_trainer_step_aligned(t, data, n, 1, loss);
 }
 
-lmc_status lmc_trainer_step_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align, float *loss) {
+lmc_status lmc_trainer_step_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align,
+                                    float *loss) {
     LMC_RETURN_IF(!t || !data, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_step: NULL argument");
     const lmc_train_params *p = &t->p;
     size_t T = (size_t)p->window;
@@ -259,8 +260,8 @@ lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int m
     return lmc_trainer_eval_aligned(t, data, n, 1, max_windows, bits_per_byte);
 }
 
-lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align, int max_windows,
-                                    double *bits_per_byte) {
+lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align,
+                                    int max_windows, double *bits_per_byte) {
     LMC_RETURN_IF(!t || !data || !bits_per_byte, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_eval: NULL argument");
     LMC_RETURN_IF(align == 0, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_eval: alignment 0 (1 means any offset)");
     size_t T = (size_t)t->p.window;

@@ -38,8 +38,8 @@ size_t MakeModel(const std::string &path, int d_model, int layers) {
 }
 
 uint32_t Be32(const std::string &s, size_t at) {
-    return (uint32_t)(uint8_t)s[at] << 24 | (uint32_t)(uint8_t)s[at + 1] << 16 | (uint32_t)(uint8_t)s[at + 2] << 8 |
-           (uint32_t)(uint8_t)s[at + 3];
+    return (uint32_t)(uint8_t)s[at] << 24 | (uint32_t)(uint8_t)s[at + 1] << 16 |
+           (uint32_t)(uint8_t)s[at + 2] << 8 | (uint32_t)(uint8_t)s[at + 3];
 }
 
 // How many pixels of the decoded RGB image have exactly this colour.
@@ -50,7 +50,7 @@ size_t CountColour(const std::vector<uint8_t> &rgb, uint8_t r, uint8_t g, uint8_
 }
 
 class EvalPlot : public ::testing::Test {
-  protected:
+   protected:
     void SetUp() override {
         std::string text;
         for (int i = 0; i < 2 * 2048 + 10; i++) text += "scaling plot bytes "[(i * 5) % 19];
@@ -68,7 +68,8 @@ class EvalPlot : public ::testing::Test {
 };
 
 TEST_F(EvalPlot, WritesAValidScalingPlotWithParameters) {
-    std::string comps = " --compressor gzip,zstd,lm:" + (dir / "big.safetensors") + ",lm:" + (dir / "small.safetensors");
+    std::string comps =
+        " --compressor gzip,zstd,lm:" + (dir / "big.safetensors") + ",lm:" + (dir / "small.safetensors");
     auto r = RunLmc("eval" + comps + datasets + " --device cpu-ref --json --plot " + (dir / "s.png"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("wrote the scaling plot " + (dir / "s.png")), std::string::npos) << r.err;
@@ -97,8 +98,9 @@ TEST_F(EvalPlot, WritesAValidScalingPlotWithParameters) {
     auto t = RunLmc("eval" + comps + datasets + " --device cpu-ref --plot " + (dir / "s2.png"));
     ASSERT_EQ(t.exit_code, 0) << t.err;
     EXPECT_EQ(png, lmc_test::ReadFile(dir / "s2.png"));
-    EXPECT_NE(t.out.find("lm:" + (dir / "small.safetensors") + ": " + std::to_string(small_params) + " parameters"),
-              std::string::npos)
+    EXPECT_NE(
+        t.out.find("lm:" + (dir / "small.safetensors") + ": " + std::to_string(small_params) + " parameters"),
+        std::string::npos)
         << t.out;
 }
 

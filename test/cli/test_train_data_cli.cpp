@@ -91,11 +91,13 @@ std::map<long, std::vector<size_t>> ReadWindowLog(const std::string &path, bool 
     return steps;
 }
 
-const char *kTiny = " --config tiny --batch 3 --steps 8 --lr 3e-3 --warmup 2 --seed 5 --checkpoint-every 4"
-                    " --device cpu-ref";
+const char *kTiny =
+    " --config tiny --batch 3 --steps 8 --lr 3e-3 --warmup 2 --seed 5 --checkpoint-every 4"
+    " --device cpu-ref";
 
 // Every start a multiple of 2048 with a whole window inside n bytes; returns how many distinct.
-size_t CheckAligned(const std::map<long, std::vector<size_t>> &log, size_t n, size_t T, long steps, size_t batch) {
+size_t CheckAligned(const std::map<long, std::vector<size_t>> &log, size_t n, size_t T, long steps,
+                    size_t batch) {
     EXPECT_EQ(log.size(), size_t(steps));
     std::map<size_t, int> distinct;
     for (auto &s : log) {
@@ -116,9 +118,10 @@ TEST(TrainData, ImageAndAudioWindowsStartAtChunkBoundaries) {
     ASSERT_EQ(n_img, 6u * 2048);
     ASSERT_EQ(n_aud, 4u * 2048);
     // Window 64 < 2048: a window is the first 64 bytes of a chunk; eval on image data too.
-    auto r = RunLmc("train --data image:" + images + " --data audio:" + audio + " --eval-data image:" + images +
-                        " --eval-every 4 --eval-windows 3" + kTiny + " --json -o " + (dir / "m.safetensors"),
-                    "", "LMC_TEST_WINDOW_LOG=" + (dir / "w.log"));
+    auto r =
+        RunLmc("train --data image:" + images + " --data audio:" + audio + " --eval-data image:" + images +
+                   " --eval-every 4 --eval-windows 3" + kTiny + " --json -o " + (dir / "m.safetensors"),
+               "", "LMC_TEST_WINDOW_LOG=" + (dir / "w.log"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(JsonInt(r.out, "data_bytes"), long(n_img + n_aud)) << r.out;
     EXPECT_EQ(JsonInt(r.out, "window_align"), 2048) << r.out;
@@ -127,14 +130,17 @@ TEST(TrainData, ImageAndAudioWindowsStartAtChunkBoundaries) {
     auto log = ReadWindowLog(dir / "w.log");
     EXPECT_GE(CheckAligned(log, n_img + n_aud, 64, 8, 3), 4u) << "the windows should spread over the chunks";
     // The same seed, the same model bytes.
-    auto again = RunLmc("train --data image:" + images + " --data audio:" + audio + " --eval-data image:" + images +
-                        " --eval-every 4 --eval-windows 3" + kTiny + " -q -o " + (dir / "m2.safetensors"));
+    auto again =
+        RunLmc("train --data image:" + images + " --data audio:" + audio + " --eval-data image:" + images +
+               " --eval-every 4 --eval-windows 3" + kTiny + " -q -o " + (dir / "m2.safetensors"));
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(lmc_test::ReadFile(dir / "m.safetensors"), lmc_test::ReadFile(dir / "m2.safetensors"));
 
     // Window = context = 2048: one whole chunk per window, at its start.
-    auto full = RunLmc("train --data audio:" + audio + " --config tiny --context 2048 --batch 2 --steps 3"
-                       " --warmup 1 --device cpu-ref -q -o " + (dir / "f.safetensors"),
+    auto full = RunLmc("train --data audio:" + audio +
+                           " --config tiny --context 2048 --batch 2 --steps 3"
+                           " --warmup 1 --device cpu-ref -q -o " +
+                           (dir / "f.safetensors"),
                        "", "LMC_TEST_WINDOW_LOG=" + (dir / "f.log"));
     ASSERT_EQ(full.exit_code, 0) << full.err;
     EXPECT_GE(CheckAligned(ReadWindowLog(dir / "f.log"), n_aud, 2048, 3, 2), 2u);
@@ -145,7 +151,8 @@ TEST(TrainData, ImageAndAudioWindowsStartAtChunkBoundaries) {
 TEST(TrainData, TextAndPlainPathsSampleAnyOffset) {
     lmc_test::TempDir dir;
     std::string text;
-    for (int i = 0; text.size() < 3 * 2048 + 500; i++) text += "line " + std::to_string(i * 7919 % 1000) + " of text\n";
+    for (int i = 0; text.size() < 3 * 2048 + 500; i++)
+        text += "line " + std::to_string(i * 7919 % 1000) + " of text\n";
     lmc_test::WriteFile(dir / "t.txt", text);
     for (std::string spec : {"text:" + (dir / "t.txt"), dir / "t.txt"}) {
         std::string log = dir / "w.log";
@@ -174,7 +181,8 @@ TEST(TrainData, ResumedImageRunIsExact) {
     auto killed = RunLmc(cmd + (dir / "k.safetensors"), "",
                          "LMC_TEST_KILL_AT_STEP=7 LMC_TEST_WINDOW_LOG=" + (dir / "k.log"));
     EXPECT_EQ(killed.exit_code, 128 + 9) << killed.err;
-    auto resumed = RunLmc(cmd + (dir / "k.safetensors") + " --resume", "", "LMC_TEST_WINDOW_LOG=" + (dir / "k.log"));
+    auto resumed =
+        RunLmc(cmd + (dir / "k.safetensors") + " --resume", "", "LMC_TEST_WINDOW_LOG=" + (dir / "k.log"));
     ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
     bool consistent = false;
     auto k = ReadWindowLog(dir / "k.log", &consistent);
@@ -198,7 +206,8 @@ TEST(TrainData, BadSpecsAreClearErrors) {
         {"--data video:" + images, "unknown data kind 'video'", 2},
         {"--data image:", "the path after ':' is missing", 2},
         {"--data random:4M", "unknown data kind 'random'", 2},
-        {"--data " + (dir / "t.txt") + " --data image:" + images, "a plain path cannot join image: or audio:", 2},
+        {"--data " + (dir / "t.txt") + " --data image:" + images,
+         "a plain path cannot join image: or audio:", 2},
         {"--data image:" + images + " --eval-data " + (dir / "t.txt") + " --eval-data audio:" + images,
          "--eval-data: a plain path cannot join", 2},
         {"--data image:" + (dir / "missing"), dir / "missing", 1},

@@ -397,7 +397,8 @@ TEST(TrainerWindows, AlignedDrawAndUnchangedPlainDraw) {
     }
     for (int c = 0; c < 6; c++) EXPECT_GT(seen[c], 0) << "chunk " << c << " never drawn";
     EXPECT_EQ(lmc_trainer_peek_windows(a, n, 0, starts.data()), LMC_ERR_INVALID_ARGUMENT);
-    EXPECT_EQ(lmc_trainer_step_aligned(a, (const uint8_t *)data.data(), n, 0, nullptr), LMC_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(lmc_trainer_step_aligned(a, (const uint8_t *)data.data(), n, 0, nullptr),
+              LMC_ERR_INVALID_ARGUMENT);
     // eval: align 1 is lmc_trainer_eval; align 2048 equals consecutive windows of the chunk heads.
     double e1 = 0, e2 = 0, e3 = 0, e4 = 0;
     ASSERT_EQ(lmc_trainer_eval(a, (const uint8_t *)data.data(), n, 0, &e1), LMC_OK);
