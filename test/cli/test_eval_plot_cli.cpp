@@ -1,6 +1,6 @@
 // test_eval_plot_cli.cpp : `lmc eval --plot FILE.png`, the scaling plot, and the parameter counts
-// of lm: rows (two fresh float models of different sizes on cpu-ref, generated text and PNG data;
-// no real corpora). Proves: the PNG is written and valid (signature, IHDR width 1000 and height
+// of lm: rows (two fresh float models of different sizes on PoCL's pthread device, else cpu-ref;
+// one chunk each of generated text and PNG data; no real corpora). Proves: the PNG is written and valid (signature, IHDR width 1000 and height
 // 400 per dataset, libpng decodes it), it shows the raw curve, the adjusted curve and the
 // classical reference lines in their colours, the same run writes the same bytes, and no .tmp is
 // left; --json rows carry each model's parameters (= lmc_model_config_num_params) and the table
@@ -21,6 +21,9 @@ namespace {
 
 using lmc_test::RunLmc;
 using lmc_test::TempDir;
+
+// The float rows' device: PoCL's pthread device when there is one (fast), else cpu-ref.
+std::string Device() { return lmc_test::FindDevice("pthread") >= 0 ? " --device pthread" : " --device cpu-ref"; }
 
 // A fresh float model of `d_model` with context 2048 at `path`; returns its parameter count.
 size_t MakeModel(const std::string &path, int d_model, int layers) {
@@ -60,7 +63,7 @@ class EvalPlot : public ::testing::Test {
         ASSERT_EQ(lmc_fixture::WritePng(dir / "i.png", 128, 32, PNG_COLOR_TYPE_RGB, 8, px), "");
         small_params = MakeModel(dir / "small.safetensors", 16, 1);
         big_params = MakeModel(dir / "big.safetensors", 32, 2);
-        datasets = " --dataset text:" + (dir / "t.txt") + ",image:" + (dir / "i.png");
+        datasets = " --chunks 1 --dataset text:" + (dir / "t.txt") + ",image:" + (dir / "i.png");
     }
     TempDir dir;
     size_t small_params = 0, big_params = 0;
@@ -70,7 +73,7 @@ class EvalPlot : public ::testing::Test {
 TEST_F(EvalPlot, WritesAValidScalingPlotWithParameters) {
     std::string comps =
         " --compressor gzip,zstd,lm:" + (dir / "big.safetensors") + ",lm:" + (dir / "small.safetensors");
-    auto r = RunLmc("eval" + comps + datasets + " --device cpu-ref --json --plot " + (dir / "s.png"));
+    auto r = RunLmc("eval" + comps + datasets + Device() + " --json --plot " + (dir / "s.png"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("wrote the scaling plot " + (dir / "s.png")), std::string::npos) << r.err;
     EXPECT_EQ(lmc_test::Count(r.out, "\"parameters\": " + std::to_string(big_params) + ","), 2u) << r.out;
@@ -95,7 +98,7 @@ TEST_F(EvalPlot, WritesAValidScalingPlotWithParameters) {
     EXPECT_GT(CountColour(rgb, 0, 150, 60), 300u) << "gzip's reference line";
     EXPECT_GT(CountColour(rgb, 150, 90, 0), 300u) << "zstd's reference line";
     // The same run draws the same bytes; the table lists the parameters.
-    auto t = RunLmc("eval" + comps + datasets + " --device cpu-ref --plot " + (dir / "s2.png"));
+    auto t = RunLmc("eval" + comps + datasets + Device() + " --plot " + (dir / "s2.png"));
     ASSERT_EQ(t.exit_code, 0) << t.err;
     EXPECT_EQ(png, lmc_test::ReadFile(dir / "s2.png"));
     EXPECT_NE(
