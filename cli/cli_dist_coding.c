@@ -354,8 +354,16 @@ lmc_status cli_dist_code_file(int decompress, const char *in_path, cli_output *o
         }
     }
     uint64_t windows_seen = 0, in_done = 0;
+    /* Test hook: this rank fails at its first block, after rank 0 has begun writing. */
+    const char *fail_env = getenv("LMC_TEST_DIST_FAIL_RANK");
+    const int fail_here = fail_env && atoi(fail_env) == rank;
     for (uint64_t b = 0; b < pl.n_blocks; b++) {
         int owner = (int)(b % (uint64_t)N);
+        if (owner == rank && fail_here) {
+            st = lmc_set_error(LMC_ERR_IO, "rank %d failed at block %llu (test hook LMC_TEST_DIST_FAIL_RANK)", rank,
+                               (unsigned long long)b);
+            goto done;
+        }
         if (owner == rank) {
             st = decompress ? decompress_block(in, in_path, &li, &pl, b, pred, &msg)
                             : compress_block(in, in_path, &pl, b, model, device, pred, &msg);

@@ -94,6 +94,20 @@ int cli_dist_max_int(int v) {
     return v;
 }
 
+double cli_dist_sum_double(double v) {
+#ifdef LMC_WITH_MPI
+    if (g_size > 1) { /* gathered, then added in rank order: the same bits on every rank */
+        double *all = malloc((size_t)g_size * sizeof *all), sum = 0.0;
+        if (!all) return v;
+        MPI_Allgather(&v, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, MPI_COMM_WORLD);
+        for (int r = 0; r < g_size; r++) sum += all[r];
+        free(all);
+        return sum;
+    }
+#endif
+    return v;
+}
+
 void cli_dist_barrier(void) {
 #ifdef LMC_WITH_MPI
     if (g_size > 1) MPI_Barrier(MPI_COMM_WORLD);
@@ -122,16 +136,16 @@ const char *cli_dist_device(const char *sel, char *buf, size_t cap) {
         return buf;
     }
     if (g_size < 2) return NULL;
-    /* a job of several with no selector: this node's GPUs, round-robin by node-local rank */
+    /* a job of several with no selector: this node's GPUs (never a simulator), round-robin by local rank */
     lmc_device_info *list = NULL;
     size_t count = 0, gpus = 0;
     if (lmc_devices_list(&list, &count) != LMC_OK) return NULL;
-    for (size_t i = 0; i < count; i++) gpus += list[i].is_gpu ? 1 : 0;
+    for (size_t i = 0; i < count; i++) gpus += list[i].is_gpu && !list[i].is_simulator ? 1 : 0;
     const char *out = NULL;
     if (gpus) {
         size_t want = (size_t)g_local % gpus, k = 0;
         for (size_t i = 0; i < count; i++)
-            if (list[i].is_gpu && k++ == want) {
+            if (list[i].is_gpu && !list[i].is_simulator && k++ == want) {
                 snprintf(buf, cap, "%s", list[i].selector);
                 out = buf;
             }

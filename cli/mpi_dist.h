@@ -31,6 +31,8 @@ const char *cli_dist_device(const char *sel, char *buf, size_t cap);
 
 /* cli_dist_max_int() : the largest of every rank's v (every rank gets it). */
 int cli_dist_max_int(int v);
+/* cli_dist_sum_double() : Σ over ranks of v, added in rank order (every rank gets it). */
+double cli_dist_sum_double(double v);
 /* cli_dist_barrier() : wait for every rank. */
 void cli_dist_barrier(void);
 
