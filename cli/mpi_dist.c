@@ -6,6 +6,11 @@
  * whole rows) and MPI_Allgatherv gives every rank the whole sum. Per step a rank receives
  * (M - its own)·n/N + n·(N-1)/N floats and sends about as many. The loss sums are gathered and
  * added in micro-batch order.
+ * When every rank holds the same power-of-two count k = M/N of micro-batches, its range
+ * [r·k, (r+1)·k) is a whole subtree of the pairwise tree (strides 1..k/2 never leave it, and the
+ * strides from k on pair the subtrees' sums as the same tree over rank index), so the rank sums
+ * its k gradients locally first and the exchange carries one gradient per rank: 2·n·(N-1)/N
+ * floats received per rank, whatever k. The bits are the same either way.
  * Test hook: LMC_TEST_DIST_REDUCE=rank-order replaces this with what a naive data-parallel
  * trainer does (each rank sums its micro-batches in order, then MPI_Allreduce over ranks), whose
  * result depends on the rank count: the negative control of test_mpi.sh. */
@@ -190,15 +195,35 @@ static lmc_status mpi_reduce(void *ctx, int M, int first, int count, size_t n, f
         return st;
     }
     lmc_status st = LMC_OK;
+    double *all_loss = malloc((size_t)M * sizeof(double));
+    int *lc = calloc((size_t)N, sizeof(int)), *ld = calloc((size_t)N, sizeof(int));
+    if (!all_loss || !lc || !ld) {
+        free(all_loss);
+        free(lc);
+        free(ld);
+        return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "gradient exchange buffers");
+    }
+    for (int q = 0; q < N; q++) lmc_train_micro_range(M, q, N, &ld[q], &lc[q]);
+    MPI_Allgatherv(loss_sums, count, MPI_DOUBLE, all_loss, lc, ld, MPI_DOUBLE, MPI_COMM_WORLD);
+    double lsum = 0.0;
+    for (int m = 0; m < M; m++) lsum += all_loss[m];
+    *loss_sum = lsum;
+    free(all_loss);
+    free(lc);
+    free(ld);
+    int per = M / N;
+    if (M % N == 0 && per > 1 && (per & (per - 1)) == 0) { /* whole subtrees: sum them here, send one each */
+        lmc_train_tree_sum(parts, count, n);
+        M = N;
+        count = 1;
+    }
     int *sc = calloc((size_t)N, sizeof(int)), *sd = calloc((size_t)N, sizeof(int));
     int *rc = calloc((size_t)N, sizeof(int)), *rd = calloc((size_t)N, sizeof(int));
     int *gc = calloc((size_t)N, sizeof(int)), *gd = calloc((size_t)N, sizeof(int));
-    int *lc = calloc((size_t)N, sizeof(int)), *ld = calloc((size_t)N, sizeof(int));
     size_t lo_r = n * (size_t)r / (size_t)N, len_r = n * (size_t)(r + 1) / (size_t)N - lo_r;
     float *send = malloc(((size_t)count * n + 1) * sizeof(float));
     float *recv = malloc(((size_t)M * len_r + 1) * sizeof(float));
-    double *all_loss = malloc((size_t)M * sizeof(double));
-    if (!sc || !sd || !rc || !rd || !gc || !gd || !lc || !ld || !send || !recv || !all_loss) {
+    if (!sc || !sd || !rc || !rd || !gc || !gd || !send || !recv) {
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "gradient exchange buffers");
         goto done;
     }
@@ -219,20 +244,14 @@ static lmc_status mpi_reduce(void *ctx, int M, int first, int count, size_t n, f
         lmc_train_micro_range(M, q, N, &f, &c);
         rd[q] = (int)((size_t)f * len_r); /* from rank q: its micro-batches, in order */
         rc[q] = (int)((size_t)c * len_r);
-        ld[q] = f;
-        lc[q] = c;
     }
     MPI_Alltoallv(send, sc, sd, MPI_FLOAT, recv, rc, rd, MPI_FLOAT, MPI_COMM_WORLD);
     lmc_train_tree_sum(recv, M, len_r);
     MPI_Allgatherv(recv, (int)len_r, MPI_FLOAT, grad, gc, gd, MPI_FLOAT, MPI_COMM_WORLD);
-    MPI_Allgatherv(loss_sums, count, MPI_DOUBLE, all_loss, lc, ld, MPI_DOUBLE, MPI_COMM_WORLD);
-    double sum = 0.0;
-    for (int m = 0; m < M; m++) sum += all_loss[m];
-    *loss_sum = sum;
     {
         size_t own = (size_t)count * len_r; /* what stays on this rank */
         double floats = (double)((size_t)count * n - own) + (double)((size_t)M * len_r - own) + 2.0 * (double)(n - len_r);
-        g_comm_bytes += floats * 4.0 + 2.0 * 8.0 * (double)M;
+        g_comm_bytes += floats * 4.0;
     }
 done:
     free(sc);
@@ -241,11 +260,8 @@ done:
     free(rd);
     free(gc);
     free(gd);
-    free(lc);
-    free(ld);
     free(send);
     free(recv);
-    free(all_loss);
     g_comm_s += now() - t0;
     return st;
 }
