@@ -59,7 +59,7 @@ typedef struct memreader {
 static lmc_status mr_read(void *user, void *data, size_t cap, size_t *got) {
     memreader *r = user;
     size_t k = r->n - r->i < cap ? r->n - r->i : cap;
-    memcpy(data, r->p + r->i, k);
+    if (k) memcpy(data, r->p + r->i, k); /* r->p may be NULL for an empty stream */
     r->i += k;
     *got = k;
     return LMC_OK;

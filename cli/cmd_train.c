@@ -444,6 +444,7 @@ int cli_cmd_train(int argc, char **argv) {
         if (st != LMC_OK) { rc = cli_fail("train --resume", st); goto done; }
         p = *lmc_trainer_params(t);
         if (export_only) { /* the checkpoint's weights as a model file; no step is taken */
+            if (!lead) { rc = CLI_EXIT_OK; goto done; }
             st = lmc_trainer_model(t, &model);
             if (st == LMC_OK) st = lmc_model_save(model, out_path);
             if (st != LMC_OK) { rc = cli_fail("train --export", st); goto done; }

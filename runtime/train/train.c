@@ -210,6 +210,8 @@ void lmc_train_tree_sum(float *rows, int count, size_t n) {
 
 lmc_status lmc_trainer_set_exchange(lmc_trainer *t, const lmc_train_exchange *x) {
     LMC_RETURN_IF(!t, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_set_exchange: NULL trainer");
+    free(t->parts); /* sized for this process's share, which the exchange sets */
+    t->parts = NULL;
     if (!x) {
         memset(&t->ex, 0, sizeof t->ex);
         t->ex.size = 1;
