@@ -175,6 +175,14 @@ static void install_stop_handlers(void) {
     }
 }
 
+/* Whether to take another step. Under mpirun every rank asks before every step (the same number
+ * of times: they agree on the answer), and the stop signal of any rank becomes every rank's, so
+ * all stop after the same step and rank 0 writes the checkpoint. */
+static int keep_going(int ranks) {
+    if (ranks > 1) g_stop_signal = cli_dist_max_int(g_stop_signal);
+    return !g_stop_signal;
+}
+
 static const char *signal_name(int sig) {
     switch (sig) {
     case SIGINT: return "SIGINT";
@@ -502,11 +510,10 @@ int cli_cmd_train(int argc, char **argv) {
     install_stop_handlers();
     double t0 = now_seconds(), elapsed = 0.0, tok_s = 0.0;
     double last_eval = NAN, last_loss = NAN;
-    for (long s = first + 1; s <= p.steps && !g_stop_signal; s++) {
+    for (long s = first + 1; s <= p.steps && keep_going(ranks); s++) {
         float loss = 0.0f;
         st = lmc_trainer_step(t, data.p, data.n, &loss);
         if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
-        if (ranks > 1) g_stop_signal = cli_dist_max_int(g_stop_signal); /* every rank stops after the same step */
         elapsed = now_seconds() - t0;
         tok_s = elapsed > 0 ? (double)(s - first) * p.batch * p.window / elapsed : 0.0;
         last_loss = loss;
