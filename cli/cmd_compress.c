@@ -173,6 +173,10 @@ static int dist_code_one(const coding_opts *o, const char *what, const char *in_
     cli_dist_coding_result r;
     memset(&out, 0, sizeof out);
     memset(&prog, 0, sizeof prog);
+    /* rank 0 alone checks the output (another rank could see it appear once rank 0 has written
+     * it) and every rank follows its answer */
+    int refused = lead && (st = cli_output_check(out_path, o->force, in_path)) != LMC_OK;
+    if (cli_dist_max_int(refused)) return lead ? report(what, in_path, st) : CLI_EXIT_OK;
     if (o->decompress) {
         FILE *f = fopen(in_path, "rb");
         cli_reader reader;
@@ -251,7 +255,6 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
     } else if (o->decompress && isatty(STDIN_FILENO) && !o->force) {
         return say(what, "stdin is a terminal, not compressed data (use -f to read it anyway)");
     }
-    if ((st = cli_output_check(out_path, o->force, in_path)) != LMC_OK) return report(what, in_name, st);
     if (cli_dist_size() > 1) {
         struct stat st_reg;
         if (!in_path || stat(in_path, &st_reg) != 0 || !S_ISREG(st_reg.st_mode)) /* each rank reads its blocks */
@@ -259,6 +262,7 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
                        in_path ? in_path : "stdin");
         return dist_code_one(o, what, in_path, out_path, device, enc_model, res, mode, total);
     }
+    if ((st = cli_output_check(out_path, o->force, in_path)) != LMC_OK) return report(what, in_name, st);
     in = in_path ? fopen(in_path, "rb") : stdin;
     if (!in) return say(what, "%s: %s", in_path, strerror(errno));
     buf = malloc(IO_CHUNK);
@@ -459,7 +463,9 @@ static int run(int argc, char **argv, int decompress) {
             res.ok = 0;
         else
             res.ok = code_one(&o, what, in_path, derived ? derived : out_path, device, model, &res) == CLI_EXIT_OK;
-        if (!res.ok) rc = CLI_EXIT_FAILURE;
+        /* under mpirun rank 0 gives the job its status: a file skipped on every rank must not
+         * end the job (MPI_Abort) from another rank while rank 0 still writes the next file */
+        if (!res.ok && lead) rc = CLI_EXIT_FAILURE;
         if (o.json && lead) print_json_row(&o, k, in_path, derived ? derived : out_path, &res);
         free(derived);
     }
