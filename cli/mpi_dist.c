@@ -26,7 +26,10 @@
 #include <mpi.h>
 #endif
 
-static int g_rank = 0, g_size = 1, g_local = 0, g_mpi = 0;
+static int g_rank = 0, g_size = 1, g_local = 0;
+#ifdef LMC_WITH_MPI
+static int g_mpi = 0; /* MPI_Init was called */
+#endif
 static double g_comm_s = 0.0, g_comm_bytes = 0.0;
 
 int cli_dist_enabled(void) {

@@ -8,12 +8,15 @@
 #   train_200k        200k, --window 64, 2 steps, 4 micro-batches: the same for -np 1, 2, 3 on pthread
 #   kill_resume       rank 1 of 3 is killed by SIGKILL after step 3: mpirun exits non-zero, the
 #                     checkpoint is whole (it resumes), and resuming it with -np 2 gives the
-#                     uninterrupted run's model file byte for byte
+#                     uninterrupted run's model file byte for byte; SIGINT on every rank of 2
+#                     after step 2 stops them after the same step with a checkpoint, and -np 3
+#                     resumes it to the same bytes
 #   coding            compress a 3-group file (coded and stored windows, a short last window and
 #                     group) with -np 1, 2, 3: the same .lmc bytes as one process; decompress
 #                     with -np 1, 2, 3 (and one process) gives back the input
 #   coding_failure    a rank that fails mid-file (LMC_TEST_DIST_FAIL_RANK) makes mpirun exit
-#                     non-zero with that rank's message, and no output file appears
+#                     non-zero with that rank's message, and no output file appears (compress and
+#                     decompress); an existing output without -f is refused and left as it was
 #   negative_control  ranks reducing in rank order (LMC_TEST_DIST_REDUCE=rank-order: each rank
 #                     sums its micro-batches, then MPI_Allreduce) give models that differ
 #                     between rank counts: the identity above is not a comparison that cannot fail
@@ -106,6 +109,18 @@ kill_resume)
   [ "$(sha cut.safetensors)" = "$(sha full.safetensors)" ] ||
     fail "resumed with -np 2: $(sha cut.safetensors), uninterrupted $(sha full.safetensors)"
   echo "ok: resumed with -np 2 = the uninterrupted run ($(sha full.safetensors))"
+  # Ctrl-C under mpirun: every rank raises SIGINT after step 2 (LMC_TEST_INTERRUPT_AT_STEP); the
+  # ranks agree to stop after the same step, rank 0 writes the checkpoint, the job exits non-zero,
+  # and resuming with -np 3 ends in the uninterrupted run's bytes
+  set +e
+  LMC_TEST_INTERRUPT_AT_STEP=2 mpi 2 train --data data.txt "${args[@]}" -o int.safetensors >int.log 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || { cat int.log; fail "an interrupted run exited 0"; }
+  [ ! -e int.safetensors ] || fail "an interrupted run wrote its model file"
+  mpi 3 train --data data.txt --resume --device pthread -q -o int.safetensors
+  [ "$(sha int.safetensors)" = "$(sha full.safetensors)" ] || fail "interrupted, resumed with -np 3: differs"
+  echo "ok: interrupted after step 2 (exit $rc), resumed with -np 3 = the uninterrupted run"
   ;;
 coding)
   model="$src/test/golden/tiny.exact.safetensors"
@@ -159,6 +174,15 @@ coding_failure)
     [ -z "$leftover" ] || fail "$what: the failed job left $leftover"
     echo "ok: $what with rank 1 failing: exit $rc, its message, no $out"
   done
+  # an existing output without -f: refused by rank 0 for every rank, exit 1, the file untouched
+  echo keep >out.lmc
+  set +e
+  mpi 3 compress -q -m "$model" --device pthread -W 64 input.bin -o out.lmc >exists.log 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || fail "an existing output without -f gave exit 0"
+  [ "$(cat out.lmc)" = keep ] || fail "an existing output was overwritten without -f"
+  echo "ok: an existing output is refused (exit $rc) and kept"
   ;;
 negative_control)
   tiny=(--config tiny --window 32 --batch 6 --steps 3 --micro-batches 6 --device pthread -q)
