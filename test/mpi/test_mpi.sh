@@ -4,7 +4,7 @@
 #   train_tiny        tiny, 3 steps, 6 micro-batches: the model file is the same bytes without
 #                     MPI and under mpirun -np 1, 2, 3, 4, on PoCL pthread and on cpu-ref; and
 #                     with the default 1 micro-batch, -np 2 (one rank idle) equals the plain run
-#                     and main's arithmetic (M = 1 keeps the single-process path)
+#                     (whose M = 1 path is the single-process path, unchanged)
 #   train_200k        200k, --window 64, 2 steps, 4 micro-batches: the same for -np 1, 2, 3 on pthread
 #   kill_resume       rank 1 of 3 is killed by SIGKILL after step 3: mpirun exits non-zero, the
 #                     checkpoint is whole (it resumes), and resuming it with -np 2 gives the
