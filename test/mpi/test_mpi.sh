@@ -6,6 +6,7 @@
 #                     with the default 1 micro-batch, -np 2 (one rank idle) equals the plain run
 #                     (whose M = 1 path is the single-process path, unchanged)
 #   train_200k        200k, --window 64, 2 steps, 4 micro-batches: the same for -np 1, 2, 3 on pthread
+#                     and -np 3 on cpu-ref
 #   kill_resume       rank 1 of 3 is killed by SIGKILL after step 3: mpirun exits non-zero, the
 #                     checkpoint is whole (it resumes), and resuming it with -np 2 gives the
 #                     uninterrupted run's model file byte for byte; SIGINT on every rank of 2
@@ -92,6 +93,7 @@ train_tiny)
   ;;
 train_200k)
   same_model_every_n pthread "1 2 3" --config 200k --window 64 --batch 4 --steps 2 --micro-batches 4
+  same_model_every_n cpu-ref "3" --config 200k --window 64 --batch 4 --steps 2 --micro-batches 4
   ;;
 kill_resume)
   args=(--config tiny --window 32 --batch 6 --steps 6 --micro-batches 6 --checkpoint-every 1 --device pthread -q)
