@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "gemm.h"
+#include "mpi_dist.h"
 #include "lmc/train.h"
 #include "ops.h"
 #include "profile.h"
@@ -46,6 +47,7 @@ typedef struct bench_options {
     long steps;           /* train: timed steps (0: default) */
     const char *config;   /* train: the preset (NULL: 200k) */
     int context, batch;   /* train: T and B (0: defaults) */
+    int micro_batches;    /* train: --micro-batches (0: 1) */
     int profile;          /* train: --profile */
     int no_pytorch;       /* train: --no-pytorch */
     const char *python;   /* train: --python (NULL: find one) */
@@ -361,21 +363,40 @@ static void print_profile(FILE *out, int json, const lmc_profile_op *ops, size_t
     free(rows);
 }
 
+/* Under mpirun (docs/scale-out.md): what the exchange of micro-batch gradients cost per timed step
+ * on this rank (the largest over ranks), and this rank's own tokens/s. */
+typedef struct dist_rate {
+    double comm_s_per_step, comm_bytes_per_step, rank_tok_s;
+} dist_rate;
+
 /* tokens/s of `steps` timed steps of a fresh trainer (p) after one warm-up step; with `profile`,
- * `steps` more steps profiled (profile.h) after the timed ones, so timing never pays for events. */
+ * `steps` more steps profiled (profile.h) after the timed ones, so timing never pays for events.
+ * Under mpirun the ranks share the micro-batches and tokens/s is summed over ranks (each rank's
+ * own micro-batches' tokens over its wall time); CPU time likewise summed over ranks. */
 static lmc_status train_rate(lmc_device *d, const lmc_train_params *p, const uint8_t *data, size_t n, long steps,
                              const char *model_out, double *tok_s, double *cpu_tok_s, int profile,
-                             lmc_profile_op **ops, size_t *n_ops, double *profile_wall) {
+                             lmc_profile_op **ops, size_t *n_ops, double *profile_wall, dist_rate *dr) {
     lmc_trainer *t = NULL;
     lmc_model *m = NULL;
     lmc_status st = lmc_trainer_create(d, p, &t);
+    if (st == LMC_OK) st = lmc_trainer_set_exchange(t, cli_dist_train_exchange());
     if (st == LMC_OK && model_out) st = lmc_trainer_model(t, &m); /* the initial weights, for PyTorch */
     if (st == LMC_OK && model_out) st = lmc_model_save(m, model_out);
     if (st == LMC_OK) st = lmc_trainer_step(t, data, n, NULL);
+    cli_dist_barrier();
+    int first = 0, count = 0, M = p->micro_batches > 1 ? p->micro_batches : 1;
+    lmc_train_micro_range(M, cli_dist_rank(), cli_dist_size(), &first, &count);
+    double comm0 = cli_dist_comm_seconds(), bytes0 = cli_dist_comm_bytes();
     double t0 = wall_seconds(), c0 = process_cpu_seconds();
     for (long s = 0; s < steps && st == LMC_OK; s++) st = lmc_trainer_step(t, data, n, NULL);
-    *tok_s = (double)steps * p->batch * p->window / (wall_seconds() - t0);
-    *cpu_tok_s = (double)steps * p->batch * p->window / (process_cpu_seconds() - c0);
+    double wall = wall_seconds() - t0, cpu = process_cpu_seconds() - c0;
+    double mine = (double)steps * count * (p->batch / M) * p->window;
+    dr->rank_tok_s = mine / wall;
+    *tok_s = cli_dist_sum_double(mine / wall);
+    *cpu_tok_s = (double)steps * p->batch * p->window / cli_dist_sum_double(cpu);
+    double comm = (cli_dist_comm_seconds() - comm0) / (double)steps;
+    dr->comm_s_per_step = (double)cli_dist_max_int((int)(comm * 1e6)) / 1e6;
+    dr->comm_bytes_per_step = (cli_dist_comm_bytes() - bytes0) / (double)steps;
     if (st == LMC_OK && profile) {
         st = lmc_device_profile_begin(d);
         t0 = wall_seconds();
@@ -606,7 +627,9 @@ static int bench_train(const bench_options *opt) {
         return cli_usage_error("bench", "--context %d is past the %s config's %d", T, config, p.config.context);
     if (opt->python && access(opt->python, X_OK) != 0)
         return cli_usage_error("bench", "--python '%s' is not an executable", opt->python);
-    lmc_status st = lmc_device_open(opt->device ? opt->device : "pthread", &d);
+    char dev_buf[256];
+    const char *sel = cli_dist_device(opt->device, dev_buf, sizeof dev_buf);
+    lmc_status st = lmc_device_open(sel ? sel : "pthread", &d);
     if (st != LMC_OK) {
         rc = cli_fail("bench train", st);
         goto done;
@@ -627,14 +650,22 @@ static int bench_train(const bench_options *opt) {
     p.steps = 1000;
     p.warmup = 10;
     p.grad_clip = 0.0f; /* PyTorch's side does not clip either */
+    p.micro_batches = opt->micro_batches ? opt->micro_batches : 1;
+    if (B % p.micro_batches != 0) {
+        rc = cli_usage_error("bench", "--micro-batches %d must divide the batch %d", p.micro_batches, B);
+        goto done;
+    }
+    const int lead = cli_dist_rank() == 0, ranks = cli_dist_size();
+    dist_rate dr;
+    memset(&dr, 0, sizeof dr);
     const lmc_model_config *c = &p.config;
     double tok_s = 0, cpu_tok_s = 0, gemm = 0, gemm_model = 0, peak = 0, peak_bw = 0, prof_wall = 0;
     size_t gm = (size_t)B * (size_t)T, gn = 4 * (size_t)c->d_model, gk = (size_t)c->d_model; /* the FFN's w1 */
-    if (!opt->json)
+    if (!opt->json && lead)
         fprintf(stderr, "lmc bench train: %ld + 1 steps of %s, B %d, T %d on %s ...\n", steps, config, B, T,
                 d->info.name);
-    st = train_rate(d, &p, data, n, steps, model_path, &tok_s, &cpu_tok_s, opt->profile, &ops, &n_ops,
-                    &prof_wall);
+    st = train_rate(d, &p, data, n, steps, lead ? model_path : NULL, &tok_s, &cpu_tok_s, opt->profile, &ops, &n_ops,
+                    &prof_wall, &dr);
     if (st == LMC_OK) st = gemm_rate(d, 1024, 1024, 1024, 3, &gemm);
     if (st == LMC_OK) st = gemm_rate(d, gm, gn, gk, 3, &gemm_model);
     if (st == LMC_OK) st = peak_rate(d, &peak);
@@ -647,6 +678,10 @@ static int bench_train(const bench_options *opt) {
     memset(&tr, 0, sizeof tr);
     strcpy(tr.variants, "{}");
     strcpy(tr.notes, "[]");
+    if (!lead) { /* rank 0 runs the PyTorch side and prints */
+        rc = CLI_EXIT_OK;
+        goto done;
+    }
     if (opt->no_pytorch) {
         notes_add(tr.notes, sizeof tr.notes, "--no-pytorch: the PyTorch side was not run");
     } else {
@@ -684,6 +719,9 @@ static int bench_train(const bench_options *opt) {
                c->n_heads);
         cli_json_string(stdout, d->info.name);
         printf(", \"gemm_tuned\": %s", lmc_gemm_tuned(d) ? "true" : "false");
+        printf(", \"ranks\": %d, \"micro_batches\": %d, \"rank0_tokens_per_s\": %.1f, \"comm_seconds_per_step\": %.6f, "
+               "\"comm_bytes_per_step\": %.0f",
+               ranks, p.micro_batches, dr.rank_tok_s, dr.comm_s_per_step, dr.comm_bytes_per_step);
         if (opt->profile) {
             printf(", \"profile\": ");
             print_profile(stdout, 1, ops, n_ops, steps, prof_wall, &shape, peak, peak_bw);
@@ -694,6 +732,10 @@ static int bench_train(const bench_options *opt) {
                c->n_layers, c->n_heads, B, T, d->info.name, steps);
         printf("  lmc      %10.1f tokens/s   MFU %5.2f %%   %10.1f tokens/CPU-s\n", tok_s, 100.0 * mfu,
                cpu_tok_s);
+        if (ranks > 1)
+            printf("  mpi      %d ranks, %d micro-batches: tokens/s summed over ranks (rank 0 %.1f); exchange "
+                   "%.4f s and %.0f bytes per step (rank 0)\n",
+                   ranks, p.micro_batches, dr.rank_tok_s, dr.comm_s_per_step, dr.comm_bytes_per_step);
         if (tr.tok_s > 0) {
             printf("  PyTorch  %10.1f tokens/s   MFU %5.2f %%   %10.1f tokens/CPU-s  (torch %s, %s, 2 threads)\n",
                    tr.tok_s, 100.0 * torch_mfu, tr.cpu_tok_s, tr.version, tr.variant);
@@ -753,6 +795,10 @@ static void print_bench_help(void) {
            "  --batch B       train: windows a step, 1 to 64 (default 8)\n"
            "  --steps N       train: timed steps on each side after 1 warm-up step (default 2)\n"
            "  --profile       train: N more steps with per-kernel device timing (below)\n"
+           "  --micro-batches M  train: micro-batches a step (default 1); under 'mpirun -np N'\n"
+           "                  the ranks share them: tokens/s is summed over ranks, and\n"
+           "                  comm_seconds_per_step / comm_bytes_per_step say what the gradient\n"
+           "                  exchange cost (docs/scale-out.md)\n"
            "  --no-pytorch    train: skip the PyTorch side (its keys are null)\n"
            "  --python PATH   train: the interpreter for the PyTorch side (default: the venv of\n"
            "                  scripts/torch-venv.sh, ${LMC_TORCH_VENV:-${XDG_CACHE_HOME:-~/.cache}/lmc/\n"
@@ -781,7 +827,8 @@ static void print_bench_help(void) {
            "  pytorch_variant, pytorch_python, pytorch_variants {name: {tokens_per_s, ...}},\n"
            "  pytorch_notes [...], model_flops_per_token, mfu, pytorch_mfu, gemm_gflops (1024^3),\n"
            "  gemm_model_gflops, gemm_model_shape, peak_gflops, peak_gbs, steps, batch, context,\n"
-           "  config, d_model, n_layers, n_heads, device, gemm_tuned; with --profile, profile\n"
+           "  config, d_model, n_layers, n_heads, device, gemm_tuned, ranks, micro_batches,\n"
+           "  rank0_tokens_per_s, comm_seconds_per_step, comm_bytes_per_step; with --profile, profile\n"
            "  {steps, step_seconds, device_seconds, other_share, ops [{op, calls, seconds, share,\n"
            "  gflops, gbs, gexps, bound, peak_fraction}]} (calls and seconds a step).\n"
            "  (codec: encode_symbols_per_s, decode_symbols_per_s, bits_per_symbol, seconds)\n"
@@ -822,7 +869,8 @@ int cli_cmd_bench(int argc, char **argv) {
         OPT_PROFILE,
         OPT_NO_PYTORCH,
         OPT_PYTHON,
-        OPT_VARIANTS
+        OPT_VARIANTS,
+        OPT_MICRO
     };
     static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
                                             {"device", required_argument, NULL, OPT_DEVICE},
@@ -835,6 +883,7 @@ int cli_cmd_bench(int argc, char **argv) {
                                             {"no-pytorch", no_argument, NULL, OPT_NO_PYTORCH},
                                             {"python", required_argument, NULL, OPT_PYTHON},
                                             {"variants", required_argument, NULL, OPT_VARIANTS},
+                                            {"micro-batches", required_argument, NULL, OPT_MICRO},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     bench_options opt;
@@ -882,6 +931,14 @@ int cli_cmd_bench(int argc, char **argv) {
             break;
         }
         case OPT_PROFILE: opt.profile = 1; break;
+        case OPT_MICRO: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > 64)
+                return cli_usage_error("bench", "--micro-batches needs a number from 1 to 64, not '%s'", optarg);
+            opt.micro_batches = (int)v;
+            break;
+        }
         case OPT_NO_PYTORCH: opt.no_pytorch = 1; break;
         case OPT_PYTHON: opt.python = optarg; break;
         case OPT_VARIANTS: {

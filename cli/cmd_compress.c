@@ -17,6 +17,8 @@
 #include "cli.h"
 #include "cli_coding.h"
 #include "model_auto.h"
+#include "cli_dist_coding.h"
+#include "mpi_dist.h"
 
 #define IO_CHUNK (64u * 1024u)
 
@@ -163,6 +165,64 @@ static void print_json_row(const coding_opts *o, int k, const char *in_path, con
     printf("}");
 }
 
+/* Under mpirun with several ranks: one regular file coded by all of them (cli_dist_coding.h), rank 0
+ * writing; a failure on any rank ends the whole job with its message (cli_dist_finish). */
+static int dist_code_one(const coding_opts *o, const char *what, const char *in_path, const char *out_path,
+                         lmc_device *device, const lmc_exact_model *enc_model, file_result *res, mode_t mode,
+                         uint64_t total) {
+    const int lead = cli_dist_rank() == 0;
+    lmc_status st = LMC_OK;
+    lmc_exact_model *dec_model = NULL;
+    const lmc_exact_model *model = enc_model;
+    cli_output out;
+    cli_progress prog;
+    cli_dist_coding_result r;
+    memset(&out, 0, sizeof out);
+    memset(&prog, 0, sizeof prog);
+    /* rank 0 alone checks the output (another rank could see it appear once rank 0 has written
+     * it) and every rank follows its answer */
+    int refused = lead && (st = cli_output_check(out_path, o->force, in_path)) != LMC_OK;
+    if (cli_dist_max_int(refused)) return lead ? report(what, in_path, st) : CLI_EXIT_OK;
+    if (o->decompress) {
+        FILE *f = fopen(in_path, "rb");
+        cli_reader reader;
+        if (!f) return say(what, "%s: %s", in_path, strerror(errno));
+        cli_reader_init(&reader, f, 1);
+        st = cli_open_decode_model(o->model_name, &reader, &dec_model);
+        fclose(f);
+        model = dec_model;
+    }
+    uint32_t W = 0;
+    if (st == LMC_OK && !o->decompress) {
+        int ctx = lmc_exact_model_get_config(model).context;
+        W = o->window ? o->window : (ctx < 2048 ? (uint32_t)ctx : 2048u);
+    }
+    if (st == LMC_OK && lead) st = cli_output_open(&out, out_path, o->force, mode);
+    cli_progress_start(&prog, lead && !o->quiet && isatty(STDERR_FILENO), in_path, total);
+    double t0 = cli_now();
+    if (st == LMC_OK)
+        st = cli_dist_code_file(o->decompress, in_path, lead ? &out : NULL, model, device, W, lead ? &prog : NULL, &r);
+    cli_progress_clear(&prog);
+    if (st == LMC_OK && lead) st = cli_output_commit(&out);
+    lmc_exact_model_destroy(dec_model);
+    if (st != LMC_OK) {
+        report(what, in_path, st);
+        if (lead) cli_output_abort(&out);
+        return cli_dist_finish(CLI_EXIT_FAILURE); /* aborts every rank */
+    }
+    if (!lead) return CLI_EXIT_OK;
+    res->in_bytes = r.in_bytes;
+    res->out_bytes = r.out_bytes;
+    res->seconds = cli_now() - t0;
+    res->windows = r.windows;
+    res->stored_windows = r.stored_windows;
+    if (o->rm && out_path && unlink(in_path) != 0)
+        return say(what, "%s written, but %s could not be removed: %s", out_path, in_path, strerror(errno));
+    if (!o->quiet && (o->verbose || isatty(STDERR_FILENO)))
+        print_summary(o, in_path, out_path ? out_path : "stdout", r.in_bytes, r.out_bytes, res->seconds, res);
+    return CLI_EXIT_OK;
+}
+
 /* Code one input (NULL: stdin) into out_path (NULL: stdout). @return an exit code. */
 static int code_one(const coding_opts *o, const char *what, const char *in_path, const char *out_path,
                     lmc_device *device, const lmc_exact_model *enc_model, file_result *res) {
@@ -200,6 +260,13 @@ static int code_one(const coding_opts *o, const char *what, const char *in_path,
         }
     } else if (o->decompress && isatty(STDIN_FILENO) && !o->force) {
         return say(what, "stdin is a terminal, not compressed data (use -f to read it anyway)");
+    }
+    if (cli_dist_size() > 1) {
+        struct stat st_reg;
+        if (!in_path || stat(in_path, &st_reg) != 0 || !S_ISREG(st_reg.st_mode)) /* each rank reads its blocks */
+            return say(what, "under mpirun with %d ranks the input must be a regular file, not %s", cli_dist_size(),
+                       in_path ? in_path : "stdin");
+        return dist_code_one(o, what, in_path, out_path, device, enc_model, res, mode, total);
     }
     if ((st = cli_output_check(out_path, o->force, in_path)) != LMC_OK) return report(what, in_name, st);
     in = in_path ? fopen(in_path, "rb") : stdin;
@@ -388,7 +455,8 @@ static int run(int argc, char **argv, int decompress) {
     int rc = CLI_EXIT_OK;
     lmc_device *device = NULL;
     lmc_exact_model *model = NULL;
-    lmc_status st = lmc_device_open(o.device_sel, &device);
+    char dev_buf[256];
+    lmc_status st = lmc_device_open(cli_dist_device(o.device_sel, dev_buf, sizeof dev_buf), &device);
     if (st != LMC_OK) {
         rc = cli_fail(what, st);
         goto done;
@@ -407,7 +475,8 @@ static int run(int argc, char **argv, int decompress) {
             goto done;
         }
     }
-    if (o.json) printf("[");
+    const int lead = cli_dist_rank() == 0; /* under mpirun rank 0 alone prints results */
+    if (o.json && lead) printf("[");
     for (int k = 0; k < (n_inputs ? n_inputs : 1); k++) {
         const char *in_path = n_inputs ? argv[optind + k] : NULL;
         if (in_path && strcmp(in_path, "-") == 0) in_path = NULL;
@@ -420,11 +489,13 @@ static int run(int argc, char **argv, int decompress) {
             res.ok = 0;
         else
             res.ok = code_one(&o, what, in_path, derived ? derived : out_path, device, model, &res) == CLI_EXIT_OK;
-        if (!res.ok) rc = CLI_EXIT_FAILURE;
-        if (o.json) print_json_row(&o, k, in_path, derived ? derived : out_path, &res);
+        /* under mpirun rank 0 gives the job its status: a file skipped on every rank must not
+         * end the job (MPI_Abort) from another rank while rank 0 still writes the next file */
+        if (!res.ok && lead) rc = CLI_EXIT_FAILURE;
+        if (o.json && lead) print_json_row(&o, k, in_path, derived ? derived : out_path, &res);
         free(derived);
     }
-    if (o.json) printf("\n]\n");
+    if (o.json && lead) printf("\n]\n");
 done:
     lmc_exact_model_destroy(model);
     lmc_device_destroy(device);

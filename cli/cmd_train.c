@@ -9,7 +9,11 @@
  * checkpoints' writer), the log and the plot, says so, and exits 128 + the signal (130 for
  * Ctrl-C, 143 for SIGTERM), leaving no model file. A second signal kills at once (the handler
  * is reset after the first), which still leaves the last complete checkpoint. --json prints one
- * JSON object on stdout at the end (finished or interrupted), stdout holding nothing else. */
+ * JSON object on stdout at the end (finished or interrupted), stdout holding nothing else.
+ * Under mpirun (docs/scale-out.md) every rank runs this whole command on its own device and draws
+ * the same windows; the trainer's exchange (mpi_dist.c) shares the --micro-batches among them;
+ * rank 0 alone writes the log, checkpoints, model, plot, JSON and progress; a stop signal on any
+ * rank stops every rank after the same step. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mpi_dist.h"
 #include "plot_png.h"
 #include "train_data.h"
 
@@ -56,7 +61,11 @@ static void print_train_help(void) {
            "  --schedule S        cosine (to 10%% of lr at the end, default) or constant\n"
            "  --grad-clip X       clip the global gradient norm (default 1; 0 = off)\n"
            "  --seed N            initialisation and window sampling (default 1)\n"
-           "  --device SEL        device (see 'lmc devices'); cpu-ref works everywhere\n"
+           "  --micro-batches M   split each batch into M micro-batches (M divides B; default 1):\n"
+           "                      the ranks of 'mpirun -np N lmc train' share them, and the model\n"
+           "                      is the same bytes for every N (docs/scale-out.md)\n"
+           "  --device SEL        device (see 'lmc devices'); cpu-ref works everywhere; under mpirun\n"
+           "                      %%r stands for the rank within the node (default: GPUs round-robin)\n"
            "Evaluation and output:\n"
            "  --eval-data SPEC    held-out bytes (SPEC as --data), evaluated in bits/byte (repeatable)\n"
            "  --eval-every N      steps between evaluations (default 100)\n"
@@ -96,6 +105,14 @@ static void install_stop_handlers(void) {
         sa.sa_flags = SA_RESETHAND | SA_RESTART;
         sigaction(sigs[i], &sa, NULL);
     }
+}
+
+/* Whether to take another step. Under mpirun every rank asks before every step (the same number
+ * of times: they agree on the answer), and the stop signal of any rank becomes every rank's, so
+ * all stop after the same step and rank 0 writes the checkpoint. */
+static int keep_going(int ranks) {
+    if (ranks > 1) g_stop_signal = cli_dist_max_int(g_stop_signal);
+    return !g_stop_signal;
 }
 
 static const char *signal_name(int sig) {
@@ -232,7 +249,7 @@ static int parse_float(const char *opt, const char *s, float *out) {
 enum {
     OPT_DATA = 256, OPT_EVAL_DATA, OPT_CONFIG, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_CONTEXT, OPT_BATCH, OPT_STEPS,
     OPT_LR, OPT_WARMUP, OPT_SCHEDULE, OPT_CLIP, OPT_SEED, OPT_DEVICE, OPT_EVAL_EVERY, OPT_EVAL_WINDOWS,
-    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY, OPT_EXPORT, OPT_WINDOW, OPT_INIT, OPT_JSON
+    OPT_CKPT_EVERY, OPT_RESUME, OPT_LOG_EVERY, OPT_EXPORT, OPT_WINDOW, OPT_INIT, OPT_JSON, OPT_MICRO
 };
 
 int cli_cmd_train(int argc, char **argv) {
@@ -250,12 +267,15 @@ int cli_cmd_train(int argc, char **argv) {
         {"resume", no_argument, NULL, OPT_RESUME},         {"log-every", required_argument, NULL, OPT_LOG_EVERY},
         {"export", no_argument, NULL, OPT_EXPORT},         {"window", required_argument, NULL, OPT_WINDOW},
         {"init", required_argument, NULL, OPT_INIT},       {"json", no_argument, NULL, OPT_JSON},
+        {"micro-batches", required_argument, NULL, OPT_MICRO},
         {"output", required_argument, NULL, 'o'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
     lmc_train_params p = lmc_train_params_default();
     const char *config = NULL, *device_sel = NULL, *out_path = NULL, *init_path = NULL;
     long d_model = 0, layers = 0, heads = 0, context = 0, window = 0, eval_every = 100, eval_windows = 16, ckpt_every = 100;
-    long log_every = 0, v = 0;
+    long log_every = 0, v = 0, micro = 0;
+    const int lead = cli_dist_rank() == 0, ranks = cli_dist_size(); /* rank 0 writes every file */
+    char dev_buf[256];
     int resume = 0, quiet = 0, warmup_set = 0, export_only = 0, json = 0;
     const char **data_paths = calloc((size_t)argc + 1, sizeof *data_paths);
     const char **eval_paths = calloc((size_t)argc + 1, sizeof *eval_paths);
@@ -303,6 +323,7 @@ int cli_cmd_train(int argc, char **argv) {
         case OPT_RESUME: resume = 1; break;
         case OPT_EXPORT: export_only = 1; break;
         case OPT_JSON: json = 1; break;
+        case OPT_MICRO: if ((rc = parse_long("--micro-batches", optarg, 1, &micro))) goto done; p.micro_batches = (int)micro; break;
         case OPT_LOG_EVERY: if ((rc = parse_long("--log-every", optarg, 1, &log_every))) goto done; break;
         case 'o': out_path = optarg; break;
         case 'q': quiet = 1; break;
@@ -314,7 +335,8 @@ int cli_cmd_train(int argc, char **argv) {
     if (optind < argc) { cli_usage_error("train", "unexpected argument '%s' (use --data PATH)", argv[optind]); goto done; }
     if (!n_data) { cli_usage_error("train", "--data PATH is required"); goto done; }
     if (!out_path) { cli_usage_error("train", "-o MODEL is required"); goto done; }
-    if (resume && (init_path || window)) { cli_usage_error("train", "--resume continues with the checkpoint's settings: no --init or --window"); goto done; }
+    if (resume && (init_path || window || micro)) { cli_usage_error("train", "--resume continues with the checkpoint's settings: no --init, --window or --micro-batches"); goto done; }
+    if (!lead) quiet = 1;
     if (export_only && !resume) { cli_usage_error("train", "--export needs --resume"); goto done; }
     if (export_only && json) { cli_usage_error("train", "--json summarises a training run, not --export"); goto done; }
     if (config && (d_model || layers || heads)) { cli_usage_error("train", "--config and --d-model/--layers/--heads exclude each other"); goto done; }
@@ -362,13 +384,14 @@ int cli_cmd_train(int argc, char **argv) {
         goto done;
     rc = CLI_EXIT_FAILURE;
 
-    lmc_status st = lmc_device_open(device_sel, &dev);
+    lmc_status st = lmc_device_open(cli_dist_device(device_sel, dev_buf, sizeof dev_buf), &dev);
     if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
     if (resume) {
         st = lmc_trainer_resume(dev, ckpt_path, &t);
         if (st != LMC_OK) { rc = cli_fail("train --resume", st); goto done; }
         p = *lmc_trainer_params(t);
         if (export_only) { /* the checkpoint's weights as a model file; no step is taken */
+            if (!lead) { rc = CLI_EXIT_OK; goto done; }
             st = lmc_trainer_model(t, &model);
             if (st == LMC_OK) st = lmc_model_save(model, out_path);
             if (st != LMC_OK) { rc = cli_fail("train --export", st); goto done; }
@@ -388,6 +411,8 @@ int cli_cmd_train(int argc, char **argv) {
             if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
         }
     }
+    st = lmc_trainer_set_exchange(t, cli_dist_train_exchange());
+    if (st != LMC_OK) { rc = cli_fail("train", st); goto done; }
     if (data.n < (size_t)p.window) {
         fprintf(stderr, "lmc train: the training data has %zu bytes, fewer than one window of %d\n", data.n, p.window);
         goto done;
@@ -397,7 +422,7 @@ int cli_cmd_train(int argc, char **argv) {
         goto done;
     }
     long first = lmc_trainer_steps_done(t);
-    if (csv_cut(csv_path, resume ? first : 0, &cv) != 0 || !(csv = fopen(csv_path, "a"))) {
+    if (lead && (csv_cut(csv_path, resume ? first : 0, &cv) != 0 || !(csv = fopen(csv_path, "a")))) {
         fprintf(stderr, "lmc train: cannot write %s: %s\n", csv_path, strerror(errno));
         goto done;
     }
@@ -412,10 +437,15 @@ int cli_cmd_train(int argc, char **argv) {
             fprintf(stderr, "lmc train: %zu bytes = %zu chunks; windows start at %zu-byte chunk boundaries\n",
                     data.n, data.n / data.align, data.align);
     }
+    if (!quiet && ranks > 1)
+        fprintf(stderr, "lmc train: %d ranks share %d micro-batches of %d windows%s\n", ranks, p.micro_batches,
+                p.batch / p.micro_batches, p.micro_batches < ranks ? " (some ranks idle: raise --micro-batches)" : "");
     /* Test hook: die by SIGKILL right after step N (and its checkpoint, if one falls there), the
      * way `kill -9` would, so that the resume tests need no timing. */
     const char *kill_env = getenv("LMC_TEST_KILL_AT_STEP");
     long kill_at = kill_env ? atol(kill_env) : 0;
+    const char *kill_rank = getenv("LMC_TEST_KILL_RANK"); /* with mpirun: only this rank dies */
+    if (kill_rank && atoi(kill_rank) != cli_dist_rank()) kill_at = 0;
     /* Test hook: raise SIGINT right after step N, through the handler below, so that the
      * interrupt-and-resume test is exact without timing. */
     const char *int_env = getenv("LMC_TEST_INTERRUPT_AT_STEP");
@@ -430,7 +460,7 @@ int cli_cmd_train(int argc, char **argv) {
     install_stop_handlers();
     double t0 = now_seconds(), elapsed = 0.0, tok_s = 0.0;
     double last_eval = NAN, last_loss = NAN;
-    for (long s = first + 1; s <= p.steps && !g_stop_signal; s++) {
+    for (long s = first + 1; s <= p.steps && keep_going(ranks); s++) {
         float loss = 0.0f;
         if (window_log) { /* test hook: where this step's windows start */
             size_t *starts = malloc((size_t)p.batch * sizeof *starts);
@@ -447,22 +477,24 @@ int cli_cmd_train(int argc, char **argv) {
         last_loss = loss;
         double bpb = loss / log(2.0);
         double ev = NAN;
-        if (n_eval && (s % eval_every == 0 || s == p.steps)) {
+        if (lead && n_eval && (s % eval_every == 0 || s == p.steps)) {
             st = lmc_trainer_eval_aligned(t, eval.p, eval.n, eval.align, (int)eval_windows, &ev);
             if (st != LMC_OK) { rc = cli_fail("train (eval)", st); goto done; }
             last_eval = ev;
         }
-        fprintf(csv, "%ld,%.6f,%.6f,%.6g,%.1f,", s, (double)loss, bpb, (double)lmc_train_lr(&p, s), tok_s);
-        if (!isnan(ev)) fprintf(csv, "%.6f", ev);
-        fputc('\n', csv);
+        if (csv) {
+            fprintf(csv, "%ld,%.6f,%.6f,%.6g,%.1f,", s, (double)loss, bpb, (double)lmc_train_lr(&p, s), tok_s);
+            if (!isnan(ev)) fprintf(csv, "%.6f", ev);
+            fputc('\n', csv);
+        }
         curve_add(&cv, (double)s, bpb, ev);
-        if (s % ckpt_every == 0 || s == p.steps) {
+        if (lead && (s % ckpt_every == 0 || s == p.steps)) {
             fflush(csv);
             st = lmc_trainer_checkpoint(t, ckpt_path);
             if (st != LMC_OK) { rc = cli_fail("train (checkpoint)", st); goto done; }
         }
         if (kill_at == s) {
-            fflush(csv);
+            if (csv) fflush(csv);
             raise(SIGKILL);
         }
         if (int_at == s) raise(SIGINT);
@@ -479,12 +511,16 @@ int cli_cmd_train(int argc, char **argv) {
      * and the plot, no model. (A signal during the last step lets the run finish.) */
     long done_steps = lmc_trainer_steps_done(t);
     int stop_sig = done_steps < p.steps ? (int)g_stop_signal : 0;
-    if (fclose(csv) != 0) {
+    if (csv && fclose(csv) != 0) {
         csv = NULL;
         fprintf(stderr, "lmc train: cannot write %s\n", csv_path);
         goto done;
     }
     csv = NULL;
+    if (!lead) { /* rank 0 writes the files and the summary; the others are done */
+        rc = CLI_EXIT_OK; /* rank 0 gives the job its status (128 + signal when stopped) */
+        goto done;
+    }
     if (stop_sig) {
         st = lmc_trainer_checkpoint(t, ckpt_path);
         if (st != LMC_OK) { rc = cli_fail("train (checkpoint)", st); goto done; }
@@ -503,6 +539,8 @@ int cli_cmd_train(int argc, char **argv) {
         printf(", \"batch\": %d, \"window\": %d, \"window_align\": %zu, \"data_bytes\": %zu", p.batch, p.window,
                data.align, data.n);
         printf(", \"parameters\": %zu", lmc_model_config_num_params(&p.config));
+        printf(", \"micro_batches\": %d, \"ranks\": %d", p.micro_batches, ranks);
+        json_number("comm_seconds", cli_dist_comm_seconds(), 3);
         json_number("seconds", elapsed, 3);
         json_number("tokens_per_s", done_steps > first ? tok_s : NAN, 1);
         json_number("train_loss_nats", last_loss, 6);

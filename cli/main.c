@@ -1,9 +1,12 @@
 /* main.c : the lmc program: global options and subcommand dispatch. Each subcommand lives in its
- * own cli/cmd_<name>.c and parses its own options; a new one adds one row to `commands`. */
+ * own cli/cmd_<name>.c and parses its own options; a new one adds one row to `commands`.
+ * Under an MPI launcher (mpirun, srun) every process joins the job first (mpi_dist.h) and leaves
+ * it after its command: a command failing on one rank aborts the whole job with its status. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "mpi_dist.h"
 
 static const cli_command commands[] = {
     {"devices", cli_cmd_devices, "list OpenCL devices and cpu-ref, with their selectors"},
@@ -32,7 +35,7 @@ static void print_help(FILE *out) {
             "Environment: LMC_DEVICE sets the default device (see 'lmc devices --help').\n");
 }
 
-int main(int argc, char **argv) {
+static int run_main(int argc, char **argv) {
     if (argc < 2) {
         print_help(stderr);
         return CLI_EXIT_USAGE;
@@ -62,4 +65,9 @@ int main(int argc, char **argv) {
         if (strcmp(first, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "lmc: unknown command '%s'. Run 'lmc --help' for the list.\n", first);
     return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    if (cli_dist_init(&argc, &argv) != 0) return CLI_EXIT_FAILURE;
+    return cli_dist_finish(run_main(argc, argv));
 }

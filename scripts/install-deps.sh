@@ -15,6 +15,7 @@ packages=(
   libgtest-dev
   oclgrind clang libclang-rt-14-dev
   gzip xz-utils flac zstd
+  libopenmpi-dev openmpi-bin
   curl unzip groff-base
   python3-torch python3-numpy python3-venv
 )

@@ -37,10 +37,15 @@ typedef struct lmc_train_params {
     lmc_schedule schedule;
     float grad_clip; /* clip the global gradient norm to this; 0 = off */
     float beta1, beta2, eps;
+    /* M micro-batches of batch/M windows each (M divides batch; 0 counts as 1). The gradient is
+     * the sum of the M micro-batches' gradients in a fixed tree over micro-batch index
+     * (lmc_train_tree_sum), so a run is a function of M, never of how many processes share the
+     * micro-batches (lmc_trainer_set_exchange). M = 1 is the whole batch at once. */
+    int micro_batches;
 } lmc_train_params;
 
 /* Defaults: 200k preset, seed 1, B 16, T 256, 1000 steps, lr 1e-3, warmup 100, cosine, clip 1,
- * Adam 0.9/0.999/1e-8. */
+ * Adam 0.9/0.999/1e-8, 1 micro-batch. */
 lmc_train_params lmc_train_params_default(void);
 
 /* lmc_train_params_check() : LMC_OK or LMC_ERR_INVALID_ARGUMENT naming the bad field. */
@@ -95,6 +100,37 @@ lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int m
  * lmc_trainer_eval. LMC_ERR_INVALID_ARGUMENT for align 0 or less than one window of data. */
 lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align,
                                     int max_windows, double *bits_per_byte);
+/* ---- data-parallel steps (docs/scale-out.md) ----
+ * Several processes (MPI ranks) train one run: every process holds the whole trainer and draws
+ * the same windows; process r of `size` computes the gradients of the contiguous micro-batches
+ * lmc_train_micro_range(M, r, size) only, and an exchange combines every micro-batch's gradient
+ * into the same sum on every process, which then clips and steps Adam identically. */
+
+/* lmc_train_micro_range() : the micro-batches [*first, *first + *count) of process `rank` among
+ * `size`: contiguous, in rank order, counts differing by at most one (some may be 0 when M < size). */
+void lmc_train_micro_range(int micro_batches, int rank, int size, int *first, int *count);
+
+/* lmc_train_tree_sum() : rows (count, n), row-major, summed element by element in the fixed
+ * pairwise tree over row index (stride 1, 2, 4, ...: rows[i] += rows[i + stride] for i a multiple
+ * of 2·stride), in place; the sum is left in row 0. The float result is a function of the rows
+ * alone, whatever process or slice of n computes it. count 0 leaves nothing to read. */
+void lmc_train_tree_sum(float *rows, int count, size_t n);
+
+/* lmc_train_exchange : how one process's micro-batch gradients meet the others'. reduce() gets
+ * this process's `count` partial gradients (count, n) of micro-batches [first, first + count)
+ * and their loss sums (Σ -log p in double); it must leave in grad (n floats) the
+ * lmc_train_tree_sum over all M micro-batches' gradients, and in *loss_sum the sum of the M loss
+ * sums in micro-batch order, the same bits on every process. It may overwrite parts. */
+typedef struct lmc_train_exchange {
+    int rank, size;
+    lmc_status (*reduce)(void *ctx, int micro_batches, int first, int count, size_t n, float *parts,
+                         const double *loss_sums, float *grad, double *loss_sum);
+    void *ctx;
+} lmc_train_exchange;
+
+/* lmc_trainer_set_exchange() : share the run's micro-batches with other processes through x
+ * (copied; NULL: this process alone, the default). */
+lmc_status lmc_trainer_set_exchange(lmc_trainer *t, const lmc_train_exchange *x);
 
 /* lmc_trainer_steps_done() : steps taken since the run began (resumed steps included). */
 long lmc_trainer_steps_done(const lmc_trainer *t);

@@ -422,22 +422,32 @@ void lmc_ref_forward(const lmc_model_config *cfg, const float *params, const uin
     const float *out_b = out_w + (size_t)C * V;
     lmc_ref_matmul_fwd(acts->logits, acts->h + (size_t)L * N * C, out_w, out_b, N, C, V);
     lmc_ref_logsoftmax_xent_fwd(acts->logp, acts->losses, acts->logits, tokens, N, V);
+    if (loss) *loss = (float)(lmc_ref_loss_sum(acts) / N);
+}
+
+double lmc_ref_loss_sum(const lmc_ref_acts *acts) {
+    int N = acts->B * acts->T;
     double sum = 0.0;
     for (int n = 0; n < N; n++) sum += acts->losses[n];
-    if (loss) *loss = (float)(sum / N);
+    return sum;
 }
 
 void lmc_ref_backward(const lmc_model_config *cfg, const float *params, const uint8_t *tokens,
                       lmc_ref_acts *acts, float *grads) {
+    lmc_ref_backward_scaled(cfg, params, tokens, acts, grads, 1.0f / (float)(acts->B * acts->T));
+}
+
+void lmc_ref_backward_scaled(const lmc_model_config *cfg, const float *params, const uint8_t *tokens,
+                             lmc_ref_acts *acts, float *grads, float dloss) {
     int B = acts->B, T = acts->T, C = acts->C, L = acts->L, NH = acts->NH, V = LMC_VOCAB;
     int N = B * T;
     size_t NC = (size_t)N * C, N4C = (size_t)N * 4 * C;
     float *P = (float *)(uintptr_t)params;
     memset(grads, 0, lmc_model_config_num_params(cfg) * sizeof(float));
-    /* output: dlogits = (softmax - onehot) / N; dh = dlogits · out.wᵀ */
+    /* output: dlogits = (softmax - onehot) · dloss (1/N for a whole batch); dh = dlogits · out.wᵀ */
     const float *out_w = params + lmc_spec_offset_out(cfg);
     float *gout_w = grads + lmc_spec_offset_out(cfg);
-    lmc_ref_logsoftmax_xent_bwd(acts->dlogits, acts->logp, tokens, 1.0f / (float)N, N, V);
+    lmc_ref_logsoftmax_xent_bwd(acts->dlogits, acts->logp, tokens, dloss, N, V);
     memset(acts->dh, 0, NC * sizeof(float));
     lmc_ref_matmul_bwd(acts->dh, gout_w, gout_w + (size_t)C * V, acts->dlogits,
                        acts->h + (size_t)L * NC, out_w, N, C, V);

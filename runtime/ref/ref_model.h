@@ -80,6 +80,13 @@ void lmc_ref_forward(const lmc_model_config *cfg, const float *params, const uin
  * (overwritten). */
 void lmc_ref_backward(const lmc_model_config *cfg, const float *params, const uint8_t *tokens,
                       lmc_ref_acts *acts, float *grads);
+/* lmc_ref_backward_scaled() : the same with d loss / d logit scaled by `dloss` instead of 1/(B*T):
+ * a micro-batch's share of a larger batch's mean (train.c). lmc_ref_backward is dloss = 1/(B*T). */
+void lmc_ref_backward_scaled(const lmc_model_config *cfg, const float *params, const uint8_t *tokens,
+                             lmc_ref_acts *acts, float *grads, float dloss);
+/* lmc_ref_loss_sum() : Σ -log p(target) of the last forward pass over its B*T positions, summed in
+ * double in position order (the sum whose mean lmc_ref_forward reports). */
+double lmc_ref_loss_sum(const lmc_ref_acts *acts);
 
 #ifdef __cplusplus
 }

@@ -164,6 +164,14 @@ static cl_mem P(const lmc_cl_model *m, int l, int j) { return m->vec[LMC_CL_PARA
 static cl_mem G(const lmc_cl_model *m, int l, int j) { return m->vec[LMC_CL_GRADS][1 + (size_t)l * T_PER_LAYER + (size_t)j]; }
 
 lmc_status lmc_cl_model_forward(lmc_cl_model *m, const uint8_t *tokens, float *loss) {
+    if (!loss) return lmc_cl_model_forward_sum(m, tokens, NULL);
+    double sum = 0.0;
+    LMC_TRY(lmc_cl_model_forward_sum(m, tokens, &sum));
+    *loss = (float)(sum / (m->B * m->T));
+    return LMC_OK;
+}
+
+lmc_status lmc_cl_model_forward_sum(lmc_cl_model *m, const uint8_t *tokens, double *loss_sum) {
     lmc_device *d = m->dev;
     int B = m->B, T = m->T, C = m->cfg.d_model, L = m->cfg.n_layers, NH = m->cfg.n_heads, V = LMC_VOCAB;
     int N = B * T;
@@ -189,23 +197,27 @@ lmc_status lmc_cl_model_forward(lmc_cl_model *m, const uint8_t *tokens, float *l
     LMC_TRY(lmc_op_matmul_fwd(d, m->logits, m->h[L], m->vec[LMC_CL_PARAMS][m->nt - 2], m->vec[LMC_CL_PARAMS][m->nt - 1],
                               N, C, V));
     LMC_TRY(lmc_op_logsoftmax_xent_fwd(d, m->logp, m->losses, m->logits, m->targets, N, V));
-    if (loss) {
+    if (loss_sum) {
         LMC_TRY(lmc_buf_read(d, m->losses, (size_t)N * sizeof(float), m->losses_host));
         double sum = 0.0;
         for (int n = 0; n < N; n++) sum += m->losses_host[n];
-        *loss = (float)(sum / N);
+        *loss_sum = sum;
     }
     return LMC_OK;
 }
 
 lmc_status lmc_cl_model_backward(lmc_cl_model *m) {
+    return lmc_cl_model_backward_scaled(m, 1.0f / (float)(m->B * m->T));
+}
+
+lmc_status lmc_cl_model_backward_scaled(lmc_cl_model *m, float dloss) {
     lmc_device *d = m->dev;
     int B = m->B, T = m->T, C = m->cfg.d_model, L = m->cfg.n_layers, NH = m->cfg.n_heads, V = LMC_VOCAB;
     int N = B * T;
     size_t NC = (size_t)N * C * sizeof(float), N4C = 4 * NC;
     for (size_t i = 0; i < m->nt; i++)
         LMC_TRY(lmc_buf_zero(d, m->vec[LMC_CL_GRADS][i], m->desc[i].size * sizeof(float)));
-    LMC_TRY(lmc_op_logsoftmax_xent_bwd(d, m->dlogits, m->logp, m->targets, 1.0f / (float)N, N, V));
+    LMC_TRY(lmc_op_logsoftmax_xent_bwd(d, m->dlogits, m->logp, m->targets, dloss, N, V));
     LMC_TRY(lmc_buf_zero(d, m->dh, NC));
     LMC_TRY(lmc_op_matmul_bwd(d, m->dh, m->vec[LMC_CL_GRADS][m->nt - 2], m->vec[LMC_CL_GRADS][m->nt - 1], m->dlogits,
                               m->h[L], m->vec[LMC_CL_PARAMS][m->nt - 2], N, C, V));

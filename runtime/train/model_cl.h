@@ -32,8 +32,14 @@ lmc_status lmc_cl_model_read(lmc_cl_model *m, lmc_cl_vec which, float *flat);
 /* Forward over tokens (B,T) (targets; the input is them shifted right with BOS 0); *loss (may be
  * NULL) = mean -log p, summed on the host in double like the reference. */
 lmc_status lmc_cl_model_forward(lmc_cl_model *m, const uint8_t *tokens, float *loss);
+/* The same, *sum = Σ -log p over the B*T positions in double, in position order (the sum whose
+ * mean lmc_cl_model_forward reports). */
+lmc_status lmc_cl_model_forward_sum(lmc_cl_model *m, const uint8_t *tokens, double *sum);
 /* Gradients of the last forward pass into the GRADS vector (overwritten). */
 lmc_status lmc_cl_model_backward(lmc_cl_model *m);
+/* The same with d loss / d logit scaled by `dloss` instead of 1/(B*T) (a micro-batch's share of a
+ * larger batch, train.c); lmc_cl_model_backward is dloss = 1/(B*T). */
+lmc_status lmc_cl_model_backward_scaled(lmc_cl_model *m, float dloss);
 /* One Adam step t (1-based) on every tensor. */
 lmc_status lmc_cl_model_adam(lmc_cl_model *m, float lr, float beta1, float beta2, float eps, long t);
 /* The log-probabilities (B,T,256) of the last forward pass. */

@@ -4,11 +4,20 @@
  * Invariant: all state that changes during a run (weights, Adam m and v, step, generator) is in
  * the checkpoint, bit for bit, so resuming is exact on the same device.
  *
+ * Micro-batches (lmc_train_params.micro_batches = M > 1, or another process sharing the run): the
+ * B windows are M micro-batches of B/M; each micro-batch's gradient is computed on its own by
+ * the same device model (B/M windows, d loss scaled by 1/(B·T), the whole batch's mean), so it has
+ * the same bits whichever process computes it; the M gradients are summed in the fixed tree of
+ * lmc_train_tree_sum over micro-batch index and the loss sums in micro-batch order. M = 1 on one
+ * process keeps the gradient on the device (the same arithmetic, without the round trip).
+ *
  * Checkpoint format (all integers little-endian):
- *   "LMCCKPT\0" | u32 version = 1 | params: i32 d_model n_layers n_heads context, u64 seed,
- *   i32 batch window, i64 steps, f32 lr, i64 warmup, i32 schedule, f32 grad_clip beta1 beta2 eps |
+ *   "LMCCKPT\0" | u32 version = 2 | params: i32 d_model n_layers n_heads context, u64 seed,
+ *   i32 batch window, i64 steps, f32 lr, i64 warmup, i32 schedule, f32 grad_clip beta1 beta2 eps,
+ *   i32 micro_batches (version 2 only; version 1 means 1) |
  *   i64 step | u64 rng[4] | u64 n_params | f32 weights[n] | f32 m[n] | f32 v[n] |
- *   u32 CRC-32 (IEEE) of every byte before it. */
+ *   u32 CRC-32 (IEEE) of every byte before it. A checkpoint holds no process count: a run resumes
+ *   on any number of processes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +30,7 @@
 #include "rng.h"
 
 #define CKPT_MAGIC "LMCCKPT"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 
 struct lmc_trainer {
     lmc_device *dev;
@@ -35,6 +44,10 @@ struct lmc_trainer {
     lmc_rng rng;
     long step;
     uint8_t *batch; /* (B,T) */
+    int M, Bm;      /* micro-batches and their windows */
+    lmc_train_exchange ex;
+    float *parts;       /* (count, n): this process's micro-batch gradients */
+    double *loss_sums;  /* (M) */
 };
 
 lmc_train_params lmc_train_params_default(void) {
@@ -52,6 +65,7 @@ lmc_train_params lmc_train_params_default(void) {
     p.beta1 = 0.9f;
     p.beta2 = 0.999f;
     p.eps = 1e-8f;
+    p.micro_batches = 1;
     return p;
 }
 
@@ -69,6 +83,9 @@ lmc_status lmc_train_params_check(const lmc_train_params *p) {
     LMC_RETURN_IF(!(p->grad_clip >= 0.0f), LMC_ERR_INVALID_ARGUMENT, "grad_clip must be >= 0");
     LMC_RETURN_IF(!(p->beta1 >= 0 && p->beta1 < 1 && p->beta2 >= 0 && p->beta2 < 1 && p->eps > 0),
                   LMC_ERR_INVALID_ARGUMENT, "Adam betas must be in [0,1), eps > 0");
+    LMC_RETURN_IF(p->micro_batches < 0 || p->micro_batches > p->batch ||
+                      (p->micro_batches > 1 && p->batch % p->micro_batches != 0),
+                  LMC_ERR_INVALID_ARGUMENT, "micro-batches %d: must divide the batch %d", p->micro_batches, p->batch);
     return LMC_OK;
 }
 
@@ -92,6 +109,8 @@ void lmc_trainer_destroy(lmc_trainer *t) {
     lmc_cl_model_destroy(t->cl);
     lmc_cl_model_destroy(t->cl_eval);
     free(t->batch);
+    free(t->parts);
+    free(t->loss_sums);
     free(t);
 }
 
@@ -107,22 +126,28 @@ static lmc_status trainer_new(lmc_device *device, const lmc_train_params *p, lmc
     t->dev = device;
     t->on_cl = lmc_device_get_info(device)->kind == LMC_DEVICE_KIND_OPENCL;
     t->p = *p;
+    t->M = p->micro_batches > 1 ? p->micro_batches : 1;
+    t->p.micro_batches = t->M;
+    t->Bm = p->batch / t->M;
+    t->ex.rank = 0;
+    t->ex.size = 1;
     t->model = model;
     t->n = lmc_model_config_num_params(&p->config);
     t->grads = calloc(t->n, sizeof(float));
     t->m = calloc(t->n, sizeof(float));
     t->v = calloc(t->n, sizeof(float));
     t->batch = malloc((size_t)p->batch * (size_t)p->window);
-    if (!t->grads || !t->m || !t->v || !t->batch) {
+    t->loss_sums = calloc((size_t)t->M, sizeof(double));
+    if (!t->grads || !t->m || !t->v || !t->batch || !t->loss_sums) {
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "trainer state for %zu parameters", t->n);
         goto fail;
     }
     lmc_rng_seed(&t->rng, p->seed ^ 0x7261696e5eedull); /* a stream apart from the init's */
     if (t->on_cl) {
-        if ((st = lmc_cl_model_create(device, &p->config, p->batch, p->window, &t->cl)) != LMC_OK) goto fail;
+        if ((st = lmc_cl_model_create(device, &p->config, t->Bm, p->window, &t->cl)) != LMC_OK) goto fail;
         if ((st = lmc_cl_model_write(t->cl, LMC_CL_PARAMS, model->params)) != LMC_OK) goto fail;
     } else {
-        if ((st = lmc_ref_acts_create(&p->config, p->batch, p->window, &t->acts)) != LMC_OK) goto fail;
+        if ((st = lmc_ref_acts_create(&p->config, t->Bm, p->window, &t->acts)) != LMC_OK) goto fail;
     }
     *out = t;
     return LMC_OK;
@@ -191,6 +216,83 @@ lmc_status lmc_trainer_peek_windows(const lmc_trainer *t, size_t n, size_t align
     return LMC_OK;
 }
 
+void lmc_train_micro_range(int micro_batches, int rank, int size, int *first, int *count) {
+    long M = micro_batches > 1 ? micro_batches : 1;
+    long lo = M * rank / size, hi = M * (rank + 1) / size;
+    *first = (int)lo;
+    *count = (int)(hi - lo);
+}
+
+void lmc_train_tree_sum(float *rows, int count, size_t n) {
+    for (size_t stride = 1; stride < (size_t)count; stride *= 2)
+        for (size_t i = 0; i + stride < (size_t)count; i += 2 * stride) {
+            float *a = rows + i * n;
+            const float *b = rows + (i + stride) * n;
+            for (size_t j = 0; j < n; j++) a[j] += b[j];
+        }
+}
+
+lmc_status lmc_trainer_set_exchange(lmc_trainer *t, const lmc_train_exchange *x) {
+    LMC_RETURN_IF(!t, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_set_exchange: NULL trainer");
+    free(t->parts); /* sized for this process's share, which the exchange sets */
+    t->parts = NULL;
+    if (!x) {
+        memset(&t->ex, 0, sizeof t->ex);
+        t->ex.size = 1;
+        return LMC_OK;
+    }
+    LMC_RETURN_IF(x->size < 1 || x->rank < 0 || x->rank >= x->size || (x->size > 1 && !x->reduce),
+                  LMC_ERR_INVALID_ARGUMENT, "exchange: rank %d of %d%s", x->rank, x->size,
+                  x->reduce ? "" : " without a reduce function");
+    t->ex = *x;
+    return LMC_OK;
+}
+
+/* The gradients of this process's micro-batches of the batch in t->batch, combined with the other
+ * processes' into t->grads (host); *loss_sum the whole batch's Σ -log p. */
+static lmc_status micro_batch_grads(lmc_trainer *t, double *loss_sum) {
+    const lmc_train_params *p = &t->p;
+    size_t T = (size_t)p->window, n = t->n;
+    int first = 0, count = 0;
+    lmc_train_micro_range(t->M, t->ex.rank, t->ex.size, &first, &count);
+    if (!t->parts && count > 0) {
+        t->parts = malloc((size_t)count * n * sizeof(float));
+        LMC_RETURN_IF(!t->parts, LMC_ERR_OUT_OF_MEMORY, "%d micro-batch gradients of %zu parameters", count, n);
+    }
+    float dloss = 1.0f / (float)(p->batch * p->window); /* the whole batch's mean, as M = 1 */
+    for (int k = 0; k < count; k++) {
+        const uint8_t *tok = t->batch + (size_t)(first + k) * (size_t)t->Bm * T;
+        float *g = t->parts + (size_t)k * n;
+        if (t->on_cl) {
+            LMC_TRY(lmc_cl_model_forward_sum(t->cl, tok, &t->loss_sums[k]));
+            LMC_TRY(lmc_cl_model_backward_scaled(t->cl, dloss));
+            LMC_TRY(lmc_cl_model_read(t->cl, LMC_CL_GRADS, g));
+        } else {
+            lmc_ref_forward(&p->config, t->model->params, tok, t->acts, NULL);
+            t->loss_sums[k] = lmc_ref_loss_sum(t->acts);
+            lmc_ref_backward_scaled(&p->config, t->model->params, tok, t->acts, g, dloss);
+        }
+    }
+    if (t->ex.size > 1)
+        return t->ex.reduce(t->ex.ctx, t->M, first, count, n, t->parts, t->loss_sums, t->grads, loss_sum);
+    lmc_train_tree_sum(t->parts, count, n);
+    memcpy(t->grads, t->parts, n * sizeof(float));
+    double sum = 0.0;
+    for (int m = 0; m < t->M; m++) sum += t->loss_sums[m];
+    *loss_sum = sum;
+    return LMC_OK;
+}
+
+static void clip_host(float *g, size_t n, float clip) {
+    double ss = 0.0;
+    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    double norm = sqrt(ss);
+    if (norm > clip) {
+        float scale = (float)(clip / norm);
+        for (size_t i = 0; i < n; i++) g[i] *= scale;
+    }
+}
+
 lmc_status lmc_trainer_step(lmc_trainer *t, const uint8_t *data, size_t n, float *loss) {
     return lmc_trainer_step_aligned(t, data, n, 1, loss);
 }
@@ -208,7 +310,18 @@ lmc_status lmc_trainer_step_aligned(lmc_trainer *t, const uint8_t *data, size_t 
     }
     long s = t->step + 1;
     float lr = lmc_train_lr(p, s), l = 0.0f;
-    if (t->on_cl) {
+    if (t->M > 1 || t->ex.size > 1) {
+        double sum = 0.0;
+        LMC_TRY(micro_batch_grads(t, &sum));
+        l = (float)(sum / (p->batch * p->window));
+        if (p->grad_clip > 0.0f) clip_host(t->grads, t->n, p->grad_clip);
+        if (t->on_cl) {
+            LMC_TRY(lmc_cl_model_write(t->cl, LMC_CL_GRADS, t->grads));
+            LMC_TRY(lmc_cl_model_adam(t->cl, lr, p->beta1, p->beta2, p->eps, s));
+        } else {
+            lmc_ref_adam(t->model->params, t->grads, t->m, t->v, t->n, lr, p->beta1, p->beta2, p->eps, s);
+        }
+    } else if (t->on_cl) {
         LMC_TRY(lmc_cl_model_forward(t->cl, t->batch, &l));
         LMC_TRY(lmc_cl_model_backward(t->cl));
         if (p->grad_clip > 0.0f) {
@@ -353,7 +466,9 @@ static float get_f32(rbuf *b) {
     return f;
 }
 
-#define CKPT_FIXED (8 + 4 + 4 * 4 + 8 + 2 * 4 + 8 + 4 + 8 + 4 + 4 * 4 + 8 + 4 * 8 + 8)
+/* version 1's fixed bytes; version 2 adds micro_batches (4) */
+#define CKPT_FIXED_V1 (8 + 4 + 4 * 4 + 8 + 2 * 4 + 8 + 4 + 8 + 4 + 4 * 4 + 8 + 4 * 8 + 8)
+#define CKPT_FIXED (CKPT_FIXED_V1 + 4)
 
 lmc_status lmc_trainer_checkpoint(lmc_trainer *t, const char *path) {
     LMC_RETURN_IF(!t || !path, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_checkpoint: NULL argument");
@@ -380,6 +495,7 @@ lmc_status lmc_trainer_checkpoint(lmc_trainer *t, const char *path) {
     put_f32(&b, p->beta1);
     put_f32(&b, p->beta2);
     put_f32(&b, p->eps);
+    put_u32(&b, (uint32_t)p->micro_batches);
     put_u64(&b, (uint64_t)t->step);
     for (int k = 0; k < 4; k++) put_u64(&b, t->rng.s[k]);
     put_u64(&b, (uint64_t)t->n);
@@ -407,14 +523,15 @@ lmc_status lmc_trainer_resume(lmc_device *device, const char *path, lmc_trainer 
         st = lmc_set_error(LMC_ERR_FORMAT, "%s is not an lmc checkpoint", path);
         goto fail;
     }
-    if (size < CKPT_FIXED + 4) {
+    if (size < CKPT_FIXED_V1 + 4) {
         st = lmc_set_error(LMC_ERR_TRUNCATED, "checkpoint %s: %zu bytes, truncated", path, size);
         goto fail;
     }
     b.i = 8;
     uint32_t version = get_u32(&b);
-    if (version != CKPT_VERSION) {
-        st = lmc_set_error(LMC_ERR_VERSION, "checkpoint %s: version %u, this build reads %u", path, version, CKPT_VERSION);
+    if (version < 1 || version > CKPT_VERSION) {
+        st = lmc_set_error(LMC_ERR_VERSION, "checkpoint %s: version %u, this build reads 1..%u", path, version,
+                           CKPT_VERSION);
         goto fail;
     }
     lmc_train_params p;
@@ -434,6 +551,8 @@ lmc_status lmc_trainer_resume(lmc_device *device, const char *path, lmc_trainer 
     p.beta1 = get_f32(&b);
     p.beta2 = get_f32(&b);
     p.eps = get_f32(&b);
+    p.micro_batches = version >= 2 ? (int)get_u32(&b) : 1;
+    size_t fixed = version >= 2 ? CKPT_FIXED : CKPT_FIXED_V1;
     long step = (long)get_u64(&b);
     lmc_rng rng;
     for (int k = 0; k < 4; k++) rng.s[k] = get_u64(&b);
@@ -442,10 +561,10 @@ lmc_status lmc_trainer_resume(lmc_device *device, const char *path, lmc_trainer 
         st = lmc_set_error(LMC_ERR_CORRUPT, "checkpoint %s: inconsistent header", path);
         goto fail;
     }
-    if (size != CKPT_FIXED + 3 * n * 4 + 4) {
-        st = lmc_set_error(size < CKPT_FIXED + 3 * n * 4 + 4 ? LMC_ERR_TRUNCATED : LMC_ERR_CORRUPT,
+    if (size != fixed + 3 * n * 4 + 4) {
+        st = lmc_set_error(size < fixed + 3 * n * 4 + 4 ? LMC_ERR_TRUNCATED : LMC_ERR_CORRUPT,
                            "checkpoint %s: %zu bytes, expected %llu", path, size,
-                           (unsigned long long)(CKPT_FIXED + 3 * n * 4 + 4));
+                           (unsigned long long)(fixed + 3 * n * 4 + 4));
         goto fail;
     }
     uint32_t crc_stored = (uint32_t)data[size - 4] | (uint32_t)data[size - 3] << 8 | (uint32_t)data[size - 2] << 16 |

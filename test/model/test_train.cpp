@@ -3,12 +3,15 @@
 // reference within named tolerances, and is bit-for-bit repeatable on the device; the trainer
 // gives identical losses and an identical model file for the same seed on the same device; a run
 // checkpointed and resumed equals the uninterrupted run (==); corrupt checkpoints are refused;
-// the learning-rate schedule; evaluation in bits per byte.
+// the learning-rate schedule; evaluation in bits per byte; micro-batches (the data-parallel
+// split of docs/scale-out.md): the same mean loss and nearly the same run as the whole batch,
+// summed in the fixed pairwise tree, and version-1 checkpoints still resume.
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "lmc/codec.h"
 #include "lmc/train.h"
 #include "model_cl.h"
 #include "ref_model.h"
@@ -413,6 +416,97 @@ TEST(TrainerWindows, AlignedDrawAndUnchangedPlainDraw) {
     EXPECT_NE(e1, e3);
     lmc_trainer_destroy(a);
     lmc_trainer_destroy(b);
+}
+
+// The tree of lmc_train_tree_sum is ((r0 + r1) + (r2 + r3)) + r4, bit for bit; a left-to-right sum
+// of the same rows differs (the control: the order is observable, so fixing it matters).
+TEST(TrainMicroBatches, TreeSumIsTheFixedPairwiseTree) {
+    const float r[5] = {1e8f, 1.0f, -1e8f, 1.0f, 0.5f};
+    std::vector<float> rows(r, r + 5);
+    lmc_train_tree_sum(rows.data(), 5, 1);
+    float want = ((r[0] + r[1]) + (r[2] + r[3])) + r[4];
+    float seq = (((r[0] + r[1]) + r[2]) + r[3]) + r[4];
+    EXPECT_EQ(std::memcmp(&rows[0], &want, 4), 0) << rows[0] << " vs " << want;
+    EXPECT_NE(want, seq) << "the control rows do not show the order";
+    int first = -1, count = -1, total = 0;
+    for (int rank = 0; rank < 3; rank++) {
+        lmc_train_micro_range(8, rank, 3, &first, &count);
+        EXPECT_EQ(first, total);
+        total += count;
+    }
+    EXPECT_EQ(total, 8);
+    lmc_train_micro_range(2, 0, 3, &first, &count);
+    EXPECT_EQ(count, 0);  // more ranks than micro-batches: some ranks idle ([0,0), [0,1), [1,2))
+}
+
+// M micro-batches compute the whole batch's mean loss and gradient (each micro-batch's share
+// scaled by 1/(B*T)): the first loss equals the whole batch's to float rounding, the run stays
+// close, and it repeats exactly. On cpu-ref and every covered device.
+TEST_P(Trainer, MicroBatchesGiveTheWholeBatchsRunAndRepeat) {
+    lmc_device *dev = nullptr;
+    LMC_OPEN_DEVICE_OR_SKIP(GetParam(), dev);
+    lmc_train_params p = TinyParams();
+    p.batch = 4;
+    if (IsSimulator(GetParam())) p.window = 8;
+    std::string data = Text(2000), whole_model, micro_model, again_model;
+    auto whole = TrainSteps(dev, p, data, 3, &whole_model);
+    p.micro_batches = 4;
+    auto micro = TrainSteps(dev, p, data, 3, &micro_model);
+    auto again = TrainSteps(dev, p, data, 3, &again_model);
+    ASSERT_EQ(whole.size(), micro.size());
+    EXPECT_NEAR(micro[0], whole[0], 1e-6 * std::fabs(whole[0]));
+    for (size_t i = 0; i < whole.size(); i++) EXPECT_NEAR(micro[i], whole[i], 1e-4 * std::fabs(whole[i])) << i;
+    EXPECT_EQ(micro, again);
+    EXPECT_EQ(micro_model, again_model);
+    lmc_device_destroy(dev);
+}
+
+// A version-1 checkpoint (before micro_batches) resumes as one micro-batch and continues the run
+// exactly: the format is only ever extended.
+TEST(TrainerCpuRef, VersionOneCheckpointResumes) {
+    lmc_device *dev = nullptr;
+    ASSERT_EQ(lmc_device_open("cpu-ref", &dev), LMC_OK);
+    lmc_train_params p = TinyParams();
+    std::string data = Text(2000), straight;
+    auto all = TrainSteps(dev, p, data, 4, &straight);
+    lmc_trainer *t = nullptr;
+    ASSERT_EQ(lmc_trainer_create(dev, &p, &t), LMC_OK);
+    for (int s = 0; s < 2; s++) ASSERT_EQ(lmc_trainer_step(t, (const uint8_t *)data.data(), data.size(), nullptr), LMC_OK);
+    std::string dir = lmc_test::MakeTempDir(), ckpt = dir + "/v2", v1 = dir + "/v1";
+    ASSERT_EQ(lmc_trainer_checkpoint(t, ckpt.c_str()), LMC_OK);
+    lmc_trainer_destroy(t);
+    FILE *f = std::fopen(ckpt.c_str(), "rb");
+    std::string bytes;
+    for (int ch; (ch = std::fgetc(f)) != EOF;) bytes += (char)ch;
+    std::fclose(f);
+    ASSERT_EQ((unsigned char)bytes[8], 2u);
+    // version 1: no micro_batches field (4 bytes after eps, at offset 84), its own CRC
+    std::string old = bytes.substr(0, 84) + bytes.substr(88, bytes.size() - 88 - 4);
+    old[8] = 1;
+    uint32_t crc = lmc_crc32(0, old.data(), old.size());
+    for (int k = 0; k < 4; k++) old += (char)(crc >> (8 * k));
+    FILE *o = std::fopen(v1.c_str(), "wb");
+    std::fwrite(old.data(), 1, old.size(), o);
+    std::fclose(o);
+    ASSERT_EQ(lmc_trainer_resume(dev, v1.c_str(), &t), LMC_OK) << lmc_last_error();
+    EXPECT_EQ(lmc_trainer_params(t)->micro_batches, 1);
+    std::vector<float> losses;
+    for (int s = 0; s < 2; s++) {
+        float l = 0;
+        ASSERT_EQ(lmc_trainer_step(t, (const uint8_t *)data.data(), data.size(), &l), LMC_OK);
+        losses.push_back(l);
+    }
+    EXPECT_EQ(losses, std::vector<float>(all.begin() + 2, all.end()));
+    lmc_model *m = nullptr;
+    ASSERT_EQ(lmc_trainer_model(t, &m), LMC_OK);
+    uint8_t *img = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(lmc_model_serialize(m, &img, &size), LMC_OK);
+    EXPECT_EQ(std::string((const char *)img, size), straight);
+    std::free(img);
+    lmc_model_destroy(m);
+    lmc_trainer_destroy(t);
+    std::system(("rm -rf '" + dir + "'").c_str());
     lmc_device_destroy(dev);
 }
 

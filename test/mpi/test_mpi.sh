@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# test_mpi.sh CASE LMC SOURCE_DIR MPIRUN : the scale-out tests (docs/scale-out.md), one case per
+# ctest test (label `mpi`), each `mpirun --oversubscribe -np N` on this machine. What each proves:
+#   train_tiny        tiny, 3 steps, 6 micro-batches: the model file is the same bytes without
+#                     MPI and under mpirun -np 1, 2, 3, 4, on PoCL pthread and on cpu-ref; and
+#                     with the default 1 micro-batch, -np 2 (one rank idle) equals the plain run
+#                     (whose M = 1 path is the single-process path, unchanged)
+#   train_200k        200k, --window 64, 2 steps, 4 micro-batches: the same for -np 1, 2, 3 on pthread
+#                     and -np 3 on cpu-ref
+#   kill_resume       rank 1 of 3 is killed by SIGKILL after step 3: mpirun exits non-zero, the
+#                     checkpoint is whole (it resumes), and resuming it with -np 2 gives the
+#                     uninterrupted run's model file byte for byte; SIGINT on every rank of 2
+#                     after step 2 stops them after the same step with a checkpoint, and -np 3
+#                     resumes it to the same bytes
+#   coding            compress a 3-group file (coded and stored windows, a short last window and
+#                     group) with -np 1, 2, 3: the same .lmc bytes as one process; decompress
+#                     with -np 1, 2, 3 (and one process) gives back the input
+#   coding_failure    a rank that fails mid-file (LMC_TEST_DIST_FAIL_RANK) makes mpirun exit
+#                     non-zero with that rank's message, and no output file appears (compress and
+#                     decompress); an existing output without -f is refused and left as it was
+#   negative_control  ranks reducing in rank order (LMC_TEST_DIST_REDUCE=rank-order: each rank
+#                     sums its micro-batches, then MPI_Allreduce) give models that differ
+#                     between rank counts: the identity above is not a comparison that cannot fail
+#   bench_train       `lmc bench train --json` under -np 2 reports the ranks, tokens/s summed
+#                     over ranks and communication seconds per step
+# Exit 77 (ctest's skip) with a message when lmc was built without MPI or mpirun is missing.
+set -euo pipefail
+case_name=$1
+lmc=$2
+src=$3
+mpirun_bin=${4:-}
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+[ -n "$mpirun_bin" ] || skip "lmc was built without MPI (-DLMC_MPI=OFF or no libopenmpi-dev): no scale-out tests"
+command -v "$mpirun_bin" >/dev/null 2>&1 || skip "no mpirun ($mpirun_bin); install openmpi-bin"
+
+if ! "$lmc" devices --json | grep -qi '"pthread'; then
+  case ",${LMC_REQUIRE_DEVICES:-}," in
+    *,pthread,*) fail "PoCL's pthread device is required (LMC_REQUIRE_DEVICES) but missing" ;;
+  esac
+  skip "no PoCL pthread device"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lmc-mpi-$case_name.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+mpi_flags=(--oversubscribe)
+[ "$(id -u)" -eq 0 ] && mpi_flags+=(--allow-run-as-root)
+export OMPI_MCA_btl_vader_single_copy_mechanism=none # containers often forbid CMA (ptrace)
+export OMPI_MCA_rmaps_base_oversubscribe=1
+# Under ASan (build-asan), LeakSanitizer is off for processes started by mpirun: Open MPI's
+# components allocate at MPI_Init and are dlclose'd at MPI_Finalize, so their leaks come out as
+# "<unknown module>" frames that no suppression can name. Address and UB checks stay on, and
+# every plain (non-mpirun) lmc run here and in the rest of the suite keeps leak checking.
+mpi() { # mpi N ARGS... : lmc ARGS under mpirun -np N
+  local n=$1
+  shift
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$mpirun_bin" "${mpi_flags[@]}" -np "$n" "$lmc" "$@"
+}
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# training data: the project's own documents (fixed bytes)
+cat "$src/README.md" "$src/docs/DESIGN.md" "$src/CONTRIBUTING.md" >data.txt
+
+same_model_every_n() { # DEVICE CONFIG-ARGS... : plain run vs mpirun -np 1..NS
+  local dev=$1 ns=$2
+  shift 2
+  "$lmc" train --data data.txt --device "$dev" -q "$@" -o plain.safetensors
+  local want
+  want=$(sha plain.safetensors)
+  for n in $ns; do
+    rm -f "np$n".*
+    mpi "$n" train --data data.txt --device "$dev" -q "$@" -o "np$n.safetensors"
+    local got
+    got=$(sha "np$n.safetensors")
+    [ "$got" = "$want" ] || fail "$dev $*: -np $n gives model $got, one process $want"
+    [ ! -e "np$n.csv" ] || [ "$(wc -l <"np$n.csv")" -eq "$(wc -l <plain.csv)" ] || fail "-np $n: the log has extra rows"
+    echo "ok: $dev $* : -np $n = one process ($got)"
+  done
+  echo "$want" >"want-$dev.sha"
+}
+
+case "$case_name" in
+train_tiny)
+  tiny=(--config tiny --window 32 --batch 6 --steps 3 --micro-batches 6)
+  same_model_every_n pthread "1 2 3 4" "${tiny[@]}"
+  same_model_every_n cpu-ref "1 2 3" "${tiny[@]}"
+  # one micro-batch (the default): the single-process path; -np 2 leaves rank 1 idle, same bytes
+  same_model_every_n pthread "2" --config tiny --window 32 --batch 6 --steps 3
+  ;;
+train_200k)
+  same_model_every_n pthread "1 2 3" --config 200k --window 64 --batch 4 --steps 2 --micro-batches 4
+  same_model_every_n cpu-ref "3" --config 200k --window 64 --batch 4 --steps 2 --micro-batches 4
+  ;;
+kill_resume)
+  args=(--config tiny --window 32 --batch 6 --steps 6 --micro-batches 6 --checkpoint-every 1 --device pthread -q)
+  "$lmc" train --data data.txt "${args[@]}" -o full.safetensors
+  set +e
+  LMC_TEST_KILL_AT_STEP=3 LMC_TEST_KILL_RANK=1 mpi 3 train --data data.txt "${args[@]}" -o cut.safetensors \
+    >kill.log 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || { cat kill.log; fail "killing rank 1 left mpirun's exit status 0"; }
+  echo "ok: rank 1 killed after step 3: mpirun exits $rc"
+  [ -e cut.ckpt ] || fail "no checkpoint after the kill"
+  [ ! -e cut.safetensors ] || fail "a killed run wrote its model file"
+  mpi 2 train --data data.txt --resume --device pthread -q -o cut.safetensors
+  [ "$(sha cut.safetensors)" = "$(sha full.safetensors)" ] ||
+    fail "resumed with -np 2: $(sha cut.safetensors), uninterrupted $(sha full.safetensors)"
+  echo "ok: resumed with -np 2 = the uninterrupted run ($(sha full.safetensors))"
+  # Ctrl-C under mpirun: every rank raises SIGINT after step 2 (LMC_TEST_INTERRUPT_AT_STEP); the
+  # ranks agree to stop after the same step, rank 0 writes the checkpoint, the job exits non-zero,
+  # and resuming with -np 3 ends in the uninterrupted run's bytes
+  set +e
+  LMC_TEST_INTERRUPT_AT_STEP=2 mpi 2 train --data data.txt "${args[@]}" -o int.safetensors >int.log 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || { cat int.log; fail "an interrupted run exited 0"; }
+  [ ! -e int.safetensors ] || fail "an interrupted run wrote its model file"
+  mpi 3 train --data data.txt --resume --device pthread -q -o int.safetensors
+  [ "$(sha int.safetensors)" = "$(sha full.safetensors)" ] || fail "interrupted, resumed with -np 3: differs"
+  echo "ok: interrupted after step 2 (exit $rc), resumed with -np 3 = the uninterrupted run"
+  ;;
+coding)
+  model="$src/test/golden/tiny.exact.safetensors"
+  # 150,007 bytes with W = 64: 2,344 windows = 2 full groups of 1,024 and a short third, the last
+  # window short; 10 KB of random bytes in the middle are stored windows
+  head -c 10000 /dev/urandom >rnd10k.bin
+  cat data.txt data.txt rnd10k.bin data.txt data.txt data.txt >all.bin
+  head -c 150007 all.bin >input.bin
+  [ "$(wc -c <input.bin)" -eq 150007 ] || fail "fixture is $(wc -c <input.bin) bytes"
+  "$lmc" compress -q -m "$model" --device pthread -W 64 --json input.bin -o one.lmc >one.json
+  grep -q '"stored_windows": [1-9]' one.json || fail "the fixture has no stored window: $(cat one.json)"
+  "$lmc" decompress -q -m "$model" --device pthread one.lmc -o one.out
+  cmp input.bin one.out || fail "one process does not round-trip"
+  want=$(sha one.lmc)
+  for n in 1 2 3; do
+    mpi "$n" compress -q -m "$model" --device pthread -W 64 input.bin -o "np$n.lmc"
+    [ "$(sha "np$n.lmc")" = "$want" ] || fail "compress -np $n: $(sha "np$n.lmc"), one process $want"
+    mpi "$n" decompress -q -m "$model" --device pthread "np$n.lmc" -o "np$n.out"
+    cmp input.bin "np$n.out" || fail "decompress -np $n does not give the input back"
+    echo "ok: -np $n: the same .lmc bytes ($want) and the input back"
+  done
+  # -W 50: windows that do not divide a group's 65,536 bytes (G = 1,310); the built-in default
+  # model's header through the same path
+  "$lmc" compress -q -m "$model" --device pthread -W 50 input.bin -o w50.lmc
+  mpi 3 compress -q -m "$model" --device pthread -W 50 input.bin -o w50-np3.lmc
+  [ "$(sha w50.lmc)" = "$(sha w50-np3.lmc)" ] || fail "-W 50 -np 3 differs"
+  "$lmc" decompress -q -m "$model" --device pthread w50-np3.lmc -o w50.out
+  cmp input.bin w50.out || fail "-W 50: one process does not decode the -np 3 file"
+  echo "ok: -W 50 -np 3 = one process"
+  ;;
+coding_failure)
+  model="$src/test/golden/tiny.exact.safetensors"
+  cat data.txt data.txt data.txt data.txt >all.bin
+  head -c 150007 all.bin >input.bin
+  rm all.bin
+  for what in compress decompress; do
+    if [ "$what" = compress ]; then
+      in=input.bin out=out.lmc wflag=(-W 64)
+    else
+      "$lmc" compress -q -m "$model" --device pthread -W 64 input.bin -o in.lmc
+      in=in.lmc out=out.bin wflag=()
+    fi
+    set +e
+    LMC_TEST_DIST_FAIL_RANK=1 mpi 3 "$what" -q -m "$model" --device pthread "${wflag[@]}" "$in" -o "$out" >fail.log 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -ne 0 ] || { cat fail.log; fail "$what: a failed rank left exit status 0"; }
+    grep -q "rank 1 failed" fail.log || { cat fail.log; fail "$what: the failing rank's message is missing"; }
+    [ ! -e "$out" ] || fail "$what: a failed job left $out"
+    leftover=$(ls -A | grep -v -x -e input.bin -e in.lmc -e data.txt -e fail.log || true)
+    [ -z "$leftover" ] || fail "$what: the failed job left $leftover"
+    echo "ok: $what with rank 1 failing: exit $rc, its message, no $out"
+  done
+  # an existing output without -f: refused by rank 0 for every rank, exit 1, the file untouched
+  echo keep >out.lmc
+  set +e
+  mpi 3 compress -q -m "$model" --device pthread -W 64 input.bin -o out.lmc >exists.log 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || fail "an existing output without -f gave exit 0"
+  [ "$(cat out.lmc)" = keep ] || fail "an existing output was overwritten without -f"
+  echo "ok: an existing output is refused (exit $rc) and kept"
+  ;;
+negative_control)
+  tiny=(--config tiny --window 32 --batch 6 --steps 3 --micro-batches 6 --device pthread -q)
+  "$lmc" train --data data.txt "${tiny[@]}" -o plain.safetensors
+  differ=0
+  for n in 2 3; do
+    LMC_TEST_DIST_REDUCE=rank-order mpi "$n" train --data data.txt "${tiny[@]}" -o "rank$n.safetensors"
+    if [ "$(sha "rank$n.safetensors")" != "$(sha plain.safetensors)" ]; then differ=$((differ + 1)); fi
+    echo "rank-order -np $n: $(sha "rank$n.safetensors") (one process $(sha plain.safetensors))"
+  done
+  [ "$(sha rank2.safetensors)" != "$(sha rank3.safetensors)" ] || fail "rank-order reduction gave the same bytes for -np 2 and 3"
+  [ "$differ" -eq 2 ] || fail "rank-order reduction matched the fixed tree for some rank count"
+  echo "ok: reducing in rank order depends on the rank count (the fixed tree does not)"
+  ;;
+bench_train)
+  mpi 2 bench train --no-pytorch --json --config tiny --context 64 --batch 4 --steps 2 --micro-batches 4 >bench.json
+  cat bench.json
+  grep -q '"ranks": 2' bench.json || fail "no \"ranks\": 2"
+  grep -q '"tokens_per_s": [0-9]' bench.json || fail "no tokens_per_s"
+  grep -q '"comm_seconds_per_step": [0-9]' bench.json || fail "no comm_seconds_per_step"
+  [ "$(grep -c '"tokens_per_s"' bench.json)" -eq 1 ] || fail "more than one rank printed"
+  ;;
+*) fail "unknown case $case_name" ;;
+esac
+echo "PASS: $case_name"
