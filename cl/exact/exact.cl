@@ -674,18 +674,24 @@ void exd_linear(__global const int *blob, int wo, int mo, int so, int bo, int K,
     }
 }
 
-// Rows r < M (one per work-group): rt[r] = (window, position, input byte, 0); K/V caches as
-// exb_attention's with per-layer stride C * TS and per-window stride ws; sc: scs ints per row;
-// out (M, 256).
+// Rows r < M (one per work-group), all at position t: rt[r].x the row's window; its input byte
+// is byte r & 3 of pb's word r >> 2 for the first 64 rows (an argument: no transfer per step),
+// rt[r].z for any later one. K/V caches as exb_attention's with per-layer stride C * TS and
+// per-window stride ws; sc: scs ints per row; out (M, 256).
 __kernel void exb_decode(__global const int *restrict blob, __global const int *restrict lay, __global const int4 *rt, int M,
-                         __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
+                         int t, uint16 pb, __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
                          __global int *out) {
     const int r = (int)get_group_id(0);
     if (r >= M) return; // the whole group
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
     const int C = lay[EX_LAY_C], L = lay[EX_LAY_L], NH = lay[EX_LAY_NH], hs = C / NH;
-    const int4 wt = rt[r];
-    const int t = wt.y, perturb = EXB_PERTURB(wt.x, 1) | EXB_PERTURB_DECODE;
+    int4 wt = rt[r];
+    if (r < 64) {
+        uint words[16];
+        vstore16(pb, 0, words);
+        wt.z = (int)((words[r >> 2] >> (8 * (r & 3))) & 255u);
+    }
+    const int perturb = EXB_PERTURB(wt.x, 1) | EXB_PERTURB_DECODE;
     __global int *h = sc + (size_t)r * scs, *q = h + C, *att = h + 2 * C, *tmp = h + 3 * C, *a = h + 4 * C;
     __global int *ff = h + 5 * C, *e = h + 9 * C;
     for (int i = lid; i < C; i += LS)
