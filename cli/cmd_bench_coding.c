@@ -333,7 +333,7 @@ int cli_bench_coding(int argc, char **argv) {
                "\"compress_bytes_per_s\": %.1f, \"decompress_bytes_per_s\": %.1f, ",
                n, packed_len, 8.0 * (double)packed_len / (double)n, comp, decomp);
         if (torch > 0)
-            printf("\"pytorch_forward_tokens_per_s\": %.1f, \"compress_vs_pytorch\": %.3f, \"decompress_vs_pytorch\": %.3f, "
+            printf("\"pytorch_forward_tokens_per_s\": %.1f, \"compress_vs_pytorch\": %.4g, \"decompress_vs_pytorch\": %.4g, "
                    "\"pytorch_threads\": 2, \"pytorch_windows\": %ld, ",
                    torch, comp / torch, decomp / torch, torch_windows);
         else {

@@ -52,6 +52,11 @@ typedef ulong ex_u64;
 #define EX_LAY_OUT_M 12
 #define EX_LAY_OUT_S 13
 #define EX_LAY_OUT_B 14
+// Device copies only (runtime/exact/exact_predictor.c): the blob offset of the 65536-entry table
+// of ex_exp(-a), a = 0 .. 2^16 - 1, that the OpenCL predictor appends to its copy of the blob,
+// computed by ex_exp() itself, the int before it holding a0, the a from which on every entry is 0
+// (so lanes with a >= a0 weigh 0); the model's own layout leaves this slot 0 and never reads it.
+#define EX_LAY_EXP_TAB 15
 #define EX_LAY_LAYER0 16
 #define EX_LAY_PER_LAYER 24
 // Per-layer offsets, relative to EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER.
@@ -274,6 +279,29 @@ ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
     return ((u ^ neg) >> s) ^ neg;            // floor(u / 2^s) as ex_asr() computes it
 }
 
+// ex_exp(-a) on 8 lanes, a >= 0 (0 from a = 2^16 on): one lookup in the table of ex_exp()'s own
+// values (lay[EX_LAY_EXP_TAB]); the perturbed variants (perturb != 0) compute it from the two
+// tables instead, as ex_exp() does, rounding down.
+// (Inlined always, for the lanes' sign bits; no restrict, which oclgrind cannot take inlined.)
+__attribute__((always_inline)) inline long8 exb_exp8(__global const int *blob, __global const int *lay, long8 a, int perturb) {
+    int8 ia = convert_int8(min(a, (long8)65535));
+    long8 w;
+    if (!perturb) {
+        __global const int *tab = blob + lay[EX_LAY_EXP_TAB];
+        w = convert_long8((int8)(tab[ia.s0], tab[ia.s1], tab[ia.s2], tab[ia.s3], tab[ia.s4], tab[ia.s5], tab[ia.s6],
+                                 tab[ia.s7]));
+    } else {
+        const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
+        int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
+        long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
+                           blob[ih.s7]);
+        long8 lv = (long8)(blob[il.s0], blob[il.s1], blob[il.s2], blob[il.s3], blob[il.s4], blob[il.s5], blob[il.s6],
+                           blob[il.s7]);
+        w = as_long8(exb_rs8(as_ulong8(hv) * as_ulong8(lv), 44, perturb));
+    }
+    return select(w, (long8)0, a >= (long8)65536);
+}
+
 // h (M, C) = embed[in[r]] + pos[t] for rows r < M.
 __kernel void exb_embed(__global const int *blob, __global const int *lay, __global const uchar *in,
                         __global const int2 *rt, int M, __global int *h) {
@@ -379,20 +407,52 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
 }
 
 // One (row, head) of causal attention, ex_position()'s operations on 8 lanes: the scores of keys
-// 0..nk-1 (kb: the head's K, channel d of key p at kb[d * TS + p]), their max, the exp() weights
-// and their sum z, then out[d] = rounddiv(sum_p e_p v_pd, z) for d < hs. e: scratch of nk + 8 ints.
+// 0..nk-1 (kb: the head's K, channel d of key p at kb[d * TS + p]) and their max, then in one
+// sweep over the keys per 8 channels the exp() weights (the first sweep computes them, their sum
+// z, and keeps them in e for the next), and out[d] = rounddiv(sum_p e_p v_pd, z) for d < hs.
+// e: scratch of nk + 8 ints. Blocks of 8 keys whose weights are all 0 skip the V loads.
 void exb_attend(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
                 int nk, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
                 __global int *restrict e, int perturb, __global int *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
-    const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
     const int att_s = blob[lay[EX_LAY_ATT_S]];
     const long lim = (long)1 << 30;
     const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
     long8 mx8 = (long8)(-lim);
+    const int hs8 = (hs & 7) == 0 ? hs : 0; // channels taken 8 at a time (unrolled), then one by one
+    // 8 channels (the presets' heads): the query's lanes held in registers across the keys
+    const ulong8 Q0 = (ulong8)(ulong)(long)qr[0], Q1 = (ulong8)(ulong)(long)qr[min(1, hs - 1)];
+    const ulong8 Q2 = (ulong8)(ulong)(long)qr[min(2, hs - 1)], Q3 = (ulong8)(ulong)(long)qr[min(3, hs - 1)];
+    const ulong8 Q4 = (ulong8)(ulong)(long)qr[min(4, hs - 1)], Q5 = (ulong8)(ulong)(long)qr[min(5, hs - 1)];
+    const ulong8 Q6 = (ulong8)(ulong)(long)qr[min(6, hs - 1)], Q7 = (ulong8)(ulong)(long)qr[min(7, hs - 1)];
     for (int p = 0; p < nk; p += 8) {
         ulong8 dot = (ulong8)0;
-        for (int d = 0; d < hs; d++)
+        if (hs == 8) {
+            __global const int *kp = kb + p;
+            ulong8 u0 = Q0 * as_ulong8(convert_long8(vload8(0, kp)));
+            ulong8 u1 = Q1 * as_ulong8(convert_long8(vload8(0, kp + TS)));
+            ulong8 u2 = Q2 * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)TS)));
+            ulong8 u3 = Q3 * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)TS)));
+            u0 += Q4 * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)TS)));
+            u1 += Q5 * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)TS)));
+            u2 += Q6 * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)TS)));
+            u3 += Q7 * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)TS)));
+            dot = (u0 + u1) + (u2 + u3);
+        } else {
+            for (int d0 = 0; d0 < hs8; d0 += 8) {
+                __global const int *kp = kb + (size_t)d0 * TS + p;
+                ulong8 u0 = (ulong8)(ulong)(long)qr[d0] * as_ulong8(convert_long8(vload8(0, kp)));
+                ulong8 u1 = (ulong8)(ulong)(long)qr[d0 + 1] * as_ulong8(convert_long8(vload8(0, kp + TS)));
+                ulong8 u2 = (ulong8)(ulong)(long)qr[d0 + 2] * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)TS)));
+                ulong8 u3 = (ulong8)(ulong)(long)qr[d0 + 3] * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)TS)));
+                u0 += (ulong8)(ulong)(long)qr[d0 + 4] * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)TS)));
+                u1 += (ulong8)(ulong)(long)qr[d0 + 5] * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)TS)));
+                u2 += (ulong8)(ulong)(long)qr[d0 + 6] * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)TS)));
+                u3 += (ulong8)(ulong)(long)qr[d0 + 7] * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)TS)));
+                dot += (u0 + u1) + (u2 + u3);
+            }
+        }
+        for (int d = hs8; d < hs; d++) // a head of other than a multiple of 8 channels
             dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
         long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
         s = clamp(s, (long8)(-lim), (long8)lim);
@@ -403,50 +463,48 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
     long4 m4 = max(mx8.lo, mx8.hi);
     long2 m2 = max(m4.lo, m4.hi);
     long mx = max(m2.lo, m2.hi);
-    // ex_exp() on 8 lanes: a = mx - score; 0 from a = 2^16 on (and in masked lanes)
-    long8 z8 = (long8)0;
-    for (int p = 0; p < nk; p += 8) {
-        long8 a = (long8)mx - convert_long8(vload8(0, e + p));
-        if (!any(a < (long8)65536)) { // 16 nats or more below the max in every lane: weights 0, no lookups
-            vstore8((int8)0, 0, e + p);
-            continue;
-        }
-        int8 ia = convert_int8(min(a, (long8)65535));
-        int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
-        long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
-                           blob[ih.s7]);
-        long8 lv = (long8)(blob[il.s0], blob[il.s1], blob[il.s2], blob[il.s3], blob[il.s4], blob[il.s5], blob[il.s6],
-                           blob[il.s7]);
-        long8 w = as_long8(exb_rs8(as_ulong8(hv) * as_ulong8(lv), 44, perturb));
-        w = select(w, (long8)0, (a >= (long8)65536) | (lane + (long)p >= (long8)nk));
-        vstore8(convert_int8(w), 0, e + p); // Q16, the maximum's is 65536
-        z8 += w;
-    }
-    long4 z4 = z8.lo + z8.hi;
-    long2 z2 = z4.lo + z4.hi;
-    long z = z2.lo + z2.hi;
-    // out_d = rounddiv(sum_p e_p v_pd, z), 4 channels per sweep over the weights
-    for (int d0 = 0; d0 < hs; d0 += 4) {
+    long z = 0;
+    const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0 (and 0 when perturbed)
+    for (int d0 = 0; d0 < hs; d0 += 8) {
         __global const int *v0 = vb + (size_t)d0 * TS, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * TS;
         __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * TS, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * TS;
-        long8 n0 = (long8)0, n1 = (long8)0, n2 = (long8)0, n3 = (long8)0;
+        __global const int *v4 = vb + (size_t)min(d0 + 4, hs - 1) * TS, *v5 = vb + (size_t)min(d0 + 5, hs - 1) * TS;
+        __global const int *v6 = vb + (size_t)min(d0 + 6, hs - 1) * TS, *v7 = vb + (size_t)min(d0 + 7, hs - 1) * TS;
+        long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0, z8 = n0;
         for (int p = 0; p < nk; p += 8) {
-            long8 ev = convert_long8(vload8(0, e + p));
-            n0 += ev * convert_long8(vload8(0, v0 + p));
-            n1 += ev * convert_long8(vload8(0, v1 + p));
-            n2 += ev * convert_long8(vload8(0, v2 + p));
-            n3 += ev * convert_long8(vload8(0, v3 + p));
+            long8 w;
+            if (d0 == 0) { // ex_exp() of score - max on 8 lanes; masked lanes 0
+                long8 a = (long8)mx - convert_long8(vload8(0, e + p));
+                if (!any(a < (long8)a0)) { // every lane so far below the max that its weight is 0
+                    vstore8((int8)0, 0, e + p);
+                    continue;
+                }
+                w = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk);
+                vstore8(convert_int8(w), 0, e + p); // Q16, the maximum's is 65536
+                z8 += w;
+            } else {
+                w = convert_long8(vload8(0, e + p));
+                if (!any(w != (long8)0)) continue;
+            }
+            n0 += w * convert_long8(vload8(0, v0 + p));
+            n1 += w * convert_long8(vload8(0, v1 + p));
+            n2 += w * convert_long8(vload8(0, v2 + p));
+            n3 += w * convert_long8(vload8(0, v3 + p));
+            n4 += w * convert_long8(vload8(0, v4 + p));
+            n5 += w * convert_long8(vload8(0, v5 + p));
+            n6 += w * convert_long8(vload8(0, v6 + p));
+            n7 += w * convert_long8(vload8(0, v7 + p));
         }
-        long num[4];
-        long4 s4 = n0.lo + n0.hi;
-        num[0] = s4.x + s4.y + s4.z + s4.w;
-        s4 = n1.lo + n1.hi;
-        num[1] = s4.x + s4.y + s4.z + s4.w;
-        s4 = n2.lo + n2.hi;
-        num[2] = s4.x + s4.y + s4.z + s4.w;
-        s4 = n3.lo + n3.hi;
-        num[3] = s4.x + s4.y + s4.z + s4.w;
-        for (int k = 0; k < 4 && d0 + k < hs; k++) out[d0 + k] = (int)ex_rounddiv(num[k], z);
+        if (d0 == 0) {
+            long4 z4 = z8.lo + z8.hi;
+            long2 z2 = z4.lo + z4.hi;
+            z = z2.lo + z2.hi;
+        }
+        long8 acc[8] = {n0, n1, n2, n3, n4, n5, n6, n7};
+        for (int k = 0; k < 8 && d0 + k < hs; k++) {
+            long4 s4 = acc[k].lo + acc[k].hi;
+            out[d0 + k] = (int)ex_rounddiv(s4.x + s4.y + s4.z + s4.w, z);
+        }
     }
 }
 
@@ -458,7 +516,6 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
                  int qs, int t0, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
                  __global int *restrict e, int perturb, __global int *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
-    const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
     const int att_s = blob[lay[EX_LAY_ATT_S]];
     const long lim = (long)1 << 30;
     const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
@@ -494,6 +551,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
     }
     long8 mxs[4] = {mx0, mx1, mx2, mx3};
     long z[4];
+    const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // as in exb_attend()
     for (int k = 0; k < 4; k++) {
         long4 m4 = max(mxs[k].lo, mxs[k].hi);
         long2 m2 = max(m4.lo, m4.hi);
@@ -502,18 +560,11 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         long8 z8 = (long8)0;
         for (int p = 0; p < nk; p += 8) {
             long8 a = (long8)mx - convert_long8(vload8(0, ek + p));
-            if (!any(a < (long8)65536)) { // as in exb_attend()
+            if (!any(a < (long8)a0)) { // as in exb_attend()
                 vstore8((int8)0, 0, ek + p);
                 continue;
             }
-            int8 ia = convert_int8(min(a, (long8)65535));
-            int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
-            long8 hv = (long8)(blob[ih.s0], blob[ih.s1], blob[ih.s2], blob[ih.s3], blob[ih.s4], blob[ih.s5], blob[ih.s6],
-                               blob[ih.s7]);
-            long8 lv = (long8)(blob[il.s0], blob[il.s1], blob[il.s2], blob[il.s3], blob[il.s4], blob[il.s5], blob[il.s6],
-                               blob[il.s7]);
-            long8 w = as_long8(exb_rs8(as_ulong8(hv) * as_ulong8(lv), 44, perturb));
-            w = select(w, (long8)0, (a >= (long8)65536) | (lane + (long)p >= (long8)(t0 + 1 + k)));
+            long8 w = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)(t0 + 1 + k));
             vstore8(convert_int8(w), 0, ek + p);
             z8 += w;
         }
@@ -597,14 +648,22 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
 void exd_linear(__global const int *blob, int wo, int mo, int so, int bo, int K, int N, __global const int *x, long lim,
                 int gelu_tab, __global const int *res, int res_on, int perturb, __global int *y, int ys) {
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
-    for (int j0 = 8 * lid; j0 < N; j0 += 8 * LS) {
-        __global const int *wp = blob + wo + j0;
-        ulong8 a = (ulong8)0;
-        for (int i = 0; i < K; i++) a += (ulong8)(ulong)(long)x[i] * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
-        ulong acc[8];
+    // blocks of 8 columns: work-item lid takes blocks lid, lid + LS, ..., two per sweep over x
+    for (int b0 = lid; 8 * b0 < N; b0 += 2 * LS) {
+        const int ja = 8 * b0, jb = 8 * (b0 + LS) < N ? 8 * (b0 + LS) : ja; // jb = ja: computed, not stored
+        __global const int *wa = blob + wo + ja, *wb = blob + wo + jb;
+        ulong8 a = (ulong8)0, b = (ulong8)0;
+        for (int i = 0; i < K; i++) {
+            ulong8 xv = (ulong8)(ulong)(long)x[i];
+            a += xv * as_ulong8(convert_long8(vload8(0, wa + (size_t)i * N)));
+            b += xv * as_ulong8(convert_long8(vload8(0, wb + (size_t)i * N)));
+        }
+        ulong acc[16];
         vstore8(a, 0, acc);
-        for (int c = 0; c < 8 && j0 + c < N; c++) {
-            int j = j0 + c;
+        vstore8(b, 0, acc + 8);
+        for (int c = 0; c < 16; c++) {
+            int j = (c < 8 ? ja : jb) + (c & 7);
+            if (j >= N || (c >= 8 && jb == ja)) continue;
             long v = ex_round_shift((long)(acc[c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
             if (bo >= 0) v += blob[bo + j];
             int o = (int)ex_clamp(v, lim);
@@ -615,18 +674,24 @@ void exd_linear(__global const int *blob, int wo, int mo, int so, int bo, int K,
     }
 }
 
-// Rows r < M (one per work-group): rt[r] = (window, position, input byte, 0); K/V caches as
-// exb_attention's with per-layer stride C * TS and per-window stride ws; sc: scs ints per row;
-// out (M, 256).
+// Rows r < M (one per work-group), all at position t: rt[r].x the row's window; its input byte
+// is byte r & 3 of pb's word r >> 2 for the first 64 rows (an argument: no transfer per step),
+// rt[r].z for any later one. K/V caches as exb_attention's with per-layer stride C * TS and
+// per-window stride ws; sc: scs ints per row; out (M, 256).
 __kernel void exb_decode(__global const int *restrict blob, __global const int *restrict lay, __global const int4 *rt, int M,
-                         __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
+                         int t, uint16 pb, __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
                          __global int *out) {
     const int r = (int)get_group_id(0);
     if (r >= M) return; // the whole group
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
     const int C = lay[EX_LAY_C], L = lay[EX_LAY_L], NH = lay[EX_LAY_NH], hs = C / NH;
-    const int4 wt = rt[r];
-    const int t = wt.y, perturb = EXB_PERTURB(wt.x, 1) | EXB_PERTURB_DECODE;
+    int4 wt = rt[r];
+    if (r < 64) {
+        uint words[16];
+        vstore16(pb, 0, words);
+        wt.z = (int)((words[r >> 2] >> (8 * (r & 3))) & 255u);
+    }
+    const int perturb = EXB_PERTURB(wt.x, 1) | EXB_PERTURB_DECODE;
     __global int *h = sc + (size_t)r * scs, *q = h + C, *att = h + 2 * C, *tmp = h + 3 * C, *a = h + 4 * C;
     __global int *ff = h + 5 * C, *e = h + 9 * C;
     for (int i = lid; i < C; i += LS)

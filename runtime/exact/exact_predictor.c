@@ -41,6 +41,8 @@
 /* K/V cache bytes the automatic batch size may take, and at most this share of the device. */
 #define EX_AUTO_KV_BUDGET ((uint64_t)128 << 20)
 #define EX_PAD 16
+/* entries of the exp table the device blob carries (cl/exact/exact.cl, EX_LAY_EXP_TAB) */
+#define EX_EXP_TAB 65536
 /* exb_attention's work-items at most (each loops over blocks of 4 rows of one head), each with 4
  * score rows of scratch */
 #define EX_ATT_ITEMS 1024
@@ -78,6 +80,8 @@ typedef struct ex_pred {
     cl_mem d_drt, d_dsc;            /* exb_decode's rows (max_windows, 4) and scratch (max_windows, dsc_per_row) */
     size_t dsc_per_row;
     cl_int *h_drt;
+    cl_int *h_dwin;                 /* the windows of d_drt's rows as last written, dwin_n of them */
+    size_t dwin_n;
     cl_mem d_blob, d_lay;
     cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
@@ -382,20 +386,32 @@ static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int3
     }
     memset(rows, 0, p->n_dec * 256 * sizeof *rows);
     if (M == 0) return LMC_OK;
-    /* one write, one launch (exb_decode: the whole forward pass, a work-group per row), one read */
-    LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_drt, CL_FALSE, 0, M * 4 * sizeof(cl_int), p->h_drt, 0, NULL, NULL));
+    /* one launch (exb_decode: the whole forward pass, a work-group per row) and one read; the
+     * position and the first 64 rows' bytes are arguments, so the rows' table is written only
+     * when the set of unfinished windows changes (or for rows past 64, every step) */
+    int same = M == p->dwin_n && M <= 64;
+    for (size_t r = 0; r < M && same; r++) same = p->h_dwin[r] == p->h_drt[4 * r];
+    if (!same) {
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_drt, CL_FALSE, 0, M * 4 * sizeof(cl_int), p->h_drt, 0, NULL, NULL));
+        for (size_t r = 0; r < M; r++) p->h_dwin[r] = p->h_drt[4 * r];
+        p->dwin_n = M;
+    }
+    cl_uint pb[16] = {0};
+    for (size_t r = 0; r < M && r < 64; r++) pb[r >> 2] |= (cl_uint)p->h_drt[4 * r + 2] << (8 * (r & 3));
     cl_kernel k = p->k_decode;
     ARG_MEM(k, 0, p->d_blob);
     ARG_MEM(k, 1, p->d_lay);
     ARG_MEM(k, 2, p->d_drt);
     ARG_INT(k, 3, M);
-    ARG_MEM(k, 4, p->d_kt);
-    ARG_MEM(k, 5, p->d_vt);
-    ARG_INT(k, 6, L * C * T);
-    ARG_INT(k, 7, T);
-    ARG_MEM(k, 8, p->d_dsc);
-    ARG_INT(k, 9, p->dsc_per_row);
-    ARG_MEM(k, 10, p->d_out);
+    ARG_INT(k, 4, t);
+    LMC_TRY(arg(k, 5, sizeof pb, pb));
+    ARG_MEM(k, 6, p->d_kt);
+    ARG_MEM(k, 7, p->d_vt);
+    ARG_INT(k, 8, L * C * T);
+    ARG_INT(k, 9, T);
+    ARG_MEM(k, 10, p->d_dsc);
+    ARG_INT(k, 11, p->dsc_per_row);
+    ARG_MEM(k, 12, p->d_out);
     size_t global = M * p->decode_local;
     const double Cd = (double)C, Ld = (double)L, keys = (double)M * (double)(t + 1);
     if (p->profiling) p->prof_positions[1] += M;
@@ -481,6 +497,7 @@ void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
     free(p->h_drt);
+    free(p->h_dwin);
     free(p->kv);
     free(p->sc);
     free(p->lens);
@@ -767,7 +784,7 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         return LMC_OK;
     }
     /* the kernels take cache offsets (L * C * T) and blob offsets as int */
-    if (kv_per_window / 2 > (size_t)INT32_MAX || m->blob_n > (size_t)INT32_MAX) {
+    if (kv_per_window / 2 > (size_t)INT32_MAX || m->blob_n > (size_t)INT32_MAX - EX_EXP_TAB - 4 * EX_PAD) {
         st = lmc_set_error(LMC_ERR_INVALID_ARGUMENT, "coding model too large for the OpenCL path (L*C*T = %zu)", kv_per_window / 2);
         goto fail;
     }
@@ -807,20 +824,34 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         if (end && !*end && v >= 1 && v <= (1ul << 20)) p->enc_rows = (size_t)v;
     }
     p->dsc_per_row = 9 * (size_t)c->d_model + (size_t)c->n_heads * ((size_t)c->context + 8) + EX_PAD;
-    /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor. */
+    /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor.
+     * After it, the table of ex_exp(-a) for a < 2^16 (EX_EXP_TAB), by ex_exp() itself, so the
+     * kernels' one lookup gives the oracle's value; the device's layout names its offset. */
     size_t kvn = pp.max_windows * kv_per_window / 2 + EX_PAD;
+    const size_t etab = (m->blob_n + EX_PAD + 16) / 16 * 16, dblob_n = etab + EX_EXP_TAB + EX_PAD;
     p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
     p->h_drt = malloc(pp.max_windows * 4 * sizeof *p->h_drt);
-    int32_t *blob = calloc(m->blob_n + EX_PAD, sizeof *blob);
-    if (!p->h_out || !p->h_drt || !blob) {
+    p->h_dwin = malloc(pp.max_windows * sizeof *p->h_dwin);
+    int32_t *blob = calloc(dblob_n, sizeof *blob), *lay = malloc((size_t)m->lay_n * sizeof *lay);
+    if (!p->h_out || !p->h_drt || !p->h_dwin || !blob || !lay) {
         free(blob);
+        free(lay);
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
         goto fail;
     }
     memcpy(blob, m->blob, m->blob_n * sizeof *blob);
-    st = cl_alloc(p, &p->d_blob, (m->blob_n + EX_PAD) * 4, CL_MEM_READ_ONLY, blob);
+    int32_t a0 = 0; /* from a0 on every entry is 0: blocks of such lanes skip their lookups and V */
+    for (ex_i64 a = 0; a < EX_EXP_TAB; a++)
+        if ((blob[etab + (size_t)a] = (int32_t)ex_exp(m->blob, m->lay[EX_LAY_EXP_HI], m->lay[EX_LAY_EXP_LO], -a, 0)) != 0)
+            a0 = (int32_t)a + 1;
+    blob[etab - 1] = a0;
+    memcpy(lay, m->lay, (size_t)m->lay_n * sizeof *lay);
+    lay[EX_LAY_EXP_TAB] = (int32_t)etab;
+    st = cl_alloc(p, &p->d_blob, dblob_n * 4, CL_MEM_READ_ONLY, blob);
     free(blob);
-    if (st != LMC_OK || (st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, m->lay)) != LMC_OK ||
+    if (st == LMC_OK) st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, lay);
+    free(lay);
+    if (st != LMC_OK ||
         (st = cl_alloc(p, &p->d_kt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_vt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_drt, pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
