@@ -1,13 +1,15 @@
 // test_compress_auto_cli.cpp : `lmc compress -m auto`. Proves, against explicit `-m NAME` runs of
 // every built-in (LMC_AUTO_ALL=1 lets the interim snapshots compete, so there is a real choice):
 // auto's output is byte for byte the output of the built-in whose .lmc of the input's first
-// window is smallest, a generated JSON-like input making a non-default model win; a tie (random
+// window is smallest, a generated speech-like tone (8-bit samples around 128, the audio-200k
+// model's kind of data) making a non-default model win; a tie (random
 // bytes, every model stores the window) goes to the newest built-in; only the first window
-// counts (a JSON window followed by prose still picks the JSON winner); stdin gives the same
+// counts (a tone window followed by prose still picks the tone's winner); stdin gives the same
 // bytes as a file; the file decodes with plain `lmc decompress` (the header names the model);
 // the choice is deterministic and the same on cpu-ref as on the OpenCL device; without
 // LMC_AUTO_ALL no "interim*" built-in is chosen and one candidate is taken without a trial; an
 // empty input takes the default built-in without a trial.
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,7 +28,22 @@ std::string Device() {
     return lmc_test::FindDevice("pthread") >= 0 ? " --device pthread" : " --device cpu-ref";
 }
 
-// A JSON-like list (the interim-200k snapshot codes this smaller than 200k; asserted below).
+// 8-bit unsigned samples of a slowly gliding tone with a little noise, around 128: what `lmc eval`
+// makes of 16 kHz speech (DESIGN.md §6). The audio-200k built-in codes it far smaller than the
+// text models do (asserted below).
+std::string Tone(size_t n) {
+    std::string s;
+    unsigned x = 3;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1664525u + 1013904223u;
+        double t = (double)i / 16000.0;
+        double v = 128.0 + 24.0 * std::sin(2 * 3.14159265358979 * (180.0 + 40.0 * t * 8) * t) + (double)(x >> 29) - 3.5;
+        s += (char)(unsigned char)(v < 0 ? 0 : v > 255 ? 255 : (int)v);
+    }
+    return s;
+}
+
+// A JSON-like list (an input of the kind the general text model was trained on).
 std::string Json(size_t n) {
     std::string s;
     char line[160];
@@ -98,23 +115,23 @@ std::string Auto(const TempDir &dir, const std::string &tag, std::string *err,
 TEST(CompressAuto, PicksTheSmallestFirstWindowAndDecodesPlainly) {
     ASSERT_GE(lmc_builtin_model_count(), 2u) << "a choice needs two built-ins";
     TempDir dir;
-    std::string json = Json(2048);
-    Explicit e = CompressEach(dir, "json", json, json);
+    std::string tone = Tone(2048);
+    Explicit e = CompressEach(dir, "tone", tone, tone);
     EXPECT_NE(e.names[e.best], lmc_builtin_model_name(lmc_builtin_model_default()))
         << "the crafted input should make a model other than the default win";
-    std::string err, got = Auto(dir, "json", &err);
+    std::string err, got = Auto(dir, "tone", &err);
     EXPECT_EQ(got, e.files[e.best]) << "auto did not write " << e.names[e.best] << "'s file; " << err;
     EXPECT_NE(err.find("auto: " + e.names[e.best] + " (the first 2048 bytes coded in"), std::string::npos)
         << err;
     // Plain decompress: the header names the model.
-    auto d = RunLmc("decompress -f" + Device() + " " + (dir / "json.auto.lmc") + " -o " + (dir / "json.out"));
+    auto d = RunLmc("decompress -f" + Device() + " " + (dir / "tone.auto.lmc") + " -o " + (dir / "tone.out"));
     ASSERT_EQ(d.exit_code, 0) << d.err;
-    EXPECT_EQ(ReadFile(dir / "json.out"), json);
+    EXPECT_EQ(ReadFile(dir / "tone.out"), tone);
     // stdin gives the same bytes; a second run too (deterministic).
-    auto s = RunLmc("compress -q" + Device() + " -m auto -c", json, "LMC_AUTO_ALL=1");
+    auto s = RunLmc("compress -q" + Device() + " -m auto -c", tone, "LMC_AUTO_ALL=1");
     ASSERT_EQ(s.exit_code, 0) << s.err;
     EXPECT_EQ(s.out, got);
-    EXPECT_EQ(Auto(dir, "json", nullptr), got);
+    EXPECT_EQ(Auto(dir, "tone", nullptr), got);
     // Prose: the default model wins there (a control that auto does not always pick one model).
     std::string prose = Prose(2048);
     Explicit p = CompressEach(dir, "prose", prose, prose);
@@ -135,9 +152,9 @@ TEST(CompressAuto, TiesGoToTheNewestAndOnlyTheFirstWindowCounts) {
     EXPECT_EQ(r.best, r.files.size() - 1);
     std::string err;
     EXPECT_EQ(Auto(dir, "random", &err), r.files.back()) << err;
-    // A JSON window, then prose: the choice is the JSON window's winner.
-    std::string json = Json(2048), mixed = json + Prose(3 * 2048);
-    Explicit m = CompressEach(dir, "mixed", mixed, json);
+    // A tone window, then prose: the choice is the tone window's winner (not the prose's).
+    std::string tone = Tone(2048), mixed = tone + Prose(3 * 2048);
+    Explicit m = CompressEach(dir, "mixed", mixed, tone);
     EXPECT_EQ(Auto(dir, "mixed", &err), m.files[m.best]) << err;
     EXPECT_NE(err.find("auto: " + m.names[m.best] + " "), std::string::npos) << err;
 }
