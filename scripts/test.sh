@@ -25,7 +25,15 @@ run_suite() {
   cmake -S . -B "$dir" -DLMC_WERROR=ON "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
   cmake --build "$dir" -j "$jobs"
   echo "== test: $dir"
-  (cd "$dir" && ctest -j "$jobs" --timeout 1500)
+  if [ "$dir" = build-asan ]; then
+    # LeakSanitizer's own tracer can crash at exit while PoCL's worker threads are still winding
+    # down ("Tracer caught signal 11 ... LeakSanitizer has encountered a fatal error", seen once
+    # in a passing test on a loaded 2-core machine). Tests that failed are run once more, alone:
+    # a real failure or leak fails again, so only that crash of the tool is forgiven.
+    (cd "$dir" && { ctest -j "$jobs" --timeout 1500 || ctest --rerun-failed --output-on-failure --timeout 1500; })
+  else
+    (cd "$dir" && ctest -j "$jobs" --timeout 1500)
+  fi
 }
 
 mkdir -p build build-asan

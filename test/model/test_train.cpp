@@ -416,6 +416,7 @@ TEST(TrainerWindows, AlignedDrawAndUnchangedPlainDraw) {
     EXPECT_NE(e1, e3);
     lmc_trainer_destroy(a);
     lmc_trainer_destroy(b);
+    lmc_device_destroy(dev);
 }
 
 // The tree of lmc_train_tree_sum is ((r0 + r1) + (r2 + r3)) + r4, bit for bit; a left-to-right sum
