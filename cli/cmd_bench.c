@@ -710,10 +710,12 @@ static int bench_train(const bench_options *opt) {
         if (opt->no_pytorch) printf("null");
         else cli_json_string(stdout, tr.python);
         printf(", \"pytorch_variants\": %s, \"pytorch_notes\": %s", tr.variants, tr.notes);
-        printf(", \"model_flops_per_token\": %.0f, \"mfu\": %.5f, \"pytorch_mfu\": ", mfpt, mfu);
+        printf(", \"model_flops_per_token\": %.0f, \"mfu\": %.6g, \"pytorch_mfu\": ", mfpt, mfu);
         json_number_or_null(torch_mfu, 5);
-        printf(", \"gemm_gflops\": %.2f, \"gemm_model_gflops\": %.2f, \"gemm_model_shape\": \"%zux%zux%zu\", "
-               "\"peak_gflops\": %.2f, \"peak_gbs\": %.2f, \"steps\": %ld, \"batch\": %d, \"context\": %d, "
+        /* significant digits, not decimals: a sanitizer build under load times the tiny GEMM at
+         * well under 0.01 GFLOP/s, which "%.2f" printed as 0.00 */
+        printf(", \"gemm_gflops\": %.6g, \"gemm_model_gflops\": %.6g, \"gemm_model_shape\": \"%zux%zux%zu\", "
+               "\"peak_gflops\": %.6g, \"peak_gbs\": %.6g, \"steps\": %ld, \"batch\": %d, \"context\": %d, "
                "\"config\": \"%s\", \"d_model\": %d, \"n_layers\": %d, \"n_heads\": %d, \"device\": ",
                gemm, gemm_model, gm, gn, gk, peak, peak_bw, steps, B, T, config, c->d_model, c->n_layers,
                c->n_heads);

@@ -347,7 +347,7 @@ int cli_bench_coding(int argc, char **argv) {
                (unsigned long long)peak_rss, pred->max_windows, lmc_exact_predictor_batch_source(pred), cp.window_size, t1 - t0,
                t2 - t1, fpb);
         if (peak > 0)
-            printf("\"peak_gflops\": %.2f, \"compress_fraction_of_peak\": %.5g, \"decompress_fraction_of_peak\": %.5g, ", peak,
+            printf("\"peak_gflops\": %.6g, \"compress_fraction_of_peak\": %.5g, \"decompress_fraction_of_peak\": %.5g, ", peak,
                    cfrac, dfrac);
         else
             printf("\"peak_gflops\": null, \"compress_fraction_of_peak\": null, \"decompress_fraction_of_peak\": null, ");
