@@ -30,6 +30,9 @@
 #                     fails during the coding row ends the job non-zero with its message and no
 #                     plot; negative control: another model under the same name changes the
 #                     coding row's figures (and not gzip's), so the comparison can fail
+#   one_process       verify, bench coding and bench codec, which would only repeat the same work
+#                     on every rank, refuse -np 2 with one message from rank 0 and exit 2;
+#                     control: -np 1 runs (bench codec's JSON comes out)
 #   negative_control  ranks reducing in rank order (LMC_TEST_DIST_REDUCE=rank-order: each rank
 #                     sums its micro-batches, then MPI_Allreduce) give models that differ
 #                     between rank counts: the identity above is not a comparison that cannot fail
@@ -282,6 +285,24 @@ eval)
   [ "$(no_seconds other.json | grep '"gzip')" = "$(no_seconds plain.json | grep '"gzip')" ] ||
     fail "another model changed the gzip row"
   echo "ok: another model changes the coding row's figures (the comparison can fail)"
+  ;;
+one_process)
+  head -c 5000 data.txt >small.txt
+  "$lmc" compress -q -m "$src/test/golden/tiny.exact.safetensors" --device pthread small.txt -o small.lmc
+  for cmd in "verify small.lmc" "bench coding --json" "bench codec --json --symbols 1000"; do
+    set +e
+    # shellcheck disable=SC2086 # the command's words
+    mpi 2 $cmd >one.out 2>one.log
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] || { cat one.log; fail "$cmd under -np 2: exit $rc, not 2"; }
+    [ "$(grep -c 'runs as one process' one.log)" -eq 1 ] || { cat one.log; fail "$cmd: not one message"; }
+    [ ! -s one.out ] || fail "$cmd under -np 2 printed results: $(cat one.out)"
+    echo "ok: $cmd under -np 2 is refused (exit 2, one message)"
+  done
+  mpi 1 bench codec --json --symbols 1000 >one.out
+  grep -q '"bench": "codec"' one.out || fail "bench codec under -np 1 gave no result"
+  echo "ok: -np 1 runs it"
   ;;
 negative_control)
   tiny=(--config tiny --window 32 --batch 6 --steps 3 --micro-batches 6 --device pthread -q)
