@@ -55,7 +55,7 @@ static lmc_status mb_write(void *user, const void *data, size_t n) {
     return LMC_OK;
 }
 
-/* A stream in memory, read front to back (the streaming codec) or at offsets (its index). */
+/* A stream in memory, read front to back (the streaming codec). */
 typedef struct memreader {
     const uint8_t *p;
     size_t n, i;
@@ -70,12 +70,17 @@ static lmc_status mr_read(void *user, void *data, size_t cap, size_t *got) {
     return LMC_OK;
 }
 
-static lmc_status mr_read_at(void *user, uint64_t off, void *dst, size_t n) {
-    const memreader *r = user;
-    LMC_RETURN_IF(off > r->n || n > r->n - off, LMC_ERR_TRUNCATED, "%zu bytes at offset %llu of a %zu-byte stream",
-                  n, (unsigned long long)off, r->n);
-    if (n) memcpy(dst, r->p + off, n);
+static lmc_status bytes_read_at(void *user, uint64_t off, void *dst, size_t n) {
+    const cli_dist_bytes *b = user;
+    LMC_RETURN_IF(off > b->n || n > b->n - off, LMC_ERR_TRUNCATED, "%zu bytes at offset %llu of a %zu-byte stream",
+                  n, (unsigned long long)off, b->n);
+    if (n) memcpy(dst, b->p + off, n);
     return LMC_OK;
+}
+
+cli_dist_input cli_dist_input_bytes(const cli_dist_bytes *b, const char *name) {
+    cli_dist_input in = {bytes_read_at, (void *)(uintptr_t)b, b->n, name};
+    return in;
 }
 
 static void msg_head_put(uint8_t *p, const uint64_t v[MSG_FIELDS]) {
@@ -142,18 +147,18 @@ static lmc_status compress_block(const cli_dist_input *in, const plan *pl, uint6
  * the last block) to `write`, its record lengths to lens. */
 static lmc_status append_block_frames(const uint8_t *s, size_t n, int last, const plan *pl, lmc_write_fn write,
                                       void *wuser, uint32_t *lens, uint64_t *windows) {
-    memreader r = {s, n, 0};
+    cli_dist_bytes block = {s, n};
     lmc_container_index ix;
-    LMC_TRY(lmc_container_index_read(mr_read_at, &r, n, &ix));
+    LMC_TRY(lmc_container_index_read(bytes_read_at, &block, n, &ix));
     lmc_status st = LMC_OK;
-    if (ix.window_size != pl->W || *windows + ix.n_windows > pl->n_windows)
+    if (ix.info.window_size != pl->W || *windows + ix.info.n_windows > pl->n_windows)
         st = lmc_set_error(LMC_ERR_CORRUPT, "a block stream of %llu windows of %u bytes does not fit the plan",
-                           (unsigned long long)ix.n_windows, ix.window_size);
+                           (unsigned long long)ix.info.n_windows, ix.info.window_size);
     if (st == LMC_OK)
         st = write(wuser, s + HEADER_BYTES, (size_t)(ix.index_offset - HEADER_BYTES - (last ? 0 : END_BYTES)));
     if (st == LMC_OK) {
-        memcpy(lens + *windows, ix.record_lens, (size_t)ix.n_windows * sizeof *lens);
-        *windows += ix.n_windows;
+        memcpy(lens + *windows, ix.record_lens, (size_t)ix.info.n_windows * sizeof *lens);
+        *windows += ix.info.n_windows;
     }
     lmc_container_index_free(&ix);
     return st;
@@ -234,11 +239,11 @@ lmc_status cli_dist_code(int decompress, const cli_dist_input *in, lmc_write_fn 
     if (decompress) {
         if ((st = lmc_container_index_read(in->read_at, in->user, in->size, &ix)) != LMC_OK) goto done;
         if ((st = in->read_at(in->user, 0, header, HEADER_BYTES)) != LMC_OK) goto done;
-        if (memcmp(ix.model_id, pred->model_id, LMC_MODEL_ID_SIZE) != 0) {
+        if (memcmp(ix.info.model_id, pred->model_id, LMC_MODEL_ID_SIZE) != 0) {
             st = lmc_set_error(LMC_ERR_MODEL_MISMATCH, "%s was made with another model than -m names", in->name);
             goto done;
         }
-        plan_make(&pl, ix.original_bytes, ix.window_size, ix.group_windows);
+        plan_make(&pl, ix.info.original_bytes, ix.info.window_size, ix.info.group_windows);
     } else {
         uint64_t W = window, G = 65536 / W > 1 ? 65536 / W : 1;
         plan_make(&pl, in->size, W, G);

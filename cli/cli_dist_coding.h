@@ -32,6 +32,15 @@ typedef struct cli_dist_input {
     const char *name; /* for messages */
 } cli_dist_input;
 
+/* Bytes in memory as an input (every rank holds them: lmc eval's dataset and its stream). */
+typedef struct cli_dist_bytes {
+    const uint8_t *p;
+    size_t n;
+} cli_dist_bytes;
+
+/* cli_dist_input_bytes() : an input reading b (borrowed: b and its bytes outlive the input). */
+cli_dist_input cli_dist_input_bytes(const cli_dist_bytes *b, const char *name);
+
 /* Progress on rank 0, after each block and at the end (final = 1): input bytes consumed, output
  * bytes written. */
 typedef void (*cli_dist_progress_fn)(void *user, uint64_t in_done, uint64_t out_done, int final);

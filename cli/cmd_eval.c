@@ -187,7 +187,9 @@ static void print_eval_help(void) {
            "set) or ~/.local/share/lmc/data if it exists, where %s/scripts/fetch-data.sh\n"
            "puts the corpora; else, for development, ../shared/data relative to the current folder\n"
            "if it exists; else ../shared/data next to the source tree this program was built from\n"
-           "(%s/../shared/data).\n",
+           "(%s/../shared/data).\n\n"
+           "Under mpirun -np N the ranks share the coding-model rows (the same figures as one process\n"
+           "but seconds); float-model and classical rows run on rank 0, which alone prints.\n",
            LMC_SOURCE_DIR, LMC_SOURCE_DIR);
 }
 
@@ -375,20 +377,6 @@ done:
 
 /* ---- a coding row under mpirun (docs/scale-out.md) ---- */
 
-/* Bytes every rank holds, read at offsets (the sharded coder's input). */
-typedef struct mem_view {
-    const uint8_t *p;
-    size_t n;
-} mem_view;
-
-static lmc_status mem_read_at(void *user, uint64_t off, void *dst, size_t n) {
-    const mem_view *b = user;
-    LMC_RETURN_IF(off > b->n || n > b->n - off, LMC_ERR_TRUNCATED, "%zu bytes at offset %llu of %zu", n,
-                  (unsigned long long)off, b->n);
-    memcpy(dst, b->p + off, n);
-    return LMC_OK;
-}
-
 /* Rank 0 while decoding: the decoded blocks, in order, against the dataset's bytes. */
 typedef struct compare_sink {
     const char *name;
@@ -428,7 +416,7 @@ static lmc_status measure_coding_dist(const eval_compressor *c, const lmc_datase
     const int lead = cli_dist_rank() == 0;
     size_t n = lmc_dataset_chunk_count(ds), raw = n * LMC_CHUNK_BYTES;
     LMC_TRY(check_coding_context(c));
-    mem_view src = {lmc_dataset_bytes(ds), raw};
+    cli_dist_bytes src = {lmc_dataset_bytes(ds), raw};
     mem_buf out = {NULL, 0, lead ? lmc_compress_bound(raw, LMC_CHUNK_BYTES) : 0, 0};
     unsigned char *stream = NULL;
     size_t stream_n = 0;
@@ -436,7 +424,7 @@ static lmc_status measure_coding_dist(const eval_compressor *c, const lmc_datase
         return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "%s: a stream buffer of %zu bytes", c->name, out.cap);
     dist_progress dp = {progress, n, 0};
     cli_dist_coding_result enc, dec;
-    cli_dist_input in = {mem_read_at, &src, raw, c->name};
+    cli_dist_input in = cli_dist_input_bytes(&src, c->name);
     double t0 = now_seconds();
     lmc_status st = cli_dist_code(0, &in, lead ? mem_write : NULL, &out, c->coding, device, LMC_CHUNK_BYTES,
                                   lead ? show_dist_progress : NULL, &dp, &enc);
@@ -448,8 +436,8 @@ static lmc_status measure_coding_dist(const eval_compressor *c, const lmc_datase
             st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "%s: a copy of the .lmc stream", c->name);
     }
     if (st == LMC_OK) {
-        mem_view coded = {stream, stream_n};
-        cli_dist_input in_coded = {mem_read_at, &coded, stream_n, c->name};
+        cli_dist_bytes coded = {stream, stream_n};
+        cli_dist_input in_coded = cli_dist_input_bytes(&coded, c->name);
         compare_sink cmp = {c->name, src.p, raw, 0};
         dp.decoding = 1;
         st = cli_dist_code(1, &in_coded, lead ? compare_write : NULL, &cmp, c->coding, device, 0,

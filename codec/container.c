@@ -955,6 +955,19 @@ static lmc_status check_index_end(size_t k, size_t ilen, uint64_t off, uint64_t 
     return LMC_OK;
 }
 
+/* What the header and the index say about an n-byte stream (the counts from its frames: 0). */
+static void fill_info(const header *h, uint64_t n_windows, uint64_t original_bytes, uint64_t n,
+                      lmc_container_info *info) {
+    memset(info, 0, sizeof *info);
+    memcpy(info->model_id, h->model_id, LMC_MODEL_ID_SIZE);
+    info->window_size = h->window_size;
+    info->group_windows = h->group_windows;
+    info->n_windows = n_windows;
+    info->original_bytes = original_bytes;
+    info->file_bytes = n;
+    info->format_version = h->version;
+}
+
 /* Check header, trailer and index; fill info. When `group` is not NULL, also fill group[0..]
  * with the frames of checksum group `want_group` and *group_crc with its stored CRC. */
 static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *info,
@@ -1006,14 +1019,8 @@ static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *inf
         off = next_record(&h, w, off, rec);
     }
     LMC_TRY(check_index_end(k, ilen, off, index_offset, off < index_offset ? p[off] : 0));
-    memcpy(info->model_id, h.model_id, LMC_MODEL_ID_SIZE);
-    info->window_size = h.window_size;
-    info->group_windows = h.group_windows;
-    info->n_windows = nw;
-    info->original_bytes = total;
+    fill_info(&h, nw, total, n, info);
     info->payload_bytes = payload;
-    info->file_bytes = n;
-    info->format_version = h.version;
     info->stored_windows = stored_windows;
     if (group && *group_n) {
         /* The group's CRC follows its last frame, or the end record's tag for a last partial
@@ -1080,14 +1087,8 @@ lmc_status lmc_container_index_read(lmc_read_at_fn read_at, void *user, uint64_t
         return s;
     }
     out->record_offsets[nw] = off;
-    memcpy(out->model_id, h.model_id, LMC_MODEL_ID_SIZE);
-    out->format_version = h.version;
-    out->window_size = h.window_size;
-    out->group_windows = h.group_windows;
-    out->n_windows = nw;
-    out->original_bytes = total;
+    fill_info(&h, nw, total, n, &out->info);
     out->index_offset = index_offset;
-    out->file_bytes = n;
     return LMC_OK;
 }
 

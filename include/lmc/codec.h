@@ -256,11 +256,9 @@ lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info
  * enough to find any window's frame record, or to cut the stream into streams of whole checksum
  * groups (sharded coding under MPI, cli/cli_dist_coding.c). */
 typedef struct lmc_container_index {
-    uint8_t model_id[LMC_MODEL_ID_SIZE];
-    uint32_t format_version, window_size, group_windows;
-    uint64_t n_windows, original_bytes;
+    lmc_container_info info;   /* as lmc_container_info_read() fills it, except payload_bytes and
+                                * stored_windows: 0 (they are counted from the frames) */
     uint64_t index_offset;     /* where the index starts: just after the end record */
-    uint64_t file_bytes;       /* the whole stream */
     uint32_t *record_lens;     /* (n_windows) each window's frame record, tag to end of payload */
     uint64_t *record_offsets;  /* (n_windows + 1) where each record starts; [n_windows] = the end record */
 } lmc_container_index;

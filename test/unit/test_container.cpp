@@ -793,24 +793,24 @@ TEST(Container, IndexReaderAgreesWithTheFramesAndRewritesTheIndex) {
     ASSERT_EQ(lmc_container_index_read(AtRead, &src, z.size(), &ix), LMC_OK) << lmc_last_error();
     lmc_container_info info;
     ASSERT_EQ(lmc_container_info_read(z.data(), z.size(), &info), LMC_OK) << lmc_last_error();
-    EXPECT_EQ(ix.n_windows, info.n_windows);
-    EXPECT_EQ(ix.original_bytes, info.original_bytes);
-    EXPECT_EQ(ix.window_size, W);
-    EXPECT_EQ(ix.group_windows, info.group_windows);
-    EXPECT_EQ(ix.format_version, 2u);
-    EXPECT_EQ(ix.file_bytes, z.size());
-    EXPECT_EQ(0, memcmp(ix.model_id, info.model_id, LMC_MODEL_ID_SIZE));
+    EXPECT_EQ(ix.info.n_windows, info.n_windows);
+    EXPECT_EQ(ix.info.original_bytes, info.original_bytes);
+    EXPECT_EQ(ix.info.window_size, W);
+    EXPECT_EQ(ix.info.group_windows, info.group_windows);
+    EXPECT_EQ(ix.info.format_version, 2u);
+    EXPECT_EQ(ix.info.file_bytes, z.size());
+    EXPECT_EQ(0, memcmp(ix.info.model_id, info.model_id, LMC_MODEL_ID_SIZE));
     auto frames = lmc_test::Frames(z);
-    ASSERT_EQ(frames.size(), ix.n_windows);
+    ASSERT_EQ(frames.size(), ix.info.n_windows);
     for (size_t w = 0; w < frames.size(); w++) {
         EXPECT_EQ(ix.record_offsets[w], frames[w].offset) << "window " << w;
         EXPECT_EQ(ix.record_lens[w], frames[w].payload_offset + frames[w].payload_len - frames[w].offset)
             << "window " << w;
     }
-    EXPECT_EQ(ix.record_offsets[ix.n_windows] + 5, ix.index_offset);
-    EXPECT_EQ(z[ix.record_offsets[ix.n_windows]], 0) << "the end record's tag";
+    EXPECT_EQ(ix.record_offsets[ix.info.n_windows] + 5, ix.index_offset);
+    EXPECT_EQ(z[ix.record_offsets[ix.info.n_windows]], 0) << "the end record's tag";
     Bytes tail;
-    ASSERT_EQ(lmc_container_index_write(SinkWrite, &tail, ix.index_offset, ix.n_windows, ix.original_bytes,
+    ASSERT_EQ(lmc_container_index_write(SinkWrite, &tail, ix.index_offset, ix.info.n_windows, ix.info.original_bytes,
                                         ix.record_lens),
               LMC_OK);
     EXPECT_EQ(tail, Bytes(z.begin() + (long)ix.index_offset, z.end()));
