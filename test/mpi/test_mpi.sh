@@ -22,7 +22,7 @@
 #                     (LMC_TEST_DIST_KILL_RANK), while rank 0 has the output open under its
 #                     temporary name: mpirun exits non-zero, no output and no temporary file is
 #                     left (compress and decompress), and an existing output being replaced with
-#                     -f is left as it was (it is replaced only when the job completes)
+#                     -f is left as it was (compress; it is replaced only when the job completes)
 #   eval              `lmc eval --json --plot` with a coding model (context 2048, trained and
 #                     quantised here), its float model and gzip on a 132-chunk text with random
 #                     bytes (3 blocks, coded and stored chunks): -np 1, 2, 3 give the JSON of
@@ -210,6 +210,7 @@ coding_kill)
   for what in compress decompress; do
     if [ "$what" = compress ]; then in=input.bin out=out.lmc wflag=(-W 64); else in=in.lmc out=out.bin wflag=(); fi
     for existing in no yes; do
+      [ "$what" = compress ] || [ "$existing" = no ] || continue # -f: the same output code both ways
       force=()
       if [ "$existing" = yes ]; then echo keep >"$out"; force=(-f); fi
       rm -f saw_tmp
