@@ -23,8 +23,10 @@ int cli_fail(const char *what, lmc_status status) {
 int cli_one_process_only(const char *command, const char *why) {
     if (cli_dist_size() < 2) return 0;
     if (cli_dist_rank() == 0) {
-        fprintf(stderr, "lmc %s: runs as one process (%s); under mpirun with %d ranks every rank would repeat it: "
-                        "run it without mpirun or with -np 1\n", command, why, cli_dist_size());
+        fprintf(stderr,
+                "lmc %s: runs as one process (%s); under mpirun with %d ranks every rank would repeat it: "
+                "run it without mpirun or with -np 1\n",
+                command, why, cli_dist_size());
         fflush(stderr);
     }
     cli_dist_barrier(); /* the message is out before any rank's exit aborts the job */

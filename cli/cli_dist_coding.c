@@ -72,8 +72,8 @@ static lmc_status mr_read(void *user, void *data, size_t cap, size_t *got) {
 
 static lmc_status bytes_read_at(void *user, uint64_t off, void *dst, size_t n) {
     const cli_dist_bytes *b = user;
-    LMC_RETURN_IF(off > b->n || n > b->n - off, LMC_ERR_TRUNCATED, "%zu bytes at offset %llu of a %zu-byte stream",
-                  n, (unsigned long long)off, b->n);
+    LMC_RETURN_IF(off > b->n || n > b->n - off, LMC_ERR_TRUNCATED,
+                  "%zu bytes at offset %llu of a %zu-byte stream", n, (unsigned long long)off, b->n);
     if (n) memcpy(dst, b->p + off, n);
     return LMC_OK;
 }
@@ -137,25 +137,27 @@ static lmc_status compress_block(const cli_dist_input *in, const plan *pl, uint6
     }
     free(src);
     LMC_TRY(st);
-    uint64_t head[MSG_FIELDS] = {stats.n_windows, stats.original_bytes, stats.stored_windows, stats.payload_bytes,
-                                 stats.model_bytes, 0};
+    uint64_t head[MSG_FIELDS] = {stats.n_windows,     stats.original_bytes, stats.stored_windows,
+                                 stats.payload_bytes, stats.model_bytes,    0};
     msg_head_put(msg->p, head);
     return LMC_OK;
 }
 
 /* Rank 0: the frames and group CRCs of block stream s (n bytes; its end record only when it is
  * the last block) to `write`, its record lengths to lens. */
-static lmc_status append_block_frames(const uint8_t *s, size_t n, int last, const plan *pl, lmc_write_fn write,
-                                      void *wuser, uint32_t *lens, uint64_t *windows) {
+static lmc_status append_block_frames(const uint8_t *s, size_t n, int last, const plan *pl,
+                                      lmc_write_fn write, void *wuser, uint32_t *lens, uint64_t *windows) {
     cli_dist_bytes block = {s, n};
     lmc_container_index ix;
     LMC_TRY(lmc_container_index_read(bytes_read_at, &block, n, &ix));
     lmc_status st = LMC_OK;
     if (ix.info.window_size != pl->W || *windows + ix.info.n_windows > pl->n_windows)
-        st = lmc_set_error(LMC_ERR_CORRUPT, "a block stream of %llu windows of %u bytes does not fit the plan",
-                           (unsigned long long)ix.info.n_windows, ix.info.window_size);
+        st =
+            lmc_set_error(LMC_ERR_CORRUPT, "a block stream of %llu windows of %u bytes does not fit the plan",
+                          (unsigned long long)ix.info.n_windows, ix.info.window_size);
     if (st == LMC_OK)
-        st = write(wuser, s + HEADER_BYTES, (size_t)(ix.index_offset - HEADER_BYTES - (last ? 0 : END_BYTES)));
+        st =
+            write(wuser, s + HEADER_BYTES, (size_t)(ix.index_offset - HEADER_BYTES - (last ? 0 : END_BYTES)));
     if (st == LMC_OK) {
         memcpy(lens + *windows, ix.record_lens, (size_t)ix.info.n_windows * sizeof *lens);
         *windows += ix.info.n_windows;
@@ -167,8 +169,9 @@ static lmc_status append_block_frames(const uint8_t *s, size_t n, int last, cons
 /* ---- decompression ---- */
 
 /* Block b of the stream `in` (index ix, header bytes `header`) decoded, as a message. */
-static lmc_status decompress_block(const cli_dist_input *in, const uint8_t *header, const lmc_container_index *ix,
-                                   const plan *pl, uint64_t b, lmc_predictor *pred, membuf *msg) {
+static lmc_status decompress_block(const cli_dist_input *in, const uint8_t *header,
+                                   const lmc_container_index *ix, const plan *pl, uint64_t b,
+                                   lmc_predictor *pred, membuf *msg) {
     uint64_t w0 = block_first_window(pl, b), w1 = block_first_window(pl, b + 1);
     int last = w1 == pl->n_windows;
     uint64_t from = ix->record_offsets[w0], to = last ? ix->index_offset : ix->record_offsets[w1];
@@ -185,7 +188,8 @@ static lmc_status decompress_block(const cli_dist_input *in, const uint8_t *head
         static const uint8_t empty_end[END_BYTES] = {0, 0, 0, 0, 0};
         mb_write(&s, empty_end, END_BYTES);
     }
-    if ((st = lmc_container_index_write(mb_write, &s, s.n, w1 - w0, orig, ix->record_lens + w0)) != LMC_OK) goto done;
+    if ((st = lmc_container_index_write(mb_write, &s, s.n, w1 - w0, orig, ix->record_lens + w0)) != LMC_OK)
+        goto done;
     msg->n = 0;
     if ((st = mb_reserve(msg, MSG_HEAD + (size_t)orig)) != LMC_OK) goto done;
     msg->n = MSG_HEAD;
@@ -198,7 +202,8 @@ static lmc_status decompress_block(const cli_dist_input *in, const uint8_t *head
                            (unsigned long long)b, msg->n - MSG_HEAD, (unsigned long long)orig);
         goto done;
     }
-    uint64_t head[MSG_FIELDS] = {w1 - w0, orig, stats.stored_windows, stats.payload_bytes, stats.model_bytes, 0};
+    uint64_t head[MSG_FIELDS] = {w1 - w0,           orig, stats.stored_windows, stats.payload_bytes,
+                                 stats.model_bytes, 0};
     msg_head_put(msg->p, head);
 done:
     free(s.p);
@@ -240,7 +245,8 @@ lmc_status cli_dist_code(int decompress, const cli_dist_input *in, lmc_write_fn 
         if ((st = lmc_container_index_read(in->read_at, in->user, in->size, &ix)) != LMC_OK) goto done;
         if ((st = in->read_at(in->user, 0, header, HEADER_BYTES)) != LMC_OK) goto done;
         if (memcmp(ix.info.model_id, pred->model_id, LMC_MODEL_ID_SIZE) != 0) {
-            st = lmc_set_error(LMC_ERR_MODEL_MISMATCH, "%s was made with another model than -m names", in->name);
+            st = lmc_set_error(LMC_ERR_MODEL_MISMATCH, "%s was made with another model than -m names",
+                               in->name);
             goto done;
         }
         plan_make(&pl, ix.info.original_bytes, ix.info.window_size, ix.info.group_windows);
@@ -256,7 +262,8 @@ lmc_status cli_dist_code(int decompress, const cli_dist_input *in, lmc_write_fn 
         if ((st = counted_write(&out, head.p, HEADER_BYTES)) != LMC_OK) goto done;
         lens = malloc((size_t)(pl.n_windows + 1) * sizeof *lens);
         if (!lens) {
-            st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "index of %llu windows", (unsigned long long)pl.n_windows);
+            st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "index of %llu windows",
+                               (unsigned long long)pl.n_windows);
             goto done;
         }
     }
@@ -304,8 +311,8 @@ lmc_status cli_dist_code(int decompress, const cli_dist_input *in, lmc_write_fn 
             windows_seen += h[MSG_WINDOWS];
             in_done = ix.record_offsets[windows_seen];
         } else {
-            st = append_block_frames(msg.p + MSG_HEAD, msg.n - MSG_HEAD, b + 1 == pl.n_blocks, &pl, counted_write,
-                                     &out, lens, &windows_seen);
+            st = append_block_frames(msg.p + MSG_HEAD, msg.n - MSG_HEAD, b + 1 == pl.n_blocks, &pl,
+                                     counted_write, &out, lens, &windows_seen);
             if (st != LMC_OK) goto done;
             in_done += h[MSG_ORIGINAL];
         }
@@ -347,8 +354,8 @@ typedef struct file_source {
 static lmc_status file_read_at(void *user, uint64_t off, void *dst, size_t n) {
     file_source *s = user;
     if (fseeko(s->f, (off_t)off, SEEK_SET) != 0 || fread(dst, 1, n, s->f) != n)
-        return lmc_set_error(ferror(s->f) ? LMC_ERR_IO : LMC_ERR_TRUNCATED, "%s: cannot read %zu bytes at offset %llu",
-                             s->path, n, (unsigned long long)off);
+        return lmc_set_error(ferror(s->f) ? LMC_ERR_IO : LMC_ERR_TRUNCATED,
+                             "%s: cannot read %zu bytes at offset %llu", s->path, n, (unsigned long long)off);
     return LMC_OK;
 }
 
@@ -356,9 +363,9 @@ static void file_progress(void *user, uint64_t in_done, uint64_t out_done, int f
     cli_progress_update(user, in_done, out_done, final);
 }
 
-lmc_status cli_dist_code_file(int decompress, const char *in_path, cli_output *out, const lmc_exact_model *model,
-                              lmc_device *device, uint32_t window, cli_progress *progress,
-                              cli_dist_coding_result *res) {
+lmc_status cli_dist_code_file(int decompress, const char *in_path, cli_output *out,
+                              const lmc_exact_model *model, lmc_device *device, uint32_t window,
+                              cli_progress *progress, cli_dist_coding_result *res) {
     memset(res, 0, sizeof *res);
     file_source src = {fopen(in_path, "rb"), in_path};
     if (!src.f) return lmc_set_error(LMC_ERR_IO, "%s: %s", in_path, strerror(errno));

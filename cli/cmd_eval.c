@@ -33,11 +33,11 @@
 #include "cli.h"
 #include "cli_dist_coding.h"
 #include "lmc/baseline.h"
-#include "plot_png.h"
 #include "lmc/data.h"
 #include "lmc/exact.h"
 #include "lmc/train.h"
 #include "mpi_dist.h"
+#include "plot_png.h"
 
 #ifndef LMC_SOURCE_DIR
 #error "LMC_SOURCE_DIR must be defined by the build"
@@ -292,16 +292,16 @@ static lmc_status mem_read(void *user, void *data, size_t cap, size_t *got) {
 
 /* A coding model codes one chunk per window, each from BOS: its context must hold a chunk. */
 static lmc_status check_coding_context(const eval_compressor *c) {
-    LMC_RETURN_IF((size_t)lmc_exact_model_get_config(c->coding).context < LMC_CHUNK_BYTES, LMC_ERR_UNSUPPORTED,
-                  "%s: the model's context %d is shorter than a %d-byte chunk", c->name,
+    LMC_RETURN_IF((size_t)lmc_exact_model_get_config(c->coding).context < LMC_CHUNK_BYTES,
+                  LMC_ERR_UNSUPPORTED, "%s: the model's context %d is shorter than a %d-byte chunk", c->name,
                   lmc_exact_model_get_config(c->coding).context, LMC_CHUNK_BYTES);
     return LMC_OK;
 }
 
 /* The figures of a coding row from what its .lmc stream held (n chunks of raw bytes). */
 static void fill_coding_row(const eval_compressor *c, size_t n, double scale, uint64_t model_bytes,
-                            uint64_t file_bytes, uint64_t stored_windows, double compress_s, double decompress_s,
-                            eval_row *row) {
+                            uint64_t file_bytes, uint64_t stored_windows, double compress_s,
+                            double decompress_s, eval_row *row) {
     const double raw = (double)n * LMC_CHUNK_BYTES;
     lmc_model_config mc = lmc_exact_model_get_config(c->coding);
     double params = (double)lmc_model_config_num_params(&mc);
@@ -400,7 +400,7 @@ typedef struct dist_progress {
 
 static void show_dist_progress(void *user, uint64_t in_done, uint64_t out_done, int final) {
     const dist_progress *d = user;
-    (void)final;
+    (void) final;
     uint64_t done = d->decoding ? d->n_chunks + out_done / LMC_CHUNK_BYTES : in_done / LMC_CHUNK_BYTES;
     show_progress(done, 2 * d->n_chunks, d->state);
 }
@@ -815,7 +815,8 @@ int cli_cmd_eval(int argc, char **argv) {
     char dev_buf[256];
     for (size_t k = 0; k < n_comps && !device; k++)
         if (comps[k].kind == EVAL_LM_CODING || (lead && comps[k].kind == EVAL_LM)) { /* opened once */
-            lmc_status status = lmc_device_open(cli_dist_device(device_sel, dev_buf, sizeof dev_buf), &device);
+            lmc_status status =
+                lmc_device_open(cli_dist_device(device_sel, dev_buf, sizeof dev_buf), &device);
             if (status != LMC_OK) {
                 exit_code = cli_fail("eval", status);
                 goto done;

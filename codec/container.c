@@ -371,7 +371,9 @@ lmc_status lmc_encoder_write(lmc_encoder *e, const void *data, size_t n) {
 }
 
 /* lmc_write_fn over the encoder's own output, so that the index writer counts file_bytes. */
-static lmc_status enc_write(void *user, const void *data, size_t n) { return enc_out((lmc_encoder *)user, data, n); }
+static lmc_status enc_write(void *user, const void *data, size_t n) {
+    return enc_out((lmc_encoder *)user, data, n);
+}
 
 static lmc_status enc_finish(lmc_encoder *e) {
     LMC_TRY(enc_flush(e, 1));
@@ -379,7 +381,8 @@ static lmc_status enc_finish(lmc_encoder *e) {
     uint8_t end[5] = {0};
     put_le(end + 1, e->group_crc, 4);
     LMC_TRY(enc_out(e, end, sizeof end));
-    return lmc_container_index_write(enc_write, e, e->file_bytes, e->n_windows, e->original_bytes, e->rec_lens);
+    return lmc_container_index_write(enc_write, e, e->file_bytes, e->n_windows, e->original_bytes,
+                                     e->rec_lens);
 }
 
 lmc_status lmc_encoder_finish(lmc_encoder *e, lmc_codec_stats *stats) {
@@ -868,8 +871,9 @@ typedef struct frame_ref {
 
 /* ---- the index and trailer (§4), shared by the encoder, the seek path and sharded coding ---- */
 
-lmc_status lmc_container_index_write(lmc_write_fn write, void *user, uint64_t index_offset, uint64_t n_windows,
-                                     uint64_t original_bytes, const uint32_t *record_lens) {
+lmc_status lmc_container_index_write(lmc_write_fn write, void *user, uint64_t index_offset,
+                                     uint64_t n_windows, uint64_t original_bytes,
+                                     const uint32_t *record_lens) {
     uint8_t buf[3 * VARINT_MAX + 4];
     memcpy(buf, index_magic, 4);
     size_t k = 4;
@@ -900,9 +904,10 @@ static lmc_status parse_trailer(const uint8_t *t, uint64_t n, uint64_t *index_of
                   ".lmc: no trailer at the end of the stream (truncated?)");
     *index_offset = get_le(t, 8);
     *index_len = get_le(t + 8, 4);
-    LMC_RETURN_IF(*index_offset < HEADER_SIZE + 5 || *index_len < 4 + 2 + 4 || *index_offset > n - TRAILER_SIZE ||
-                      *index_len != n - TRAILER_SIZE - *index_offset,
-                  LMC_ERR_CORRUPT, ".lmc trailer: index of %llu bytes at %llu does not fit a %llu-byte stream",
+    LMC_RETURN_IF(*index_offset < HEADER_SIZE + 5 || *index_len < 4 + 2 + 4 ||
+                      *index_offset > n - TRAILER_SIZE || *index_len != n - TRAILER_SIZE - *index_offset,
+                  LMC_ERR_CORRUPT,
+                  ".lmc trailer: index of %llu bytes at %llu does not fit a %llu-byte stream",
                   (unsigned long long)*index_len, (unsigned long long)*index_offset, (unsigned long long)n);
     return LMC_OK;
 }
@@ -948,7 +953,8 @@ static uint64_t next_record(const header *h, uint64_t w, uint64_t off, uint64_t 
 }
 
 /* After the last entry: nothing else in the index, and the end record where the entries say. */
-static lmc_status check_index_end(size_t k, size_t ilen, uint64_t off, uint64_t index_offset, uint8_t end_tag) {
+static lmc_status check_index_end(size_t k, size_t ilen, uint64_t off, uint64_t index_offset,
+                                  uint8_t end_tag) {
     LMC_RETURN_IF(k != ilen - 4, LMC_ERR_CORRUPT, ".lmc index: %zu unexplained bytes", ilen - 4 - k);
     LMC_RETURN_IF(off + 5 != index_offset || end_tag != 0, LMC_ERR_CORRUPT,
                   ".lmc: the end record is not where the index says (offset %llu)", (unsigned long long)off);
@@ -1040,7 +1046,8 @@ void lmc_container_index_free(lmc_container_index *index) {
     index->record_offsets = NULL;
 }
 
-lmc_status lmc_container_index_read(lmc_read_at_fn read_at, void *user, uint64_t n, lmc_container_index *out) {
+lmc_status lmc_container_index_read(lmc_read_at_fn read_at, void *user, uint64_t n,
+                                    lmc_container_index *out) {
     memset(out, 0, sizeof *out);
     LMC_RETURN_IF(n == 0, LMC_ERR_TRUNCATED, "empty input: an .lmc stream has at least a header");
     uint8_t head[HEADER_SIZE], t[TRAILER_SIZE], end_tag = 0;
@@ -1049,12 +1056,14 @@ lmc_status lmc_container_index_read(lmc_read_at_fn read_at, void *user, uint64_t
     header h;
     LMC_TRY(parse_header(head, head_len, NULL, &h));
     LMC_RETURN_IF(n < HEADER_SIZE + 5 + TRAILER_SIZE, LMC_ERR_TRUNCATED,
-                  ".lmc stream of %llu bytes is too short for its end record and trailer", (unsigned long long)n);
+                  ".lmc stream of %llu bytes is too short for its end record and trailer",
+                  (unsigned long long)n);
     LMC_TRY(read_at(user, n - TRAILER_SIZE, t, TRAILER_SIZE));
     uint64_t index_offset, index_len;
     LMC_TRY(parse_trailer(t, n, &index_offset, &index_len));
     uint8_t *ix = (uint8_t *)malloc((size_t)index_len);
-    LMC_RETURN_IF(!ix, LMC_ERR_OUT_OF_MEMORY, ".lmc index of %llu bytes: out of memory", (unsigned long long)index_len);
+    LMC_RETURN_IF(!ix, LMC_ERR_OUT_OF_MEMORY, ".lmc index of %llu bytes: out of memory",
+                  (unsigned long long)index_len);
     lmc_status s = read_at(user, index_offset, ix, (size_t)index_len);
     size_t ilen = (size_t)index_len, k = 0;
     uint64_t nw = 0, total = 0, off = HEADER_SIZE;
@@ -1067,7 +1076,8 @@ lmc_status lmc_container_index_read(lmc_read_at_fn read_at, void *user, uint64_t
                               (unsigned long long)nw);
     }
     /* A record holds at most two varints and a payload within §3's limit for its version. */
-    const uint64_t rec_max = 2 * VARINT_MAX + (h.version >= 2 ? h.window_size : lmc_arith_bound(h.window_size));
+    const uint64_t rec_max =
+        2 * VARINT_MAX + (h.version >= 2 ? h.window_size : lmc_arith_bound(h.window_size));
     for (uint64_t w = 0; s == LMC_OK && w < nw; w++) {
         uint64_t rec = 0;
         s = parse_index_entry(ix, ilen, &k, w, off, index_offset, &rec);

@@ -256,11 +256,11 @@ lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info
  * enough to find any window's frame record, or to cut the stream into streams of whole checksum
  * groups (sharded coding under MPI, cli/cli_dist_coding.c). */
 typedef struct lmc_container_index {
-    lmc_container_info info;   /* as lmc_container_info_read() fills it, except payload_bytes and
-                                * stored_windows: 0 (they are counted from the frames) */
-    uint64_t index_offset;     /* where the index starts: just after the end record */
-    uint32_t *record_lens;     /* (n_windows) each window's frame record, tag to end of payload */
-    uint64_t *record_offsets;  /* (n_windows + 1) where each record starts; [n_windows] = the end record */
+    lmc_container_info info;  /* as lmc_container_info_read() fills it, except payload_bytes and
+                               * stored_windows: 0 (they are counted from the frames) */
+    uint64_t index_offset;    /* where the index starts: just after the end record */
+    uint32_t *record_lens;    /* (n_windows) each window's frame record, tag to end of payload */
+    uint64_t *record_offsets; /* (n_windows + 1) where each record starts; [n_windows] = the end record */
 } lmc_container_index;
 
 /* Read n bytes at `offset` of a stream into dst, all of them or fail (LMC_ERR_TRUNCATED / _IO). */
@@ -279,8 +279,9 @@ void lmc_container_index_free(lmc_container_index *index); /* frees the arrays; 
 /* lmc_container_index_write() : write through `write` the index and trailer (§4) of a stream
  * whose end record ends at index_offset, holding n_windows windows (record_lens[0..n_windows),
  * borrowed) and original_bytes bytes: what lmc_encoder_finish() writes after the end record. */
-lmc_status lmc_container_index_write(lmc_write_fn write, void *user, uint64_t index_offset, uint64_t n_windows,
-                                     uint64_t original_bytes, const uint32_t *record_lens);
+lmc_status lmc_container_index_write(lmc_write_fn write, void *user, uint64_t index_offset,
+                                     uint64_t n_windows, uint64_t original_bytes,
+                                     const uint32_t *record_lens);
 
 /* lmc_decompress_window() : decode window k alone (bytes k*W .. k*W+len-1 of the input) from a
  * whole stream in memory, found through the trailer and the index (the seek path). The

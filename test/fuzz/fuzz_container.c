@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lmc_container_index index;
     lmc_status index_status = lmc_container_index_read(input_read_at, &in, size, &index);
     if (index_status != LMC_OK && lmc_last_error()[0] == '\0') abort();
-    if (info_status == LMC_OK &&
-        (index_status != LMC_OK || index.info.n_windows != info.n_windows || index.info.original_bytes != info.original_bytes))
+    if (info_status == LMC_OK && (index_status != LMC_OK || index.info.n_windows != info.n_windows ||
+                                  index.info.original_bytes != info.original_bytes))
         abort(); /* what the full walk accepts, the index alone accepts alike */
     lmc_container_index_free(&index);
     size_t n = 0;

@@ -17,11 +17,12 @@ namespace {
 
 struct Layout {
     const char *name;
-    size_t size, align;       // this build's
+    size_t size, align;            // this build's
     size_t want_size, want_align;  // recorded for LMC_VERSION_MAJOR
 };
 
-#define LAYOUT(T, size, align) {#T, sizeof(T), alignof(T), size, align}
+#define LAYOUT(T, size, align) \
+    { #T, sizeof(T), alignof(T), size, align }
 
 }  // namespace
 
@@ -54,12 +55,12 @@ TEST(Abi, PublicStructLayoutsMatchTheSoname) {
         LAYOUT(lmc_train_exchange, 24, 8),
     };
     for (const Layout &l : layouts) {
-        EXPECT_EQ(l.size, l.want_size) << l.name << " is " << l.size << " bytes, " << l.want_size
-                                       << " in liblmc.so." << LMC_VERSION_MAJOR
-                                       << ": bump LMC_VERSION_MAJOR (the SONAME) and record the new layouts here";
-        EXPECT_EQ(l.align, l.want_align) << l.name << " is aligned to " << l.align << ", " << l.want_align
-                                         << " in liblmc.so." << LMC_VERSION_MAJOR
-                                         << ": bump LMC_VERSION_MAJOR and record the new layouts here";
+        EXPECT_EQ(l.size, l.want_size)
+            << l.name << " is " << l.size << " bytes, " << l.want_size << " in liblmc.so."
+            << LMC_VERSION_MAJOR << ": bump LMC_VERSION_MAJOR (the SONAME) and record the new layouts here";
+        EXPECT_EQ(l.align, l.want_align)
+            << l.name << " is aligned to " << l.align << ", " << l.want_align << " in liblmc.so."
+            << LMC_VERSION_MAJOR << ": bump LMC_VERSION_MAJOR and record the new layouts here";
     }
 #endif
 }

@@ -810,8 +810,8 @@ TEST(Container, IndexReaderAgreesWithTheFramesAndRewritesTheIndex) {
     EXPECT_EQ(ix.record_offsets[ix.info.n_windows] + 5, ix.index_offset);
     EXPECT_EQ(z[ix.record_offsets[ix.info.n_windows]], 0) << "the end record's tag";
     Bytes tail;
-    ASSERT_EQ(lmc_container_index_write(SinkWrite, &tail, ix.index_offset, ix.info.n_windows, ix.info.original_bytes,
-                                        ix.record_lens),
+    ASSERT_EQ(lmc_container_index_write(SinkWrite, &tail, ix.index_offset, ix.info.n_windows,
+                                        ix.info.original_bytes, ix.record_lens),
               LMC_OK);
     EXPECT_EQ(tail, Bytes(z.begin() + (long)ix.index_offset, z.end()));
     const uint64_t index_offset = ix.index_offset;
@@ -825,9 +825,9 @@ TEST(Container, IndexReaderAgreesWithTheFramesAndRewritesTheIndex) {
     };
     Bytes flipped = z, moved = z, entry = z;
     flipped[index_offset + 6] ^= 0x01;
-    moved[z.size() - 16] ^= 0x01; // the trailer's index offset
+    moved[z.size() - 16] ^= 0x01;  // the trailer's index offset
     // the first index entry one larger, the index CRC recomputed: the end record moves
-    size_t first_entry = index_offset + 4 + 1 + 3; // "LMCI", N (1 byte), T (3 bytes)
+    size_t first_entry = index_offset + 4 + 1 + 3;  // "LMCI", N (1 byte), T (3 bytes)
     ASSERT_LT(entry[first_entry] & 0x7F, 0x7F) << "one more keeps the varint's length";
     entry[first_entry] = (uint8_t)(entry[first_entry] + 1);
     size_t ilen = z.size() - 16 - index_offset;
