@@ -4,9 +4,9 @@
  * The input's checksum groups (codec/FORMAT.md §3) are cut into blocks of whole, contiguous
  * groups, dealt to the ranks round-robin (block b to rank b mod N); each rank codes its blocks as
  * streams of their own, and rank 0 writes the blocks' frames in block order as they arrive, then
- * the index and trailer of the whole. Memory per rank: one block (at most 64 windows, or one
- * group when a group holds more) and, on rank 0, the 4-byte record length of every window (for
- * the index).
+ * the index and trailer of the whole. Memory per rank: one block (the fewest whole groups
+ * holding at least 64 windows: 64 windows of 2048 bytes by default, one group of 1024 with
+ * W = 64) and, on rank 0, the 4-byte record length of every window (for the index).
  * A failure on any rank is returned on that rank; the caller aborts the job (cli_dist_finish)
  * with its message, and rank 0's output lives under its temporary name until it is complete
  * (cli_coding.h). In a job of one process the same code runs with every block on rank 0. */
