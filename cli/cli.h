@@ -26,6 +26,12 @@ int cli_usage_error(const char *sub, const char *fmt, ...)
 #endif
     ;
 
+/* cli_one_process_only() : 0 in a job of one process; under mpirun with several ranks, rank 0
+ * prints "lmc <command>: runs as one process ..." with `why`, every rank waits until it has, and
+ * CLI_EXIT_USAGE is returned on every rank (the job then exits 2). For the commands that would
+ * only repeat the same work on every rank (docs/scale-out.md). */
+int cli_one_process_only(const char *command, const char *why);
+
 /* cli_json_string() : write `s` as a JSON string literal, escaped. */
 void cli_json_string(FILE *out, const char *s);
 

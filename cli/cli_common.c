@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mpi_dist.h"
 
 int cli_fail(const char *what, lmc_status status) {
     const char *detail = lmc_last_error();
@@ -17,6 +18,19 @@ int cli_fail(const char *what, lmc_status status) {
     else
         fprintf(stderr, "lmc %s: %s\n", what, lmc_status_str(status));
     return CLI_EXIT_FAILURE;
+}
+
+int cli_one_process_only(const char *command, const char *why) {
+    if (cli_dist_size() < 2) return 0;
+    if (cli_dist_rank() == 0) {
+        fprintf(stderr,
+                "lmc %s: runs as one process (%s); under mpirun with %d ranks every rank would repeat it: "
+                "run it without mpirun or with -np 1\n",
+                command, why, cli_dist_size());
+        fflush(stderr);
+    }
+    cli_dist_barrier(); /* the message is out before any rank's exit aborts the job */
+    return CLI_EXIT_USAGE;
 }
 
 int cli_usage_error(const char *sub, const char *fmt, ...) {

@@ -89,6 +89,7 @@ static uint64_t bench_rng(uint64_t *state) {
 #define CODEC_POOL_ROWS 256
 
 static int bench_codec(const bench_options *opt) {
+    if (cli_one_process_only("bench codec", "it times the codec on one thread")) return CLI_EXIT_USAGE;
     const uint64_t n = opt->symbols ? opt->symbols : 8000000;
     int rc = CLI_EXIT_FAILURE;
     int32_t *rows = malloc((size_t)CODEC_POOL_ROWS * LMC_ROW_SIZE * sizeof *rows);

@@ -251,6 +251,10 @@ int cli_bench_coding(int argc, char **argv) {
     }
     for (int i = optind; i < argc; i++)
         if (strcmp(argv[i], "coding") != 0) return cli_usage_error("bench", "unexpected argument '%s'", argv[i]);
+    if (cli_one_process_only("bench coding",
+                             "it times one process's coding; for the job's speed time "
+                             "'mpirun ... lmc compress -v'"))
+        return CLI_EXIT_USAGE;
 
     int rc = CLI_EXIT_FAILURE;
     lmc_exact_model *model = NULL;

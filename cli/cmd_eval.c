@@ -31,11 +31,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_dist_coding.h"
 #include "lmc/baseline.h"
-#include "plot_png.h"
 #include "lmc/data.h"
 #include "lmc/exact.h"
 #include "lmc/train.h"
+#include "mpi_dist.h"
+#include "plot_png.h"
 
 #ifndef LMC_SOURCE_DIR
 #error "LMC_SOURCE_DIR must be defined by the build"
@@ -185,7 +187,9 @@ static void print_eval_help(void) {
            "set) or ~/.local/share/lmc/data if it exists, where %s/scripts/fetch-data.sh\n"
            "puts the corpora; else, for development, ../shared/data relative to the current folder\n"
            "if it exists; else ../shared/data next to the source tree this program was built from\n"
-           "(%s/../shared/data).\n",
+           "(%s/../shared/data).\n\n"
+           "Under mpirun -np N the ranks share the coding-model rows (the same figures as one process\n"
+           "but seconds); float-model and classical rows run on rank 0, which alone prints.\n",
            LMC_SOURCE_DIR, LMC_SOURCE_DIR);
 }
 
@@ -286,6 +290,34 @@ static lmc_status mem_read(void *user, void *data, size_t cap, size_t *got) {
     return LMC_OK;
 }
 
+/* A coding model codes one chunk per window, each from BOS: its context must hold a chunk. */
+static lmc_status check_coding_context(const eval_compressor *c) {
+    LMC_RETURN_IF((size_t)lmc_exact_model_get_config(c->coding).context < LMC_CHUNK_BYTES,
+                  LMC_ERR_UNSUPPORTED, "%s: the model's context %d is shorter than a %d-byte chunk", c->name,
+                  lmc_exact_model_get_config(c->coding).context, LMC_CHUNK_BYTES);
+    return LMC_OK;
+}
+
+/* The figures of a coding row from what its .lmc stream held (n chunks of raw bytes). */
+static void fill_coding_row(const eval_compressor *c, size_t n, double scale, uint64_t model_bytes,
+                            uint64_t file_bytes, uint64_t stored_windows, double compress_s,
+                            double decompress_s, eval_row *row) {
+    const double raw = (double)n * LMC_CHUNK_BYTES;
+    lmc_model_config mc = lmc_exact_model_get_config(c->coding);
+    double params = (double)lmc_model_config_num_params(&mc);
+    memset(&row->r, 0, sizeof row->r);
+    row->r.raw_bytes = (uint64_t)n * LMC_CHUNK_BYTES;
+    row->r.n_chunks = n;
+    /* The model's payload (stored chunks at their coded size), not the stream's frames. */
+    row->r.chunked_rate = scale * (double)model_bytes / raw;
+    row->r.compress_seconds = compress_s;
+    row->r.decompress_seconds = decompress_s;
+    row->adjusted_rate = (scale * (double)model_bytes + 2.0 * params) / raw;
+    row->file_rate = scale * (double)file_bytes / raw;
+    row->adjusted_file_rate = (scale * (double)file_bytes + (double)c->coding_file_bytes) / raw;
+    row->stored_chunks = (int64_t)stored_windows;
+}
+
 /* A coding model's row: the n chunks coded as one .lmc stream (window = chunk), timed, then
  * decoded and compared; progress in windows, encoding then decoding. */
 static lmc_status measure_coding(const eval_compressor *c, const lmc_dataset *ds, double scale,
@@ -294,9 +326,7 @@ static lmc_status measure_coding(const eval_compressor *c, const lmc_dataset *ds
     const uint8_t *src = lmc_dataset_bytes(ds);
     lmc_codec_params cp = lmc_codec_params_default();
     cp.window_size = LMC_CHUNK_BYTES;
-    LMC_RETURN_IF((size_t)lmc_exact_model_get_config(c->coding).context < LMC_CHUNK_BYTES, LMC_ERR_UNSUPPORTED,
-                  "%s: the model's context %d is shorter than a %d-byte chunk", c->name,
-                  lmc_exact_model_get_config(c->coding).context, LMC_CHUNK_BYTES);
+    LMC_TRY(check_coding_context(c));
     lmc_predictor *pred = NULL;
     lmc_encoder *enc = NULL;
     lmc_decoder *dec = NULL;
@@ -334,26 +364,92 @@ static lmc_status measure_coding(const eval_compressor *c, const lmc_dataset *ds
         st = lmc_set_error(LMC_ERR_VERIFY_MISMATCH, "%s: the decoded bytes differ from the input", c->name);
         goto done;
     }
-    double t2 = now_seconds();
-    lmc_model_config mc = lmc_exact_model_get_config(c->coding);
-    double params = (double)lmc_model_config_num_params(&mc);
-    memset(&row->r, 0, sizeof row->r);
-    row->r.raw_bytes = raw;
-    row->r.n_chunks = n;
-    /* The model's payload (stored chunks at their coded size), not the stream's frames. */
-    row->r.chunked_rate = scale * (double)stats.model_bytes / (double)raw;
-    row->r.compress_seconds = t1 - t0;
-    row->r.decompress_seconds = t2 - t1;
-    row->adjusted_rate = (scale * (double)stats.model_bytes + 2.0 * params) / (double)raw;
-    row->file_rate = scale * (double)stats.file_bytes / (double)raw;
-    row->adjusted_file_rate = (scale * (double)stats.file_bytes + (double)c->coding_file_bytes) / (double)raw;
-    row->stored_chunks = (int64_t)stats.stored_windows;
+    fill_coding_row(c, n, scale, stats.model_bytes, stats.file_bytes, stats.stored_windows, t1 - t0,
+                    now_seconds() - t1, row);
 done:
     lmc_decoder_destroy(dec);
     lmc_encoder_destroy(enc);
     lmc_exact_predictor_destroy(pred);
     free(out.p);
     free(back);
+    return st;
+}
+
+/* ---- a coding row under mpirun (docs/scale-out.md) ---- */
+
+/* Rank 0 while decoding: the decoded blocks, in order, against the dataset's bytes. */
+typedef struct compare_sink {
+    const char *name;
+    const uint8_t *want;
+    size_t n, at;
+} compare_sink;
+
+static lmc_status compare_write(void *user, const void *data, size_t n) {
+    compare_sink *c = user;
+    LMC_RETURN_IF(n > c->n - c->at || memcmp(c->want + c->at, data, n) != 0, LMC_ERR_VERIFY_MISMATCH,
+                  "%s: the decoded bytes differ from the input (from byte %zu on)", c->name, c->at);
+    c->at += n;
+    return LMC_OK;
+}
+
+typedef struct dist_progress {
+    progress_state *state;
+    uint64_t n_chunks;
+    int decoding;
+} dist_progress;
+
+static void show_dist_progress(void *user, uint64_t in_done, uint64_t out_done, int final) {
+    const dist_progress *d = user;
+    (void) final;
+    uint64_t done = d->decoding ? d->n_chunks + out_done / LMC_CHUNK_BYTES : in_done / LMC_CHUNK_BYTES;
+    show_progress(done, 2 * d->n_chunks, d->state);
+}
+
+/* The same row with every rank of the job: the chunks are coded by the sharded compressor
+ * (cli_dist_coding.h: blocks of whole checksum groups round-robin, rank 0 assembling the very
+ * stream one process writes), rank 0 hands the stream to every rank, and the sharded
+ * decompressor decodes it, rank 0 comparing the blocks with the input as they arrive. Every
+ * figure but the seconds equals one process's: the stream's bytes are the same, and the model's
+ * payload is a sum of per-window integers. */
+static lmc_status measure_coding_dist(const eval_compressor *c, const lmc_dataset *ds, double scale,
+                                      progress_state *progress, lmc_device *device, eval_row *row) {
+    const int lead = cli_dist_rank() == 0;
+    size_t n = lmc_dataset_chunk_count(ds), raw = n * LMC_CHUNK_BYTES;
+    LMC_TRY(check_coding_context(c));
+    cli_dist_bytes src = {lmc_dataset_bytes(ds), raw};
+    mem_buf out = {NULL, 0, lead ? lmc_compress_bound(raw, LMC_CHUNK_BYTES) : 0, 0};
+    unsigned char *stream = NULL;
+    size_t stream_n = 0;
+    if (lead && !(out.p = malloc(out.cap)))
+        return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "%s: a stream buffer of %zu bytes", c->name, out.cap);
+    dist_progress dp = {progress, n, 0};
+    cli_dist_coding_result enc, dec;
+    cli_dist_input in = cli_dist_input_bytes(&src, c->name);
+    double t0 = now_seconds();
+    lmc_status st = cli_dist_code(0, &in, lead ? mem_write : NULL, &out, c->coding, device, LMC_CHUNK_BYTES,
+                                  lead ? show_dist_progress : NULL, &dp, &enc);
+    double t1 = now_seconds();
+    if (st == LMC_OK) {
+        stream = out.p;
+        stream_n = out.n;
+        if (cli_dist_broadcast(&stream, &stream_n) != 0)
+            st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "%s: a copy of the .lmc stream", c->name);
+    }
+    if (st == LMC_OK) {
+        cli_dist_bytes coded = {stream, stream_n};
+        cli_dist_input in_coded = cli_dist_input_bytes(&coded, c->name);
+        compare_sink cmp = {c->name, src.p, raw, 0};
+        dp.decoding = 1;
+        st = cli_dist_code(1, &in_coded, lead ? compare_write : NULL, &cmp, c->coding, device, 0,
+                           lead ? show_dist_progress : NULL, &dp, &dec);
+        if (st == LMC_OK && lead && cmp.at != raw)
+            st = lmc_set_error(LMC_ERR_VERIFY_MISMATCH, "%s: decoded %zu bytes of %zu", c->name, cmp.at, raw);
+    }
+    if (st == LMC_OK && lead)
+        fill_coding_row(c, n, scale, enc.model_bytes, enc.out_bytes, enc.stored_windows, t1 - t0,
+                        now_seconds() - t1, row);
+    if (stream != out.p) free(stream);
+    free(out.p);
     return st;
 }
 
@@ -379,7 +475,9 @@ static lmc_status measure_row(const eval_compressor *c, const lmc_dataset *ds, d
         row->stored_chunks = -1;
         return LMC_OK;
     }
-    case EVAL_LM_CODING: return measure_coding(c, ds, scale, progress, device, row);
+    case EVAL_LM_CODING:
+        return cli_dist_size() > 1 ? measure_coding_dist(c, ds, scale, progress, device, row)
+                                   : measure_coding(c, ds, scale, progress, device, row);
     }
     return lmc_set_error(LMC_ERR_UNSUPPORTED, "%s: unknown row kind", c->name);
 }
@@ -709,9 +807,16 @@ int cli_cmd_eval(int argc, char **argv) {
             goto done;
         }
     }
+    /* Under mpirun (docs/scale-out.md) every rank shares the coding rows' work; rank 0 alone
+     * measures the float-model and classical rows and prints. */
+    const int lead = cli_dist_rank() == 0;
+    int any_coding = 0;
+    for (size_t k = 0; k < n_comps; k++) any_coding |= comps[k].kind == EVAL_LM_CODING;
+    char dev_buf[256];
     for (size_t k = 0; k < n_comps && !device; k++)
-        if (is_lm(comps[k].kind)) { /* the forward pass's device, opened once */
-            lmc_status status = lmc_device_open(device_sel, &device);
+        if (comps[k].kind == EVAL_LM_CODING || (lead && comps[k].kind == EVAL_LM)) { /* opened once */
+            lmc_status status =
+                lmc_device_open(cli_dist_device(device_sel, dev_buf, sizeof dev_buf), &device);
             if (status != LMC_OK) {
                 exit_code = cli_fail("eval", status);
                 goto done;
@@ -767,12 +872,12 @@ int cli_cmd_eval(int argc, char **argv) {
 
     rows = calloc(n_comps * n_sets, sizeof *rows);
     if (!rows) goto oom;
-    progress_state progress = {isatty(STDERR_FILENO), NULL, NULL};
+    progress_state progress = {lead && isatty(STDERR_FILENO), NULL, NULL};
     lmc_dataset_params params = lmc_dataset_params_default();
     params.max_chunks = max_chunks;
     params.mask7 = mask7;
     params.seed = seed;
-    for (size_t d = 0; d < n_sets; d++) {
+    for (size_t d = 0; d < n_sets && (lead || any_coding); d++) {
         if (progress.on) fprintf(stderr, "\r\033[Kreading %s ...", expanded_sets[d]);
         lmc_dataset *ds = NULL;
         lmc_status status = lmc_dataset_open(expanded_sets[d], &params, &ds);
@@ -792,6 +897,7 @@ int cli_cmd_eval(int argc, char **argv) {
         kinds[d] = lmc_dataset_kind(ds);
         double scale = mask7 ? lmc_mask_scale(8, 1) : 1.0;
         for (size_t k = 0; k < n_comps && status == LMC_OK; k++) {
+            if (!lead && comps[k].kind != EVAL_LM_CODING) continue;
             eval_row *row = &rows[k * n_sets + d];
             row->compressor = k;
             row->dataset = d;
@@ -806,6 +912,7 @@ int cli_cmd_eval(int argc, char **argv) {
             goto done;
         }
     }
+    if (!lead) goto done; /* its share of the coding rows is in rank 0's figures */
     if (json) {
         print_json(comps, expanded_sets, rows, n_comps * n_sets, mask7);
     } else {

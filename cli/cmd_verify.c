@@ -166,6 +166,8 @@ int cli_cmd_verify(int argc, char **argv) {
         }
     }
     if (argc - optind != 1) return cli_usage_error("verify", "name one FILE.lmc");
+    if (cli_one_process_only("verify", "it decodes the file once on each device of this machine"))
+        return CLI_EXIT_USAGE;
     const char *path = argv[optind];
 
     int rc = CLI_EXIT_FAILURE;

@@ -49,5 +49,10 @@ double cli_dist_comm_bytes(void);
  * @return 0, or -1 (out of memory). */
 int cli_dist_send(int dest, int tag, const void *p, size_t n);
 int cli_dist_recv(int src, int tag, unsigned char **p, size_t *n);
+/* cli_dist_broadcast() : rank 0's n bytes at *p to every rank (`lmc eval` hands every rank the
+ * .lmc stream it is to decode): on rank 0 *p and *n are read; on the others they receive a
+ * malloc'ed copy (the caller frees it). In a job of one nothing moves. @return 0, or -1 (out of
+ * memory). */
+int cli_dist_broadcast(unsigned char **p, size_t *n);
 
 #endif /* LMC_CLI_MPI_DIST_H */

@@ -370,34 +370,19 @@ lmc_status lmc_encoder_write(lmc_encoder *e, const void *data, size_t n) {
     return LMC_OK;
 }
 
+/* lmc_write_fn over the encoder's own output, so that the index writer counts file_bytes. */
+static lmc_status enc_write(void *user, const void *data, size_t n) {
+    return enc_out((lmc_encoder *)user, data, n);
+}
+
 static lmc_status enc_finish(lmc_encoder *e) {
     LMC_TRY(enc_flush(e, 1));
     /* §3 end record: tag 0 then the CRC of the last, partial group (0 when it is empty). */
     uint8_t end[5] = {0};
     put_le(end + 1, e->group_crc, 4);
     LMC_TRY(enc_out(e, end, sizeof end));
-    /* §4 index */
-    uint64_t index_offset = e->file_bytes;
-    uint8_t buf[3 * VARINT_MAX + 4];
-    memcpy(buf, index_magic, 4);
-    size_t k = 4;
-    k += (size_t)put_varint(buf + k, e->n_windows);
-    k += (size_t)put_varint(buf + k, e->original_bytes);
-    uint32_t crc = lmc_crc32(0, buf, k);
-    LMC_TRY(enc_out(e, buf, k));
-    for (size_t w = 0; w < e->n_windows; w++) {
-        int m = put_varint(buf, e->rec_lens[w]);
-        crc = lmc_crc32(crc, buf, (size_t)m);
-        LMC_TRY(enc_out(e, buf, (size_t)m));
-    }
-    put_le(buf, crc, 4);
-    LMC_TRY(enc_out(e, buf, 4));
-    /* §4 trailer */
-    uint8_t trailer[TRAILER_SIZE];
-    put_le(trailer, index_offset, 8);
-    put_le(trailer + 8, e->file_bytes - index_offset, 4);
-    memcpy(trailer + 12, trailer_magic, 4);
-    return enc_out(e, trailer, sizeof trailer);
+    return lmc_container_index_write(enc_write, e, e->file_bytes, e->n_windows, e->original_bytes,
+                                     e->rec_lens);
 }
 
 lmc_status lmc_encoder_finish(lmc_encoder *e, lmc_codec_stats *stats) {
@@ -884,6 +869,111 @@ typedef struct frame_ref {
     uint64_t end; /* offset just after the frame record */
 } frame_ref;
 
+/* ---- the index and trailer (§4), shared by the encoder, the seek path and sharded coding ---- */
+
+lmc_status lmc_container_index_write(lmc_write_fn write, void *user, uint64_t index_offset,
+                                     uint64_t n_windows, uint64_t original_bytes,
+                                     const uint32_t *record_lens) {
+    uint8_t buf[3 * VARINT_MAX + 4];
+    memcpy(buf, index_magic, 4);
+    size_t k = 4;
+    k += (size_t)put_varint(buf + k, n_windows);
+    k += (size_t)put_varint(buf + k, original_bytes);
+    uint32_t crc = lmc_crc32(0, buf, k);
+    uint64_t index_len = k;
+    LMC_TRY(write(user, buf, k));
+    for (uint64_t w = 0; w < n_windows; w++) {
+        int m = put_varint(buf, record_lens[w]);
+        crc = lmc_crc32(crc, buf, (size_t)m);
+        index_len += (uint64_t)m;
+        LMC_TRY(write(user, buf, (size_t)m));
+    }
+    put_le(buf, crc, 4);
+    LMC_TRY(write(user, buf, 4));
+    index_len += 4;
+    uint8_t trailer[TRAILER_SIZE];
+    put_le(trailer, index_offset, 8);
+    put_le(trailer + 8, index_len, 4);
+    memcpy(trailer + 12, trailer_magic, 4);
+    return write(user, trailer, sizeof trailer);
+}
+
+/* The trailer t of an n-byte stream: where its index lies. */
+static lmc_status parse_trailer(const uint8_t *t, uint64_t n, uint64_t *index_offset, uint64_t *index_len) {
+    LMC_RETURN_IF(memcmp(t + 12, trailer_magic, 4) != 0, LMC_ERR_TRUNCATED,
+                  ".lmc: no trailer at the end of the stream (truncated?)");
+    *index_offset = get_le(t, 8);
+    *index_len = get_le(t + 8, 4);
+    LMC_RETURN_IF(*index_offset < HEADER_SIZE + 5 || *index_len < 4 + 2 + 4 ||
+                      *index_offset > n - TRAILER_SIZE || *index_len != n - TRAILER_SIZE - *index_offset,
+                  LMC_ERR_CORRUPT,
+                  ".lmc trailer: index of %llu bytes at %llu does not fit a %llu-byte stream",
+                  (unsigned long long)*index_len, (unsigned long long)*index_offset, (unsigned long long)n);
+    return LMC_OK;
+}
+
+/* The index ix[0..ilen) at index_offset of a stream with header h: its magic, CRC, window count
+ * and length; *k = where its record lengths start. */
+static lmc_status parse_index_head(const header *h, const uint8_t *ix, size_t ilen, uint64_t index_offset,
+                                   uint64_t *nw, uint64_t *total, size_t *k) {
+    LMC_RETURN_IF(memcmp(ix, index_magic, 4) != 0, LMC_ERR_CORRUPT, ".lmc: no index magic at offset %llu",
+                  (unsigned long long)index_offset);
+    uint32_t stored = (uint32_t)get_le(ix + ilen - 4, 4), crc = lmc_crc32(0, ix, ilen - 4);
+    LMC_RETURN_IF(stored != crc, LMC_ERR_CHECKSUM, ".lmc index CRC-32 is %08x, computed %08x", stored, crc);
+    *k = 4;
+    int m = get_varint(ix + *k, ilen - 4 - *k, nw);
+    LMC_RETURN_IF(m <= 0, LMC_ERR_CORRUPT, ".lmc index: malformed window count");
+    *k += (size_t)m;
+    m = get_varint(ix + *k, ilen - 4 - *k, total);
+    LMC_RETURN_IF(m <= 0, LMC_ERR_CORRUPT, ".lmc index: malformed length");
+    *k += (size_t)m;
+    LMC_RETURN_IF(*nw > ilen || (*nw == 0 && *total != 0) ||
+                      (*nw > 0 && (*total <= (*nw - 1) * h->window_size || *total > *nw * h->window_size)),
+                  LMC_ERR_CORRUPT, ".lmc index: %llu windows of %u bytes cannot hold %llu bytes",
+                  (unsigned long long)*nw, h->window_size, (unsigned long long)*total);
+    return LMC_OK;
+}
+
+/* Record length w of the index (at *k, advanced), for a record starting at `off`: it must end
+ * before the index. */
+static lmc_status parse_index_entry(const uint8_t *ix, size_t ilen, size_t *k, uint64_t w, uint64_t off,
+                                    uint64_t index_offset, uint64_t *rec) {
+    int m = get_varint(ix + *k, ilen - 4 - *k, rec);
+    LMC_RETURN_IF(m <= 0, LMC_ERR_CORRUPT, ".lmc index: malformed entry %llu", (unsigned long long)w);
+    *k += (size_t)m;
+    LMC_RETURN_IF(*rec > index_offset || off > index_offset - *rec, LMC_ERR_CORRUPT,
+                  ".lmc index: window %llu's frame runs past the index", (unsigned long long)w);
+    return LMC_OK;
+}
+
+/* Where the record after window w's (rec bytes at off) starts: past its group's CRC when it
+ * closes a group. */
+static uint64_t next_record(const header *h, uint64_t w, uint64_t off, uint64_t rec) {
+    return off + rec + ((w + 1) % h->group_windows == 0 ? 4 : 0);
+}
+
+/* After the last entry: nothing else in the index, and the end record where the entries say. */
+static lmc_status check_index_end(size_t k, size_t ilen, uint64_t off, uint64_t index_offset,
+                                  uint8_t end_tag) {
+    LMC_RETURN_IF(k != ilen - 4, LMC_ERR_CORRUPT, ".lmc index: %zu unexplained bytes", ilen - 4 - k);
+    LMC_RETURN_IF(off + 5 != index_offset || end_tag != 0, LMC_ERR_CORRUPT,
+                  ".lmc: the end record is not where the index says (offset %llu)", (unsigned long long)off);
+    return LMC_OK;
+}
+
+/* What the header and the index say about an n-byte stream (the counts from its frames: 0). */
+static void fill_info(const header *h, uint64_t n_windows, uint64_t original_bytes, uint64_t n,
+                      lmc_container_info *info) {
+    memset(info, 0, sizeof *info);
+    memcpy(info->model_id, h->model_id, LMC_MODEL_ID_SIZE);
+    info->window_size = h->window_size;
+    info->group_windows = h->group_windows;
+    info->n_windows = n_windows;
+    info->original_bytes = original_bytes;
+    info->file_bytes = n;
+    info->format_version = h->version;
+}
+
 /* Check header, trailer and index; fill info. When `group` is not NULL, also fill group[0..]
  * with the frames of checksum group `want_group` and *group_crc with its stored CRC. */
 static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *info,
@@ -896,40 +986,17 @@ static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *inf
     LMC_TRY(parse_header(p, n, NULL, &h));
     LMC_RETURN_IF(n < HEADER_SIZE + 5 + TRAILER_SIZE, LMC_ERR_TRUNCATED,
                   ".lmc stream of %zu bytes is too short for its end record and trailer", n);
-    const uint8_t *t = p + n - TRAILER_SIZE;
-    LMC_RETURN_IF(memcmp(t + 12, trailer_magic, 4) != 0, LMC_ERR_TRUNCATED,
-                  ".lmc: no trailer at the end of the stream (truncated?)");
-    uint64_t index_offset = get_le(t, 8), index_len = get_le(t + 8, 4);
-    LMC_RETURN_IF(index_offset < HEADER_SIZE + 5 || index_len < 4 + 2 + 4 ||
-                      index_offset > n - TRAILER_SIZE || index_len != n - TRAILER_SIZE - index_offset,
-                  LMC_ERR_CORRUPT, ".lmc trailer: index of %llu bytes at %llu does not fit a %zu-byte stream",
-                  (unsigned long long)index_len, (unsigned long long)index_offset, n);
+    uint64_t index_offset, index_len;
+    LMC_TRY(parse_trailer(p + n - TRAILER_SIZE, n, &index_offset, &index_len));
     const uint8_t *ix = p + index_offset;
-    size_t ilen = (size_t)index_len, k = 4;
-    LMC_RETURN_IF(memcmp(ix, index_magic, 4) != 0, LMC_ERR_CORRUPT, ".lmc: no index magic at offset %llu",
-                  (unsigned long long)index_offset);
-    uint32_t stored = (uint32_t)get_le(ix + ilen - 4, 4), crc = lmc_crc32(0, ix, ilen - 4);
-    LMC_RETURN_IF(stored != crc, LMC_ERR_CHECKSUM, ".lmc index CRC-32 is %08x, computed %08x", stored, crc);
+    size_t ilen = (size_t)index_len, k;
     uint64_t nw, total;
-    int m = get_varint(ix + k, ilen - 4 - k, &nw);
-    LMC_RETURN_IF(m <= 0, LMC_ERR_CORRUPT, ".lmc index: malformed window count");
-    k += (size_t)m;
-    m = get_varint(ix + k, ilen - 4 - k, &total);
-    LMC_RETURN_IF(m <= 0, LMC_ERR_CORRUPT, ".lmc index: malformed length");
-    k += (size_t)m;
-    LMC_RETURN_IF(nw > ilen || (nw == 0 && total != 0) ||
-                      (nw > 0 && (total <= (nw - 1) * h.window_size || total > nw * h.window_size)),
-                  LMC_ERR_CORRUPT, ".lmc index: %llu windows of %u bytes cannot hold %llu bytes",
-                  (unsigned long long)nw, h.window_size, (unsigned long long)total);
+    LMC_TRY(parse_index_head(&h, ix, ilen, index_offset, &nw, &total, &k));
     /* Walk the frames the index describes: offsets follow from record lengths and group CRCs. */
     uint64_t off = HEADER_SIZE, payload = 0, stored_windows = 0;
     for (uint64_t w = 0; w < nw; w++) {
-        uint64_t rec, tag, orig = h.window_size;
-        m = get_varint(ix + k, ilen - 4 - k, &rec);
-        LMC_RETURN_IF(m <= 0, LMC_ERR_CORRUPT, ".lmc index: malformed entry %llu", (unsigned long long)w);
-        k += (size_t)m;
-        LMC_RETURN_IF(rec > index_offset || off > index_offset - rec, LMC_ERR_CORRUPT,
-                      ".lmc index: window %llu's frame runs past the index", (unsigned long long)w);
+        uint64_t rec = 0, tag, orig = h.window_size;
+        LMC_TRY(parse_index_entry(ix, ilen, &k, w, off, index_offset, &rec));
         int a = get_varint(p + off, (size_t)rec, &tag);
         LMC_RETURN_IF(a <= 0 || tag == 0, LMC_ERR_CORRUPT, ".lmc: no frame of window %llu at offset %llu",
                       (unsigned long long)w, (unsigned long long)off);
@@ -955,19 +1022,11 @@ static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *inf
             f->stored = fh.stored;
             f->end = off + rec;
         }
-        off += rec + ((w + 1) % h.group_windows == 0 ? 4 : 0);
+        off = next_record(&h, w, off, rec);
     }
-    LMC_RETURN_IF(k != ilen - 4, LMC_ERR_CORRUPT, ".lmc index: %zu unexplained bytes", ilen - 4 - k);
-    LMC_RETURN_IF(off + 5 != index_offset || p[off] != 0, LMC_ERR_CORRUPT,
-                  ".lmc: the end record is not where the index says (offset %llu)", (unsigned long long)off);
-    memcpy(info->model_id, h.model_id, LMC_MODEL_ID_SIZE);
-    info->window_size = h.window_size;
-    info->group_windows = h.group_windows;
-    info->n_windows = nw;
-    info->original_bytes = total;
+    LMC_TRY(check_index_end(k, ilen, off, index_offset, off < index_offset ? p[off] : 0));
+    fill_info(&h, nw, total, n, info);
     info->payload_bytes = payload;
-    info->file_bytes = n;
-    info->format_version = h.version;
     info->stored_windows = stored_windows;
     if (group && *group_n) {
         /* The group's CRC follows its last frame, or the end record's tag for a last partial
@@ -976,6 +1035,70 @@ static lmc_status walk_stream(const void *src, size_t n, lmc_container_info *inf
         if (*group_n < h.group_windows) at += 1;
         *group_crc = (uint32_t)get_le(p + at, 4);
     }
+    return LMC_OK;
+}
+
+void lmc_container_index_free(lmc_container_index *index) {
+    if (!index) return;
+    free(index->record_lens);
+    free(index->record_offsets);
+    index->record_lens = NULL;
+    index->record_offsets = NULL;
+}
+
+lmc_status lmc_container_index_read(lmc_read_at_fn read_at, void *user, uint64_t n,
+                                    lmc_container_index *out) {
+    memset(out, 0, sizeof *out);
+    LMC_RETURN_IF(n == 0, LMC_ERR_TRUNCATED, "empty input: an .lmc stream has at least a header");
+    uint8_t head[HEADER_SIZE], t[TRAILER_SIZE], end_tag = 0;
+    size_t head_len = n < HEADER_SIZE ? (size_t)n : HEADER_SIZE;
+    LMC_TRY(read_at(user, 0, head, head_len));
+    header h;
+    LMC_TRY(parse_header(head, head_len, NULL, &h));
+    LMC_RETURN_IF(n < HEADER_SIZE + 5 + TRAILER_SIZE, LMC_ERR_TRUNCATED,
+                  ".lmc stream of %llu bytes is too short for its end record and trailer",
+                  (unsigned long long)n);
+    LMC_TRY(read_at(user, n - TRAILER_SIZE, t, TRAILER_SIZE));
+    uint64_t index_offset, index_len;
+    LMC_TRY(parse_trailer(t, n, &index_offset, &index_len));
+    uint8_t *ix = (uint8_t *)malloc((size_t)index_len);
+    LMC_RETURN_IF(!ix, LMC_ERR_OUT_OF_MEMORY, ".lmc index of %llu bytes: out of memory",
+                  (unsigned long long)index_len);
+    lmc_status s = read_at(user, index_offset, ix, (size_t)index_len);
+    size_t ilen = (size_t)index_len, k = 0;
+    uint64_t nw = 0, total = 0, off = HEADER_SIZE;
+    if (s == LMC_OK) s = parse_index_head(&h, ix, ilen, index_offset, &nw, &total, &k);
+    if (s == LMC_OK) {
+        out->record_lens = (uint32_t *)malloc((size_t)(nw ? nw : 1) * sizeof *out->record_lens);
+        out->record_offsets = (uint64_t *)malloc((size_t)(nw + 1) * sizeof *out->record_offsets);
+        if (!out->record_lens || !out->record_offsets)
+            s = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, ".lmc index of %llu windows: out of memory",
+                              (unsigned long long)nw);
+    }
+    /* A record holds at most two varints and a payload within §3's limit for its version. */
+    const uint64_t rec_max =
+        2 * VARINT_MAX + (h.version >= 2 ? h.window_size : lmc_arith_bound(h.window_size));
+    for (uint64_t w = 0; s == LMC_OK && w < nw; w++) {
+        uint64_t rec = 0;
+        s = parse_index_entry(ix, ilen, &k, w, off, index_offset, &rec);
+        if (s == LMC_OK && rec > rec_max)
+            s = lmc_set_error(LMC_ERR_CORRUPT, ".lmc index: window %llu's record of %llu bytes exceeds %llu",
+                              (unsigned long long)w, (unsigned long long)rec, (unsigned long long)rec_max);
+        if (s != LMC_OK) break;
+        out->record_lens[w] = (uint32_t)rec;
+        out->record_offsets[w] = off;
+        off = next_record(&h, w, off, rec);
+    }
+    free(ix);
+    if (s == LMC_OK && off < index_offset) s = read_at(user, off, &end_tag, 1);
+    if (s == LMC_OK) s = check_index_end(k, ilen, off, index_offset, end_tag);
+    if (s != LMC_OK) {
+        lmc_container_index_free(out);
+        return s;
+    }
+    out->record_offsets[nw] = off;
+    fill_info(&h, nw, total, n, &out->info);
+    out->index_offset = index_offset;
     return LMC_OK;
 }
 

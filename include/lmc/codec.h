@@ -252,6 +252,37 @@ typedef struct lmc_container_info {
  * in memory, and that every frame the index points at starts where it says. */
 lmc_status lmc_container_info_read(const void *src, size_t n, lmc_container_info *info);
 
+/* The index of a stream (codec/FORMAT.md §4) as the seek path reads it, without the frames:
+ * enough to find any window's frame record, or to cut the stream into streams of whole checksum
+ * groups (sharded coding under MPI, cli/cli_dist_coding.c). */
+typedef struct lmc_container_index {
+    lmc_container_info info;  /* as lmc_container_info_read() fills it, except payload_bytes and
+                               * stored_windows: 0 (they are counted from the frames) */
+    uint64_t index_offset;    /* where the index starts: just after the end record */
+    uint32_t *record_lens;    /* (n_windows) each window's frame record, tag to end of payload */
+    uint64_t *record_offsets; /* (n_windows + 1) where each record starts; [n_windows] = the end record */
+} lmc_container_index;
+
+/* Read n bytes at `offset` of a stream into dst, all of them or fail (LMC_ERR_TRUNCATED / _IO). */
+typedef lmc_status (*lmc_read_at_fn)(void *user, uint64_t offset, void *dst, size_t n);
+
+/* lmc_container_index_read() : read and check the header, trailer and index of an n-byte stream
+ * through read_at (three reads and the end record's tag; the frames are not read), with the
+ * checks of lmc_container_info_read() that need no frame: header fields, the trailer's place,
+ * the index CRC, window count against length, every record within the limit of its version and
+ * before the index, the end record where the record lengths put it. The frames are checked when
+ * they are decoded. @return LMC_OK with out->record_lens and out->record_offsets owned by the
+ * caller (lmc_container_index_free()); on an error nothing is held. */
+lmc_status lmc_container_index_read(lmc_read_at_fn read_at, void *user, uint64_t n, lmc_container_index *out);
+void lmc_container_index_free(lmc_container_index *index); /* frees the arrays; accepts NULL */
+
+/* lmc_container_index_write() : write through `write` the index and trailer (§4) of a stream
+ * whose end record ends at index_offset, holding n_windows windows (record_lens[0..n_windows),
+ * borrowed) and original_bytes bytes: what lmc_encoder_finish() writes after the end record. */
+lmc_status lmc_container_index_write(lmc_write_fn write, void *user, uint64_t index_offset,
+                                     uint64_t n_windows, uint64_t original_bytes,
+                                     const uint32_t *record_lens);
+
 /* lmc_decompress_window() : decode window k alone (bytes k*W .. k*W+len-1 of the input) from a
  * whole stream in memory, found through the trailer and the index (the seek path). The
  * window's checksum group (at most 2^24 bytes; 64 KiB with W = 2048) is decoded and checked

@@ -1,9 +1,15 @@
-/* version.h : the lmc version. CMakeLists.txt reads the project version from these lines. */
+/* version.h : the lmc version. CMakeLists.txt reads the project version from these lines.
+ * MAJOR is also liblmc's SONAME, liblmc.so.MAJOR (cmake/lmc_install.cmake): bump it whenever a
+ * program built against the previous liblmc.so could break with the new one (a public struct's
+ * size or layout, a function's signature or meaning; test/unit/test_abi.cpp records the struct
+ * layouts of this MAJOR); MINOR for additions that keep every old program working.
+ * 1 (liblmc.so.1): lmc_train_params grew micro_batches, a layout liblmc.so.0's programs do not
+ * allocate. */
 #ifndef LMC_VERSION_H
 #define LMC_VERSION_H
 
-#define LMC_VERSION_MAJOR 0
-#define LMC_VERSION_MINOR 1
+#define LMC_VERSION_MAJOR 1
+#define LMC_VERSION_MINOR 0
 #define LMC_VERSION_PATCH 0
 
 #define LMC_VERSION_NUMBER (LMC_VERSION_MAJOR * 10000 + LMC_VERSION_MINOR * 100 + LMC_VERSION_PATCH)

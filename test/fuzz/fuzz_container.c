@@ -1,6 +1,8 @@
 /* fuzz_container.c : libFuzzer target for the `.lmc` readers (LMC_FUZZ=ON, clang only).
- * Any input goes through the streaming decoder (via lmc_decompress) and the seek-path index
- * reader; neither may crash, leak or trip a sanitizer. Oracle: a version-2 stream the decoder
+ * Any input goes through the streaming decoder (via lmc_decompress), the seek-path index
+ * reader and the index reader of sharded coding (lmc_container_index_read, which reads no
+ * frame); none may crash, leak or trip a sanitizer, and the index reader accepts every stream
+ * the others accept, with the same counts. Oracle: a version-2 stream the decoder
  * accepts must be exactly what the encoder writes for the decoded bytes (the format has one
  * encoding of each input, stored windows included), so an accepted input is re-encoded and
  * compared. An accepted version-1 stream (no writer makes those any more) must re-encode to a
@@ -17,6 +19,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+typedef struct input {
+    const uint8_t *p;
+    size_t n;
+} input;
+
+static lmc_status input_read_at(void *user, uint64_t off, void *dst, size_t n) {
+    const input *in = user;
+    if (off > in->n || n > in->n - off) return lmc_set_error(LMC_ERR_TRUNCATED, "past the end");
+    if (n) memcpy(dst, in->p + off, n);
+    return LMC_OK;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static lmc_predictor *pred;
     static uint8_t *out, *again, *back;
@@ -29,6 +43,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     lmc_container_info info;
     lmc_status info_status = lmc_container_info_read(data, size, &info);
+    input in = {data, size};
+    lmc_container_index index;
+    lmc_status index_status = lmc_container_index_read(input_read_at, &in, size, &index);
+    if (index_status != LMC_OK && lmc_last_error()[0] == '\0') abort();
+    if (info_status == LMC_OK && (index_status != LMC_OK || index.info.n_windows != info.n_windows ||
+                                  index.info.original_bytes != info.original_bytes))
+        abort(); /* what the full walk accepts, the index alone accepts alike */
+    lmc_container_index_free(&index);
     size_t n = 0;
     lmc_status s = lmc_decompress(out, OUT_CAP, data, size, pred, &n);
     if (s != LMC_OK) {

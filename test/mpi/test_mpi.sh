@@ -18,6 +18,22 @@
 #   coding_failure    a rank that fails mid-file (LMC_TEST_DIST_FAIL_RANK) makes mpirun exit
 #                     non-zero with that rank's message, and no output file appears (compress and
 #                     decompress); an existing output without -f is refused and left as it was
+#   coding_kill       rank 1 of 3 SIGKILLs itself after coding its first block, before sending it
+#                     (LMC_TEST_DIST_KILL_RANK), while rank 0 has the output open under its
+#                     temporary name: mpirun exits non-zero, no output and no temporary file is
+#                     left (compress and decompress), and an existing output being replaced with
+#                     -f is left as it was (compress; it is replaced only when the job completes)
+#   eval              `lmc eval --json --plot` with a coding model (context 2048, trained and
+#                     quantised here), its float model and gzip on a 132-chunk text with random
+#                     bytes (3 blocks, coded and stored chunks): -np 1, 2, 3 give the JSON of
+#                     the plain run apart from "seconds", and the same plot bytes (only -np 3
+#                     under LMC_TEST_SMALL, set for sanitizer and Debug builds); a rank that
+#                     fails during the coding row ends the job non-zero with its message and no
+#                     plot; negative control: another model under the same name changes the
+#                     coding row's figures (and not gzip's), so the comparison can fail
+#   one_process       verify, bench coding and bench codec, which would only repeat the same work
+#                     on every rank, refuse -np 2 with one message from rank 0 and exit 2;
+#                     control: -np 1 runs (bench codec's JSON comes out)
 #   negative_control  ranks reducing in rank order (LMC_TEST_DIST_REDUCE=rank-order: each rank
 #                     sums its micro-batches, then MPI_Allreduce) give models that differ
 #                     between rank counts: the identity above is not a comparison that cannot fail
@@ -185,6 +201,112 @@ coding_failure)
   [ "$rc" -ne 0 ] || fail "an existing output without -f gave exit 0"
   [ "$(cat out.lmc)" = keep ] || fail "an existing output was overwritten without -f"
   echo "ok: an existing output is refused (exit $rc) and kept"
+  ;;
+coding_kill)
+  model="$src/test/golden/tiny.exact.safetensors"
+  cat data.txt data.txt data.txt >all.bin
+  head -c 150007 all.bin >input.bin # 3 blocks of one 1,024-window group with -W 64: one per rank
+  rm all.bin
+  "$lmc" compress -q -m "$model" --device pthread -W 64 input.bin -o in.lmc
+  for what in compress decompress; do
+    if [ "$what" = compress ]; then in=input.bin out=out.lmc wflag=(-W 64); else in=in.lmc out=out.bin wflag=(); fi
+    for existing in no yes; do
+      [ "$what" = compress ] || [ "$existing" = no ] || continue # -f: the same output code both ways
+      force=()
+      if [ "$existing" = yes ]; then echo keep >"$out"; force=(-f); fi
+      rm -f saw_tmp
+      set +e
+      LMC_TEST_DIST_KILL_RANK=1 mpi 3 "$what" -q -m "$model" --device pthread "${wflag[@]}" "${force[@]}" "$in" -o "$out" \
+        >kill.log 2>&1 &
+      job=$!
+      # rank 0's temporary output exists while the job runs (it waits for rank 1's block)
+      while kill -0 "$job" 2>/dev/null; do
+        if ls -A | grep -q 'lmc-tmp-'; then touch saw_tmp; fi
+        sleep 0.02
+      done
+      wait "$job"
+      rc=$?
+      set -e
+      [ "$rc" -ne 0 ] || { cat kill.log; fail "$what: a killed rank left exit status 0"; }
+      [ -e saw_tmp ] || fail "$what: no temporary output was seen while the job ran (the kill came too early)"
+      if [ "$existing" = yes ]; then
+        [ "$(cat "$out")" = keep ] || fail "$what -f: the existing $out was replaced by a killed job"
+      else
+        [ ! -e "$out" ] || fail "$what: a killed job left $out"
+      fi
+      leftover=$(ls -A | grep -v -x -e input.bin -e in.lmc -e data.txt -e kill.log -e saw_tmp -e "$out" || true)
+      [ -z "$leftover" ] || fail "$what: the killed job left $leftover"
+      echo "ok: $what, rank 1 killed mid-file (existing output: $existing): exit $rc, nothing left but what was there"
+      rm -f "$out"
+    done
+  done
+  ;;
+eval)
+  # a coding model whose context holds a 2,048-byte chunk, small enough to be fast: 5,192 parameters
+  "$lmc" train --data data.txt --d-model 8 --layers 1 --heads 1 --context 2048 --window 64 --batch 8 --steps 40 \
+    --device pthread -q -o m.safetensors
+  "$lmc" quantize m.safetensors -o m.exact.safetensors >/dev/null
+  "$lmc" train --data data.txt --d-model 8 --layers 1 --heads 1 --context 2048 --window 64 --batch 8 --steps 40 \
+    --seed 2 --device pthread -q -o other.safetensors
+  "$lmc" quantize other.safetensors -o other.exact.safetensors >/dev/null
+  # 132 chunks = blocks of 64, 64 and 4 windows; 20 KB of random bytes give stored chunks
+  head -c 20480 /dev/urandom >rnd.bin
+  cat data.txt data.txt rnd.bin data.txt data.txt >set.txt
+  rm rnd.bin
+  args=(eval --compressor lm:m.exact.safetensors,lm:m.safetensors,gzip --dataset text:set.txt --json --device pthread)
+  no_seconds() { sed -E 's/"seconds": [0-9.]+/"seconds": -/' "$1"; }
+  "$lmc" "${args[@]}" --plot plain.png >plain.json
+  grep -q '"chunks": 132' plain.json || fail "the fixture is not 132 chunks: $(cat plain.json)"
+  grep -q '"stored_chunks": [1-9]' plain.json || fail "no stored chunk: $(cat plain.json)"
+  grep -q '"stored_chunks": 132' plain.json && fail "every chunk stored: $(cat plain.json)"
+  ranks="1 2 3"
+  [ -z "${LMC_TEST_SMALL:-}" ] || ranks=3 # sanitizer builds: the case with the most blocks moved
+  for n in $ranks; do
+    mpi "$n" "${args[@]}" --plot "np$n.png" >"np$n.json"
+    [ "$(no_seconds "np$n.json")" = "$(no_seconds plain.json)" ] ||
+      { diff <(no_seconds plain.json) <(no_seconds "np$n.json") || true; fail "eval -np $n differs from one process"; }
+    cmp plain.png "np$n.png" || fail "eval -np $n: another plot"
+    [ "$(grep -c '"compressor"' "np$n.json")" -eq 3 ] || fail "-np $n: more than one rank printed"
+    echo "ok: eval -np $n = one process (all figures but seconds; the same plot)"
+  done
+  # a rank failing during the coding row: non-zero exit, its message, no plot
+  set +e
+  LMC_TEST_DIST_FAIL_RANK=2 mpi 3 "${args[@]}" --plot fail.png >fail.json 2>fail.log
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || { cat fail.log; fail "eval: a failed rank left exit status 0"; }
+  grep -q "rank 2 failed" fail.log || { cat fail.log; fail "eval: the failing rank's message is missing"; }
+  [ ! -e fail.png ] || fail "eval: a failed job wrote its plot"
+  [ -z "$(ls -A | grep fail.png || true)" ] || fail "eval: a failed job left $(ls -A | grep fail.png)"
+  echo "ok: eval with rank 2 failing: exit $rc, its message, no plot"
+  # negative control: another model under the same name changes the coding row, and not gzip's
+  mv m.exact.safetensors m.first.exact.safetensors
+  cp other.exact.safetensors m.exact.safetensors
+  mpi 3 "${args[@]}" >other.json
+  [ "$(no_seconds other.json)" != "$(no_seconds plain.json)" ] || fail "another model gave the same figures"
+  [ "$(no_seconds other.json | grep '"lm:m.exact')" != "$(no_seconds plain.json | grep '"lm:m.exact')" ] ||
+    fail "another model left the coding row as it was"
+  [ "$(no_seconds other.json | grep '"gzip')" = "$(no_seconds plain.json | grep '"gzip')" ] ||
+    fail "another model changed the gzip row"
+  echo "ok: another model changes the coding row's figures (the comparison can fail)"
+  ;;
+one_process)
+  head -c 5000 data.txt >small.txt
+  "$lmc" compress -q -m "$src/test/golden/tiny.exact.safetensors" --device pthread small.txt -o small.lmc
+  for cmd in "verify small.lmc" "bench coding --json" "bench codec --json --symbols 1000"; do
+    set +e
+    # shellcheck disable=SC2086 # the command's words
+    mpi 2 $cmd >one.out 2>one.log
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] || { cat one.log; fail "$cmd under -np 2: exit $rc, not 2"; }
+    [ "$(grep -c 'runs as one process' one.log)" -eq 1 ] || { cat one.log; fail "$cmd: not one message"; }
+    [ ! -s one.out ] || fail "$cmd under -np 2 printed results: $(cat one.out)"
+    echo "ok: $cmd under -np 2 is refused (exit 2, one message)"
+  done
+  mpi 1 bench codec --json --symbols 1000 >one.out
+  grep -q '"bench": "codec"' one.out || fail "bench codec under -np 1 gave no result"
+  echo "ok: -np 1 runs it"
   ;;
 negative_control)
   tiny=(--config tiny --window 32 --batch 6 --steps 3 --micro-batches 6 --device pthread -q)

@@ -763,3 +763,89 @@ TEST(Container, StoredFrameDamageIsDetected) {
                   LMC_OK);
     }
 }
+
+namespace {
+struct AtSource {
+    const Bytes *data;
+};
+lmc_status AtRead(void *user, uint64_t off, void *dst, size_t n) {
+    const Bytes *b = ((AtSource *)user)->data;
+    if (off > b->size() || n > b->size() - off) return lmc_set_error(LMC_ERR_TRUNCATED, "past the end");
+    if (n) memcpy(dst, b->data() + off, n);
+    return LMC_OK;
+}
+}  // namespace
+
+// The seek-path index reader (lmc_container_index_read) over a stream of several checksum
+// groups with stored and coded windows and a short last one: it agrees with the frames
+// themselves (each record offset starts that window's frame, of that length) and with
+// lmc_container_info_read; lmc_container_index_write of what it read gives the stream's own
+// index and trailer byte for byte (the encoder writes them with it). Negative controls: a
+// flipped index byte, a truncation, a trailer pointing elsewhere and an index entry that moves
+// the end record are each refused with a message, and nothing is held after a refusal.
+TEST(Container, IndexReaderAgreesWithTheFramesAndRewritesTheIndex) {
+    Pred p = MakePred(LMC_SYNTHETIC_RANDOM, 3, 3);
+    const uint32_t W = 16384;
+    Bytes in = Mixed(p.get(), W, "CCSCSCCSCc"), z;
+    ASSERT_EQ(Compress(in, p.get(), W, 0, &z), LMC_OK) << lmc_last_error();
+    AtSource src{&z};
+    lmc_container_index ix;
+    ASSERT_EQ(lmc_container_index_read(AtRead, &src, z.size(), &ix), LMC_OK) << lmc_last_error();
+    lmc_container_info info;
+    ASSERT_EQ(lmc_container_info_read(z.data(), z.size(), &info), LMC_OK) << lmc_last_error();
+    EXPECT_EQ(ix.info.n_windows, info.n_windows);
+    EXPECT_EQ(ix.info.original_bytes, info.original_bytes);
+    EXPECT_EQ(ix.info.window_size, W);
+    EXPECT_EQ(ix.info.group_windows, info.group_windows);
+    EXPECT_EQ(ix.info.format_version, 2u);
+    EXPECT_EQ(ix.info.file_bytes, z.size());
+    EXPECT_EQ(0, memcmp(ix.info.model_id, info.model_id, LMC_MODEL_ID_SIZE));
+    auto frames = lmc_test::Frames(z);
+    ASSERT_EQ(frames.size(), ix.info.n_windows);
+    for (size_t w = 0; w < frames.size(); w++) {
+        EXPECT_EQ(ix.record_offsets[w], frames[w].offset) << "window " << w;
+        EXPECT_EQ(ix.record_lens[w], frames[w].payload_offset + frames[w].payload_len - frames[w].offset)
+            << "window " << w;
+    }
+    EXPECT_EQ(ix.record_offsets[ix.info.n_windows] + 5, ix.index_offset);
+    EXPECT_EQ(z[ix.record_offsets[ix.info.n_windows]], 0) << "the end record's tag";
+    Bytes tail;
+    ASSERT_EQ(lmc_container_index_write(SinkWrite, &tail, ix.index_offset, ix.info.n_windows,
+                                        ix.info.original_bytes, ix.record_lens),
+              LMC_OK);
+    EXPECT_EQ(tail, Bytes(z.begin() + (long)ix.index_offset, z.end()));
+    const uint64_t index_offset = ix.index_offset;
+    lmc_container_index_free(&ix);
+    EXPECT_EQ(ix.record_lens, nullptr);
+
+    struct Case {
+        const char *name;
+        Bytes bytes;
+        lmc_status expect;
+    };
+    Bytes flipped = z, moved = z, entry = z;
+    flipped[index_offset + 6] ^= 0x01;
+    moved[z.size() - 16] ^= 0x01;  // the trailer's index offset
+    // the first index entry one larger, the index CRC recomputed: the end record moves
+    size_t first_entry = index_offset + 4 + 1 + 3;  // "LMCI", N (1 byte), T (3 bytes)
+    ASSERT_LT(entry[first_entry] & 0x7F, 0x7F) << "one more keeps the varint's length";
+    entry[first_entry] = (uint8_t)(entry[first_entry] + 1);
+    size_t ilen = z.size() - 16 - index_offset;
+    uint32_t crc = lmc_crc32(0, entry.data() + index_offset, ilen - 4);
+    for (int i = 0; i < 4; i++) entry[index_offset + ilen - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+    const std::vector<Case> cases = {
+        {"index bit", flipped, LMC_ERR_CHECKSUM},
+        {"truncated", Bytes(z.begin(), z.end() - 1), LMC_ERR_TRUNCATED},
+        {"trailer offset", moved, LMC_ERR_CORRUPT},
+        {"index entry", entry, LMC_ERR_CORRUPT},
+    };
+    for (const Case &c : cases) {
+        SCOPED_TRACE(c.name);
+        AtSource bad{&c.bytes};
+        lmc_clear_error();
+        EXPECT_EQ(lmc_container_index_read(AtRead, &bad, c.bytes.size(), &ix), c.expect) << lmc_last_error();
+        EXPECT_STRNE(lmc_last_error(), "");
+        EXPECT_EQ(ix.record_lens, nullptr);
+        EXPECT_EQ(ix.record_offsets, nullptr);
+    }
+}
