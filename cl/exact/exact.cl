@@ -317,9 +317,10 @@ __kernel void exb_embed(__global const int *blob, __global const int *lay, __glo
 // lay[li], lay[li + 1] (multipliers), lay[li + 2] (shifts), the bias lay[bi] (bi < 0: none).
 // Work-item (g, b): columns 8g .. 8g+7, rows EXB_RB*b .. EXB_RB*b + EXB_RB-1; the products are
 // sign-extended int32 x int32 into 64 bits (vpmuldq on x86). omode 0: y (M, N); omode 1: the
-// transposed K/V cache, y[obase + w * ows + j * ots + t] with (w, t) = rt[r].
-void exb_linear_tile(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
-                     __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
+// transposed K/V cache, y[obase + w * ows + j * ots + t] with (w, t) = rt[r]. The weights come from
+// w16, the int16 copy of the I16 tensors at the blob's offsets (exd_linear): half the bytes.
+void exb_linear_tile(__global const int *blob, __global const short *w16, __global const int *lay, int li, int bi, int K,
+                     int N, __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
                      __global int *y, int omode, int obase, int ows, int ots) {
     int g = (int)get_global_id(0), rb = (int)get_global_id(1);
     int j0 = 8 * g, r0 = EXB_RB * rb;
@@ -329,7 +330,7 @@ void exb_linear_tile(__global const int *blob, __global const int *lay, int li, 
     __global const int *x1 = x + (size_t)min(r0 + 1, M - 1) * K; // rows past M: computed, not stored
     __global const int *x2 = x + (size_t)min(r0 + 2, M - 1) * K;
     __global const int *x3 = x + (size_t)min(r0 + 3, M - 1) * K;
-    __global const int *wp = blob + wo + j0;
+    __global const short *wp = w16 + wo + j0;
     ulong8 a0 = (ulong8)0, a1 = (ulong8)0, a2 = (ulong8)0, a3 = (ulong8)0;
     for (int i = 0; i < K; i++) {
         ulong8 wv = as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
@@ -363,18 +364,18 @@ void exb_linear_tile(__global const int *blob, __global const int *lay, int li, 
 
 __kernel void exb_linear(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
                          __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
-                         __global int *y) {
-    exb_linear_tile(blob, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0);
+                         __global int *y, __global const short *w16) {
+    exb_linear_tile(blob, w16, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0);
 }
 
 // Q, K and V of one layer in one launch (global dimension 2 = 0, 1, 2): the triples at lay slots
 // li, li + 3, li + 6 (EX_WQ, EX_WK, EX_WV); Q to q (M, C), K and V to the transposed caches.
 __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li, __global const int *h, int M,
                       __global const int2 *rt, int incr, __global int *q, __global int *kt, __global int *vt,
-                      int obase, int ows, int ots) {
+                      int obase, int ows, int ots, __global const short *w16) {
     const int C = lay[EX_LAY_C], part = (int)get_global_id(2);
     __global int *y = part == 0 ? q : part == 1 ? kt : vt;
-    exb_linear_tile(blob, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots);
+    exb_linear_tile(blob, w16, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots);
 }
 
 // y = LayerNorm(linear(x) + res) for rows r < M, one row per work-item: the linear as in
@@ -382,7 +383,8 @@ __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li,
 // ex_layernorm with the scale and offset at lay[gs], lay[bs]. x (M, K), res, y (M, C).
 __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, int li, int bi, int K,
                             __global const int *x, __global const int *res, int gs, int bs, int M,
-                            __global const int2 *rt, int incr, __global int *tmp, __global int *y) {
+                            __global const int2 *rt, int incr, __global int *tmp, __global int *y,
+                            __global const short *w16) {
     int r = (int)get_global_id(0);
     if (r >= M) return;
     const int C = lay[EX_LAY_C];
@@ -391,7 +393,7 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
     __global const int *xr = x + (size_t)r * K;
     __global int *tr = tmp + (size_t)r * C;
     for (int j0 = 0; j0 < C; j0 += 8) {
-        __global const int *wp = blob + wo + j0;
+        __global const short *wp = w16 + wo + j0; // the weights as int16 (exb_linear_tile)
         ulong8 a = (ulong8)0;
         for (int i = 0; i < K; i++) a += (ulong8)(ulong)(long)xr[i] * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
         ulong acc[8];

@@ -83,7 +83,7 @@ typedef struct ex_pred {
     cl_int *h_dwin;                 /* the windows of d_drt's rows as last written, dwin_n of them */
     size_t dwin_n;
     cl_mem d_blob, d_lay;
-    cl_mem d_w16;                   /* the I16 tensors as int16 at their blob offsets (exb_decode's weights) */
+    cl_mem d_w16;                   /* the I16 tensors as int16 at their blob offsets (the kernels' weights) */
     cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
     size_t ekv_cap;                 /* ints in d_ekt */
@@ -233,6 +233,7 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     ARG_INT(k, 10, gelu);
     LMC_TRY(arg(k, 11, sizeof lim, &lim));
     ARG_MEM(k, 12, y);
+    ARG_MEM(k, 13, p->d_w16);
     size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
     return launch(p, k, 2, global, p->local_size, role, 2.0 * (double)M * K * N, 4.0 * ((double)K * N + (double)M * (K + N)));
 }
@@ -255,6 +256,7 @@ static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, 
     ARG_INT(k, 11, incr);
     ARG_MEM(k, 12, p->d_tmp);
     ARG_MEM(k, 13, y);
+    ARG_MEM(k, 14, p->d_w16);
     const double C = p->m->config.d_model;
     return launch(p, k, 1, &M, p->local_size, role, 2.0 * (double)M * K * C, 4.0 * ((double)K * C + (double)M * (K + 3 * C)));
 }
@@ -305,6 +307,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 10, base);
         ARG_INT(k, 11, ws);
         ARG_INT(k, 12, TS);
+        ARG_MEM(k, 13, p->d_w16);
         size_t g3[3] = {((size_t)C + 7) / 8, (M + 3) / 4, 3};
         LMC_TRY(launch(p, k, 3, g3, p->local_size, EXR_QKV, 6.0 * (double)M * C * C, 4.0 * (3.0 * C * C + 4.0 * M * C)));
         k = p->k_attention;
@@ -851,7 +854,7 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     lay[EX_LAY_EXP_TAB] = (int32_t)etab;
     st = cl_alloc(p, &p->d_blob, dblob_n * 4, CL_MEM_READ_ONLY, blob);
     free(blob);
-    /* exb_decode reads the weights (the I16 tensors, in [-32767, 32767] by the format) from an
+    /* the linear kernels read the weights (the I16 tensors, in [-32767, 32767] by the format) from an
      * int16 copy at the same offsets, padded as the blob is; everything else there is 0. */
     int16_t *w16 = st == LMC_OK ? calloc(m->blob_n + EX_PAD, sizeof *w16) : NULL;
     if (st == LMC_OK && !w16) st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
