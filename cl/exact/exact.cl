@@ -317,9 +317,10 @@ __kernel void exb_embed(__global const int *blob, __global const int *lay, __glo
 // lay[li], lay[li + 1] (multipliers), lay[li + 2] (shifts), the bias lay[bi] (bi < 0: none).
 // Work-item (g, b): columns 8g .. 8g+7, rows EXB_RB*b .. EXB_RB*b + EXB_RB-1; the products are
 // sign-extended int32 x int32 into 64 bits (vpmuldq on x86). omode 0: y (M, N); omode 1: the
-// transposed K/V cache, y[obase + w * ows + j * ots + t] with (w, t) = rt[r].
-void exb_linear_tile(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
-                     __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
+// transposed K/V cache, y[obase + w * ows + j * ots + t] with (w, t) = rt[r]. The weights come from
+// w16, the int16 copy of the I16 tensors at the blob's offsets (exd_linear): half the bytes.
+void exb_linear_tile(__global const int *blob, __global const short *w16, __global const int *lay, int li, int bi, int K,
+                     int N, __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
                      __global int *y, int omode, int obase, int ows, int ots) {
     int g = (int)get_global_id(0), rb = (int)get_global_id(1);
     int j0 = 8 * g, r0 = EXB_RB * rb;
@@ -329,7 +330,7 @@ void exb_linear_tile(__global const int *blob, __global const int *lay, int li, 
     __global const int *x1 = x + (size_t)min(r0 + 1, M - 1) * K; // rows past M: computed, not stored
     __global const int *x2 = x + (size_t)min(r0 + 2, M - 1) * K;
     __global const int *x3 = x + (size_t)min(r0 + 3, M - 1) * K;
-    __global const int *wp = blob + wo + j0;
+    __global const short *wp = w16 + wo + j0;
     ulong8 a0 = (ulong8)0, a1 = (ulong8)0, a2 = (ulong8)0, a3 = (ulong8)0;
     for (int i = 0; i < K; i++) {
         ulong8 wv = as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
@@ -363,18 +364,18 @@ void exb_linear_tile(__global const int *blob, __global const int *lay, int li, 
 
 __kernel void exb_linear(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
                          __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
-                         __global int *y) {
-    exb_linear_tile(blob, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0);
+                         __global int *y, __global const short *w16) {
+    exb_linear_tile(blob, w16, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0);
 }
 
 // Q, K and V of one layer in one launch (global dimension 2 = 0, 1, 2): the triples at lay slots
 // li, li + 3, li + 6 (EX_WQ, EX_WK, EX_WV); Q to q (M, C), K and V to the transposed caches.
 __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li, __global const int *h, int M,
                       __global const int2 *rt, int incr, __global int *q, __global int *kt, __global int *vt,
-                      int obase, int ows, int ots) {
+                      int obase, int ows, int ots, __global const short *w16) {
     const int C = lay[EX_LAY_C], part = (int)get_global_id(2);
     __global int *y = part == 0 ? q : part == 1 ? kt : vt;
-    exb_linear_tile(blob, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots);
+    exb_linear_tile(blob, w16, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots);
 }
 
 // y = LayerNorm(linear(x) + res) for rows r < M, one row per work-item: the linear as in
@@ -382,7 +383,8 @@ __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li,
 // ex_layernorm with the scale and offset at lay[gs], lay[bs]. x (M, K), res, y (M, C).
 __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, int li, int bi, int K,
                             __global const int *x, __global const int *res, int gs, int bs, int M,
-                            __global const int2 *rt, int incr, __global int *tmp, __global int *y) {
+                            __global const int2 *rt, int incr, __global int *tmp, __global int *y,
+                            __global const short *w16) {
     int r = (int)get_global_id(0);
     if (r >= M) return;
     const int C = lay[EX_LAY_C];
@@ -391,7 +393,7 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
     __global const int *xr = x + (size_t)r * K;
     __global int *tr = tmp + (size_t)r * C;
     for (int j0 = 0; j0 < C; j0 += 8) {
-        __global const int *wp = blob + wo + j0;
+        __global const short *wp = w16 + wo + j0; // the weights as int16 (exb_linear_tile)
         ulong8 a = (ulong8)0;
         for (int i = 0; i < K; i++) a += (ulong8)(ulong)(long)xr[i] * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
         ulong acc[8];
@@ -472,20 +474,22 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
         __global const int *v6 = vb + (size_t)min(d0 + 6, hs - 1) * TS, *v7 = vb + (size_t)min(d0 + 7, hs - 1) * TS;
         long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0, z8 = n0;
         for (int p = 0; p < nk; p += 8) {
-            long8 w;
+            int8 wi; // the weights as int (Q16, at most 65536), widened below: products of two
+                     // sign-extended ints are one 32x32->64 multiply per lane (vpmuldq)
             if (d0 == 0) { // ex_exp() of score - max on 8 lanes; masked lanes 0
                 long8 a = (long8)mx - convert_long8(vload8(0, e + p));
                 if (!any(a < (long8)a0)) { // every lane so far below the max that its weight is 0
                     vstore8((int8)0, 0, e + p);
                     continue;
                 }
-                w = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk);
-                vstore8(convert_int8(w), 0, e + p); // Q16, the maximum's is 65536
-                z8 += w;
+                wi = convert_int8(select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk));
+                vstore8(wi, 0, e + p);
+                z8 += convert_long8(wi);
             } else {
-                w = convert_long8(vload8(0, e + p));
-                if (!any(w != (long8)0)) continue;
+                wi = vload8(0, e + p);
+                if (!any(wi != (int8)0)) continue;
             }
+            const long8 w = convert_long8(wi);
             n0 += w * convert_long8(vload8(0, v0 + p));
             n1 += w * convert_long8(vload8(0, v1 + p));
             n2 += w * convert_long8(vload8(0, v2 + p));
@@ -644,14 +648,18 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
 
 // One row's linear layer in a work-group: y[j * ys] for j < N, 8 columns per work-item at a time:
 // clamp(requant(x . W_j) (+ b_j), lim), then gelu (gelu_tab >= 0) or + res[j] (res_on), as
-// exb_linear and exb_linear_ln compute them.
-void exd_linear(__global const int *blob, int wo, int mo, int so, int bo, int K, int N, __global const int *x, long lim,
-                int gelu_tab, __global const int *res, int res_on, int perturb, __global int *y, int ys) {
+// exb_linear and exb_linear_ln compute them. The weights (K, N) are read from w16, the int16 copy
+// of the blob's I16 tensors at the blob's offsets (wo): the same values in half the bytes. A
+// decoding row streams every weight of the model once per step, 3 MB as int32 for 800k and 12.6
+// MB for 3.2m, more than a core's L2; the multipliers, shifts and biases stay in the blob.
+void exd_linear(__global const int *blob, __global const short *w16, int wo, int mo, int so, int bo, int K, int N,
+                __global const int *x, long lim, int gelu_tab, __global const int *res, int res_on, int perturb,
+                __global int *y, int ys) {
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
     // blocks of 8 columns: work-item lid takes blocks lid, lid + LS, ..., two per sweep over x
     for (int b0 = lid; 8 * b0 < N; b0 += 2 * LS) {
         const int ja = 8 * b0, jb = 8 * (b0 + LS) < N ? 8 * (b0 + LS) : ja; // jb = ja: computed, not stored
-        __global const int *wa = blob + wo + ja, *wb = blob + wo + jb;
+        __global const short *wa = w16 + wo + ja, *wb = w16 + wo + jb;
         ulong8 a = (ulong8)0, b = (ulong8)0;
         for (int i = 0; i < K; i++) {
             ulong8 xv = (ulong8)(ulong)(long)x[i];
@@ -677,10 +685,10 @@ void exd_linear(__global const int *blob, int wo, int mo, int so, int bo, int K,
 // Rows r < M (one per work-group), all at position t: rt[r].x the row's window; its input byte
 // is byte r & 3 of pb's word r >> 2 for the first 64 rows (an argument: no transfer per step),
 // rt[r].z for any later one. K/V caches as exb_attention's with per-layer stride C * TS and
-// per-window stride ws; sc: scs ints per row; out (M, 256).
+// per-window stride ws; sc: scs ints per row; out (M, 256); w16: the weights as int16 (exd_linear).
 __kernel void exb_decode(__global const int *restrict blob, __global const int *restrict lay, __global const int4 *rt, int M,
                          int t, uint16 pb, __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
-                         __global int *out) {
+                         __global int *out, __global const short *restrict w16) {
     const int r = (int)get_group_id(0);
     if (r >= M) return; // the whole group
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
@@ -700,28 +708,28 @@ __kernel void exb_decode(__global const int *restrict blob, __global const int *
     for (int l = 0; l < L; l++) {
         __global const int *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
         __global int *kw = kt + (size_t)l * C * TS + (size_t)wt.x * ws, *vw = vt + (size_t)l * C * TS + (size_t)wt.x * ws;
-        exd_linear(blob, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, q, 1);
-        exd_linear(blob, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, kw + t, TS);
-        exd_linear(blob, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, vw + t, TS);
+        exd_linear(blob, w16, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, q, 1);
+        exd_linear(blob, w16, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, kw + t, TS);
+        exd_linear(blob, w16, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, vw + t, TS);
         barrier(CLK_GLOBAL_MEM_FENCE);
         for (int hd = lid; hd < NH; hd += LS)
             exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, TS,
                        e + (size_t)hd * (TS + 8), perturb, att + hd * hs);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        exd_linear(blob, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1);
+        exd_linear(blob, w16, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        exd_linear(blob, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0,
+        exd_linear(blob, w16, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0,
                    perturb, ff, 1);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        exd_linear(blob, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, perturb, tmp,
+        exd_linear(blob, w16, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, perturb, tmp,
                    1);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
-    exd_linear(blob, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1,
+    exd_linear(blob, w16, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1,
                h, 0, perturb, out + (size_t)r * 256, 1);
 }
 

@@ -83,6 +83,7 @@ typedef struct ex_pred {
     cl_int *h_dwin;                 /* the windows of d_drt's rows as last written, dwin_n of them */
     size_t dwin_n;
     cl_mem d_blob, d_lay;
+    cl_mem d_w16;                   /* the I16 tensors as int16 at their blob offsets (the kernels' weights) */
     cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
     size_t ekv_cap;                 /* ints in d_ekt */
@@ -232,6 +233,7 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     ARG_INT(k, 10, gelu);
     LMC_TRY(arg(k, 11, sizeof lim, &lim));
     ARG_MEM(k, 12, y);
+    ARG_MEM(k, 13, p->d_w16);
     size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
     return launch(p, k, 2, global, p->local_size, role, 2.0 * (double)M * K * N, 4.0 * ((double)K * N + (double)M * (K + N)));
 }
@@ -254,6 +256,7 @@ static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, 
     ARG_INT(k, 11, incr);
     ARG_MEM(k, 12, p->d_tmp);
     ARG_MEM(k, 13, y);
+    ARG_MEM(k, 14, p->d_w16);
     const double C = p->m->config.d_model;
     return launch(p, k, 1, &M, p->local_size, role, 2.0 * (double)M * K * C, 4.0 * ((double)K * C + (double)M * (K + 3 * C)));
 }
@@ -304,6 +307,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 10, base);
         ARG_INT(k, 11, ws);
         ARG_INT(k, 12, TS);
+        ARG_MEM(k, 13, p->d_w16);
         size_t g3[3] = {((size_t)C + 7) / 8, (M + 3) / 4, 3};
         LMC_TRY(launch(p, k, 3, g3, p->local_size, EXR_QKV, 6.0 * (double)M * C * C, 4.0 * (3.0 * C * C + 4.0 * M * C)));
         k = p->k_attention;
@@ -412,6 +416,7 @@ static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int3
     ARG_MEM(k, 10, p->d_dsc);
     ARG_INT(k, 11, p->dsc_per_row);
     ARG_MEM(k, 12, p->d_out);
+    ARG_MEM(k, 13, p->d_w16);
     size_t global = M * p->decode_local;
     const double Cd = (double)C, Ld = (double)L, keys = (double)M * (double)(t + 1);
     if (p->profiling) p->prof_positions[1] += M;
@@ -489,7 +494,7 @@ static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, 
 void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     if (!pred) return;
     ex_pred *p = (ex_pred *)pred;
-    cl_mem *mems[] = {&p->d_blob, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
+    cl_mem *mems[] = {&p->d_blob, &p->d_w16, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
                       &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt, &p->d_dsc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
@@ -849,6 +854,15 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     lay[EX_LAY_EXP_TAB] = (int32_t)etab;
     st = cl_alloc(p, &p->d_blob, dblob_n * 4, CL_MEM_READ_ONLY, blob);
     free(blob);
+    /* the linear kernels read the weights (the I16 tensors, in [-32767, 32767] by the format) from an
+     * int16 copy at the same offsets, padded as the blob is; everything else there is 0. */
+    int16_t *w16 = st == LMC_OK ? calloc(m->blob_n + EX_PAD, sizeof *w16) : NULL;
+    if (st == LMC_OK && !w16) st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
+    for (size_t i = 0; w16 && i < m->nt; i++)
+        if (m->t[i].is_i16)
+            for (size_t k = 0; k < m->t[i].size; k++) w16[m->t[i].offset + k] = (int16_t)m->blob[m->t[i].offset + k];
+    if (st == LMC_OK) st = cl_alloc(p, &p->d_w16, (m->blob_n + EX_PAD) * sizeof *w16, CL_MEM_READ_ONLY, w16);
+    free(w16);
     if (st == LMC_OK) st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, lay);
     free(lay);
     if (st != LMC_OK ||

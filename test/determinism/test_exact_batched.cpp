@@ -109,14 +109,14 @@ void Sweep(const lmc_exact_model *m, const std::string &device, const std::vecto
     lmc_device_destroy(dev);
 }
 
-// A model of odd shape: C 12, 1 layer, 3 heads of 4, context 24, fresh weights of seed 5.
-lmc_exact_model *OddModel() {
+// A coding model of shape (C, L, NH, T) quantised from fresh float weights of the seed.
+lmc_exact_model *FreshModel(int C, int L, int NH, int T, uint64_t seed) {
     lmc_model_params p = lmc_model_params_default();
-    p.config.d_model = 12;
-    p.config.n_layers = 1;
-    p.config.n_heads = 3;
-    p.config.context = 24;
-    p.seed = 5;
+    p.config.d_model = C;
+    p.config.n_layers = L;
+    p.config.n_heads = NH;
+    p.config.context = T;
+    p.seed = seed;
     lmc_model *f = nullptr;
     lmc_exact_model *m = nullptr;
     if (lmc_model_create(&p, &f) != LMC_OK) return nullptr;
@@ -124,6 +124,9 @@ lmc_exact_model *OddModel() {
     lmc_model_destroy(f);
     return st == LMC_OK ? m : nullptr;
 }
+
+// A model of odd shape: C 12, 1 layer, 3 heads of 4, context 24, fresh weights of seed 5.
+lmc_exact_model *OddModel() { return FreshModel(12, 1, 3, 24, 5); }
 
 }  // namespace
 
@@ -149,6 +152,31 @@ TEST(ExactBatched, OddShapedModelRowsEqualTheOracle) {
     ASSERT_TRUE(m) << lmc_last_error();
     Sweep(m.get(), "pthread", {24, 5, 13}, 24, {{3, 0}, {2, 3}});
     Sweep(m.get(), "oclgrind", {11, 3}, 11, {{2, 0}});
+}
+
+// The heads of the 800k and 3.2m presets (d_model 128 and 256, 8 heads: 16 and 32 channels, so
+// exb_attend()'s channel loops and the decode step's int16 weights at those widths), one layer at
+// a short context (40: five blocks of 8 keys, the last 8-key block of a window of 37 partly
+// masked): rows equal the oracle's on pthread, basic and oclgrind, whole-window and incremental.
+// The perturbed decode step on the 16-channel model is the negative control: the same comparison
+// reports its incremental rows.
+TEST(ExactBatched, PresetHeadWidthModelsRowsEqualTheOracle) {
+    ModelPtr m16(FreshModel(128, 1, 8, 40, 7), lmc_exact_model_destroy);
+    ModelPtr m32(FreshModel(256, 1, 8, 40, 8), lmc_exact_model_destroy);
+    ASSERT_TRUE(m16 && m32) << lmc_last_error();
+    for (const lmc_exact_model *m : {m16.get(), m32.get()}) {
+        for (const char *d : {"pthread", "basic"}) Sweep(m, d, {40, 37, 9}, 40, {{2, 0}, {3, 1}});
+        Sweep(m, "oclgrind", {10, 3}, 10, {{2, 0}});
+    }
+    lmc_device *dev = nullptr;
+    LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);
+    lmc_predictor *dec = MakePred(m16.get(), dev, 2, 0, "#define LMC_EXACT_PERTURB_DECODE 1\n");
+    ASSERT_TRUE(dec);
+    Counts cd = Compare(m16.get(), dec, {40, 37}, 40);
+    EXPECT_EQ(cd.whole, 0u);
+    EXPECT_GT(cd.incremental, 0u);
+    lmc_exact_predictor_destroy(dec);
+    lmc_device_destroy(dev);
 }
 
 // Negative controls: the same comparison reports a kernel that rounds requantisations down, and
