@@ -51,7 +51,9 @@ static void print_train_help(void) {
            "  --d-model C --layers L --heads NH   a custom shape instead of a preset\n"
            "  --context T         the model's context in bytes (default: the preset's, 2048; tiny 64)\n"
            "  --window T          train on windows of T <= context bytes (default: the context);\n"
-           "                      shorter windows train faster, positions are sinusoidal\n"
+           "                      shorter windows train faster, but positions past T stay\n"
+           "                      untrained (sinusoidal, they do not extrapolate): end with a\n"
+           "                      phase at the full context before coding with the model\n"
            "  --init MODEL        start from MODEL's weights (same shape), fresh optimiser\n"
            "Training:\n"
            "  --batch B           windows per step (default 16)\n"
@@ -436,6 +438,12 @@ int cli_cmd_train(int argc, char **argv) {
         if (data.align > 1)
             fprintf(stderr, "lmc train: %zu bytes = %zu chunks; windows start at %zu-byte chunk boundaries\n",
                     data.n, data.n / data.align, data.align);
+        /* Sinusoidal positions do not extrapolate: the 800k run at window 512 coded 2048-byte
+         * chunks at 53% where its first 512 bytes alone gave 25% (models/800k.md). */
+        if (p.window < p.config.context)
+            fprintf(stderr, "lmc train: window %d < context %d: positions %d..%d are never trained and code badly; "
+                            "end with a phase at --window %d before coding %d-byte windows\n",
+                    p.window, p.config.context, p.window, p.config.context - 1, p.config.context, p.config.context);
     }
     if (!quiet && ranks > 1)
         fprintf(stderr, "lmc train: %d ranks share %d micro-batches of %d windows%s\n", ranks, p.micro_batches,
