@@ -119,13 +119,13 @@ TEST(TrainCli, SameSeedSameRunAndAllOutputs) {
 TEST(TrainCli, ShortWindowSaysWhichPositionsStayUntrained) {
     std::string dir = lmc_test::MakeTempDir();
     std::string train = MakeText(dir, "train.txt", 5000, 1);
-    auto r = RunLmc("train --data " + train + " --config tiny --context 32 --window 16 --batch 2 --steps 2 --lr 3e-3"
-                    " --device cpu-ref -o " + dir + "/w.safetensors");
+    std::string cmd = "train --data " + train + " --config tiny --context 32 --window 16 --batch 2 --steps 2"
+                      " --lr 3e-3 --device cpu-ref";
+    auto r = RunLmc(cmd + " -o " + dir + "/w.safetensors");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("window 16 < context 32: positions 16..31 are never trained"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("--window 32 before coding 32-byte windows"), std::string::npos) << r.err;
-    auto q = RunLmc("train --data " + train + " --config tiny --context 32 --window 16 --batch 2 --steps 2 --lr 3e-3"
-                    " --device cpu-ref -q -o " + dir + "/q.safetensors");
+    auto q = RunLmc(cmd + " -q -o " + dir + "/q.safetensors");
     ASSERT_EQ(q.exit_code, 0) << q.err;
     EXPECT_EQ(q.err, "") << "-q prints nothing";
     std::system(("rm -rf '" + dir + "'").c_str());
