@@ -69,9 +69,11 @@ static void print_train_help(void) {
            "  --device SEL        device (see 'lmc devices'); cpu-ref works everywhere; under mpirun\n"
            "                      %%r stands for the rank within the node (default: GPUs round-robin)\n"
            "Evaluation and output:\n"
-           "  --eval-data SPEC    held-out bytes (SPEC as --data), evaluated in bits/byte (repeatable)\n"
+           "  --eval-data SPEC    held-out bytes (SPEC as --data), evaluated in bits/byte; repeated,\n"
+           "                      each is evaluated on its own (log and CSV: each, and their mean)\n"
            "  --eval-every N      steps between evaluations (default 100)\n"
-           "  --eval-windows N    windows per evaluation (default 16)\n"
+           "  --eval-windows N    windows per evaluation and --eval-data, spread evenly over it\n"
+           "                      (default 16)\n"
            "  --checkpoint-every N  steps between checkpoints (default 100)\n"
            "  --resume            continue from BASE.ckpt (its settings win)\n"
            "  --export            with --resume: write BASE.ckpt's model to MODEL and stop\n"
@@ -190,10 +192,18 @@ static int curve_add(curve *c, double step, double train, double eval) {
     return 0;
 }
 
-#define CSV_HEADER "step,loss_nats,train_bits_per_byte,lr,tokens_per_s,eval_bits_per_byte\n"
+/* The log's columns; with several --eval-data, eval_bits_per_byte is their mean (each counted
+ * once, whatever its size) and eval1_bits_per_byte... follow it, one per --eval-data in order. */
+#define CSV_HEADER "step,loss_nats,train_bits_per_byte,lr,tokens_per_s,eval_bits_per_byte"
+
+static void csv_header(FILE *f, size_t n_eval) {
+    fputs(CSV_HEADER, f);
+    for (size_t i = 0; n_eval > 1 && i < n_eval; i++) fprintf(f, ",eval%zu_bits_per_byte", i + 1);
+    fputc('\n', f);
+}
 
 /* Keep the rows of an existing log up to `last_step` (a resumed run rewrites what follows). */
-static int csv_cut(const char *path, long last_step, curve *c) {
+static int csv_cut(const char *path, long last_step, size_t n_eval, curve *c) {
     FILE *f = fopen(path, "r");
     char *kept = NULL;
     size_t kept_n = 0;
@@ -203,8 +213,9 @@ static int csv_cut(const char *path, long last_step, curve *c) {
             long step = 0;
             double loss = 0, bpb = 0, eval = NAN;
             if (sscanf(line, "%ld,%lf,%lf", &step, &loss, &bpb) != 3 || step > last_step) continue;
-            const char *last = strrchr(line, ',');
-            if (last && last[1] != '\n' && last[1] != '\0') eval = atof(last + 1);
+            const char *field = line; /* the sixth column: eval_bits_per_byte */
+            for (int k = 0; k < 5 && field; k++) field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
+            if (field && *field != ',' && *field != '\n' && *field != '\0') eval = atof(field);
             curve_add(c, (double)step, bpb, eval);
             size_t len = strlen(line);
             char *q = realloc(kept, kept_n + len + 1);
@@ -222,7 +233,7 @@ static int csv_cut(const char *path, long last_step, curve *c) {
     f = fopen(path, "w");
     int rc = f ? 0 : -1;
     if (f) {
-        fputs(CSV_HEADER, f);
+        csv_header(f, n_eval);
         if (kept_n) fwrite(kept, 1, kept_n, f);
         if (fclose(f) != 0) rc = -1;
     }
@@ -282,7 +293,9 @@ int cli_cmd_train(int argc, char **argv) {
     const char **data_paths = calloc((size_t)argc + 1, sizeof *data_paths);
     const char **eval_paths = calloc((size_t)argc + 1, sizeof *eval_paths);
     size_t n_data = 0, n_eval = 0;
-    cli_train_data data = {0}, eval = {0};
+    cli_train_data data = {0};
+    cli_train_data *evals = NULL; /* one per --eval-data, each evaluated on its own */
+    double *ev_each = NULL;      /* [n_eval] bits/byte of the latest evaluation */
     curve cv = {0};
     lmc_device *dev = NULL;
     lmc_trainer *t = NULL;
@@ -379,11 +392,14 @@ int cli_cmd_train(int argc, char **argv) {
 
     for (size_t i = 0; i < n_data; i++)
         if ((rc = cli_train_data_add(&data, "--data", data_paths[i])) != 0) goto done;
+    evals = calloc(n_eval ? n_eval : 1, sizeof *evals);
+    ev_each = calloc(n_eval ? n_eval : 1, sizeof *ev_each);
+    if (!evals || !ev_each) goto done;
     for (size_t i = 0; i < n_eval; i++)
-        if ((rc = cli_train_data_add(&eval, "--eval-data", eval_paths[i])) != 0) goto done;
-    if ((rc = cli_train_data_finish(&data, "--data")) != 0 ||
-        (rc = cli_train_data_finish(&eval, "--eval-data")) != 0)
-        goto done;
+        if ((rc = cli_train_data_add(&evals[i], "--eval-data", eval_paths[i])) != 0 ||
+            (rc = cli_train_data_finish(&evals[i], "--eval-data")) != 0)
+            goto done;
+    if ((rc = cli_train_data_finish(&data, "--data")) != 0) goto done;
     rc = CLI_EXIT_FAILURE;
 
     lmc_status st = lmc_device_open(cli_dist_device(device_sel, dev_buf, sizeof dev_buf), &dev);
@@ -419,12 +435,14 @@ int cli_cmd_train(int argc, char **argv) {
         fprintf(stderr, "lmc train: the training data has %zu bytes, fewer than one window of %d\n", data.n, p.window);
         goto done;
     }
-    if (n_eval && eval.n < (size_t)p.window) {
-        fprintf(stderr, "lmc train: the evaluation data has %zu bytes, fewer than one window of %d\n", eval.n, p.window);
-        goto done;
-    }
+    for (size_t i = 0; i < n_eval; i++)
+        if (evals[i].n < (size_t)p.window) {
+            fprintf(stderr, "lmc train: the evaluation data %s has %zu bytes, fewer than one window of %d\n",
+                    eval_paths[i], evals[i].n, p.window);
+            goto done;
+        }
     long first = lmc_trainer_steps_done(t);
-    if (lead && (csv_cut(csv_path, resume ? first : 0, &cv) != 0 || !(csv = fopen(csv_path, "a")))) {
+    if (lead && (csv_cut(csv_path, resume ? first : 0, n_eval, &cv) != 0 || !(csv = fopen(csv_path, "a")))) {
         fprintf(stderr, "lmc train: cannot write %s: %s\n", csv_path, strerror(errno));
         goto done;
     }
@@ -438,6 +456,9 @@ int cli_cmd_train(int argc, char **argv) {
         if (data.align > 1)
             fprintf(stderr, "lmc train: %zu bytes = %zu chunks; windows start at %zu-byte chunk boundaries\n",
                     data.n, data.n / data.align, data.align);
+        for (size_t i = 0; n_eval > 1 && i < n_eval; i++)
+            fprintf(stderr, "lmc train: eval %zu: %s (%zu bytes)%s\n", i + 1, eval_paths[i], evals[i].n,
+                    i + 1 == n_eval ? "; eval bpb is their mean" : "");
         /* Sinusoidal positions do not extrapolate: the 800k run at window 512 coded 2048-byte
          * chunks at 53% where its window-512 log said 2.12 bits/byte, 26.5% (models/800k.md). */
         if (p.window < p.config.context)
@@ -486,13 +507,19 @@ int cli_cmd_train(int argc, char **argv) {
         double bpb = loss / log(2.0);
         double ev = NAN;
         if (lead && n_eval && (s % eval_every == 0 || s == p.steps)) {
-            st = lmc_trainer_eval_aligned(t, eval.p, eval.n, eval.align, (int)eval_windows, &ev);
-            if (st != LMC_OK) { rc = cli_fail("train (eval)", st); goto done; }
+            ev = 0.0;
+            for (size_t i = 0; i < n_eval; i++) {
+                st = lmc_trainer_eval_aligned(t, evals[i].p, evals[i].n, evals[i].align, (int)eval_windows, &ev_each[i]);
+                if (st != LMC_OK) { rc = cli_fail("train (eval)", st); goto done; }
+                ev += ev_each[i] / (double)n_eval;
+            }
             last_eval = ev;
         }
         if (csv) {
             fprintf(csv, "%ld,%.6f,%.6f,%.6g,%.1f,", s, (double)loss, bpb, (double)lmc_train_lr(&p, s), tok_s);
             if (!isnan(ev)) fprintf(csv, "%.6f", ev);
+            for (size_t i = 0; n_eval > 1 && i < n_eval; i++)
+                if (isnan(ev)) fputc(',', csv); else fprintf(csv, ",%.6f", ev_each[i]);
             fputc('\n', csv);
         }
         curve_add(&cv, (double)s, bpb, ev);
@@ -512,6 +539,8 @@ int cli_cmd_train(int argc, char **argv) {
             fprintf(stderr, "%sstep %ld/%ld  loss %.4f  bpb %.4f  tok/s %.0f  ETA %s", tty ? "\r" : "", s, p.steps,
                     (double)loss, bpb, tok_s, eta);
             if (!isnan(ev)) fprintf(stderr, "  eval bpb %.4f", ev);
+            for (size_t i = 0; !isnan(ev) && n_eval > 1 && i < n_eval; i++)
+                fprintf(stderr, "%s%zu: %.4f%s", i ? ", " : " (", i + 1, ev_each[i], i + 1 == n_eval ? ")" : "");
             fprintf(stderr, "%s", tty && isnan(ev) && s != p.steps ? "\033[K" : "\n");
         }
     }
@@ -554,6 +583,12 @@ int cli_cmd_train(int argc, char **argv) {
         json_number("train_loss_nats", last_loss, 6);
         json_number("train_bits_per_byte", last_loss / log(2.0), 6);
         json_number("eval_bits_per_byte", last_eval, 6);
+        printf(", \"eval_bits_per_byte_each\": [");
+        for (size_t i = 0; i < n_eval; i++) {
+            if (i) printf(", ");
+            if (isfinite(last_eval)) printf("%.6f", ev_each[i]); else printf("null");
+        }
+        printf("]");
         printf(", \"interrupted\": %s", stop_sig ? "true" : "false");
         json_path("signal", stop_sig ? signal_name(stop_sig) : NULL);
         json_path("model", stop_sig ? NULL : out_path);
@@ -582,7 +617,9 @@ done:
     lmc_trainer_destroy(t);
     lmc_device_destroy(dev);
     cli_train_data_free(&data);
-    cli_train_data_free(&eval);
+    for (size_t i = 0; evals && i < n_eval; i++) cli_train_data_free(&evals[i]);
+    free(evals);
+    free(ev_each);
     free(cv.step);
     free(cv.train);
     free(cv.eval);

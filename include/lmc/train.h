@@ -90,13 +90,15 @@ lmc_status lmc_trainer_step_aligned(lmc_trainer *t, const uint8_t *data, size_t 
  * generator: the trainer is not changed. For tests and logs that show where a run samples. */
 lmc_status lmc_trainer_peek_windows(const lmc_trainer *t, size_t n, size_t align, size_t *starts);
 
-/* lmc_trainer_eval() : mean bits per byte over consecutive windows of T bytes from the start of
- * data[0..n) (at most max_windows of them; a last partial window is skipped), forward only.
+/* lmc_trainer_eval() : mean bits per byte over windows of T bytes of data[0..n), forward only:
+ * all its non-overlapping windows from the start (a last partial one skipped) when there are at
+ * most max_windows of them (or max_windows <= 0), else max_windows of them spread evenly
+ * (window w is the (w * slots / max_windows)-th of the `slots` non-overlapping ones).
  * LMC_ERR_INVALID_ARGUMENT when data holds less than one window. */
 lmc_status lmc_trainer_eval(lmc_trainer *t, const uint8_t *data, size_t n, int max_windows, double *bits_per_byte);
 
-/* lmc_trainer_eval_aligned() : the same with window w starting at w * S, S the first multiple of
- * `align` >= T: with align 2048 each window is the first T bytes of its own chunk. align 1 is
+/* lmc_trainer_eval_aligned() : the same with the non-overlapping windows at multiples of S, S the
+ * first multiple of `align` >= T: with align 2048 each window is the first T bytes of its own chunk. align 1 is
  * lmc_trainer_eval. LMC_ERR_INVALID_ARGUMENT for align 0 or less than one window of data. */
 lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t n, size_t align,
                                     int max_windows, double *bits_per_byte);

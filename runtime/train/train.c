@@ -378,10 +378,12 @@ lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t 
     LMC_RETURN_IF(!t || !data || !bits_per_byte, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_eval: NULL argument");
     LMC_RETURN_IF(align == 0, LMC_ERR_INVALID_ARGUMENT, "lmc_trainer_eval: alignment 0 (1 means any offset)");
     size_t T = (size_t)t->p.window;
-    /* window w starts at w * stride, the first multiple of align that is >= T (T itself for
-     * align 1: consecutive windows, as before) */
+    /* The data holds `slots` non-overlapping windows, slot j starting at j * stride (stride the
+     * first multiple of align that is >= T: T itself for align 1). With more slots than
+     * max_windows, window w takes slot w * slots / windows: spread evenly over the whole data, so
+     * that a folder of several kinds of text is not judged by its first file alone. */
     size_t stride = (T + align - 1) / align * align;
-    size_t windows = n < T ? 0 : (n - T) / stride + 1;
+    size_t slots = n < T ? 0 : (n - T) / stride + 1, windows = slots;
     if (max_windows > 0 && windows > (size_t)max_windows) windows = (size_t)max_windows;
     LMC_RETURN_IF(windows == 0, LMC_ERR_INVALID_ARGUMENT, "evaluation data of %zu bytes is shorter than one window (%zu)",
                   n, T);
@@ -394,11 +396,12 @@ lmc_status lmc_trainer_eval_aligned(lmc_trainer *t, const uint8_t *data, size_t 
     }
     double nats = 0.0;
     for (size_t w = 0; w < windows; w++) {
+        const uint8_t *window = data + w * slots / windows * stride;
         float l = 0.0f;
         if (t->on_cl)
-            LMC_TRY(lmc_cl_model_forward(t->cl_eval, data + w * stride, &l));
+            LMC_TRY(lmc_cl_model_forward(t->cl_eval, window, &l));
         else
-            lmc_ref_forward(&t->p.config, t->model->params, data + w * stride, t->eval_acts, &l);
+            lmc_ref_forward(&t->p.config, t->model->params, window, t->eval_acts, &l);
         nats += (double)l;
     }
     *bits_per_byte = nats / (double)windows / log(2.0);

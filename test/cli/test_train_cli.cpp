@@ -5,12 +5,13 @@
 // the same model file and the same losses as the uninterrupted run, on cpu-ref and on OpenCL;
 // Ctrl-C (SIGINT) and SIGTERM stop a run between two steps with a checkpoint and exit 130 / 143,
 // and the run resumed from it ends with the uninterrupted run's model; --json prints one JSON
-// object on stdout and nothing else.
+// object on stdout and nothing else; several --eval-data are each evaluated and logged.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -403,6 +404,84 @@ TEST(TrainCli, JsonSummary) {
             << r.out;
     }
     EXPECT_EQ(RunLmc("train --data " + train + " --resume --export --json -o " + dir / "j.safetensors").exit_code, 2);
+}
+
+// Several --eval-data: each is evaluated on its own (before this, they were concatenated and the
+// first --eval-windows windows of the first one were all that counted). The CSV gains one
+// column per --eval-data after eval_bits_per_byte, which is their mean; each column equals the
+// eval column of the same run with that --eval-data alone (same seed: same model); --json's
+// eval_bits_per_byte_each lists them; a run killed and resumed keeps the columns and the rows.
+// Controls: the two held-out sets give different numbers; one --eval-data adds no column.
+TEST(TrainCli, EachEvalDataIsEvaluatedOnItsOwn) {
+    lmc_test::TempDir dir;
+    std::string train = MakeText(dir.path, "train.txt", 5000, 1), prose = MakeText(dir.path, "prose.txt", 1000, 2);
+    std::string digits;
+    for (int i = 0; digits.size() < 1000; i++) digits += std::to_string(i * 7919 % 10007) + "\n";
+    std::ofstream(dir / "digits.txt", std::ios::binary) << digits;
+    std::string base = "train --data " + train + kTrainArgs + " --device cpu-ref";
+    auto both = RunLmc(base + " --eval-data " + prose + " --eval-data " + dir / "digits.txt" + " --json -o " +
+                       dir / "both.safetensors");
+    ASSERT_EQ(both.exit_code, 0) << both.err;
+    auto one = RunLmc(base + " --eval-data " + prose + " -q -o " + dir / "one.safetensors");
+    auto two = RunLmc(base + " --eval-data " + dir / "digits.txt" + " -q -o " + dir / "two.safetensors");
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    ASSERT_EQ(two.exit_code, 0) << two.err;
+    EXPECT_NE(both.err.find("eval 2: " + dir / "digits.txt"), std::string::npos) << both.err;
+    EXPECT_NE(both.err.find(" (1: "), std::string::npos) << both.err;
+    // rows[step] = the CSV's fields
+    auto rows = [](const std::string &csv) {
+        std::vector<std::vector<std::string>> out;
+        std::stringstream lines(csv);
+        for (std::string line; std::getline(lines, line);) {
+            std::vector<std::string> f;
+            std::stringstream fields(line);
+            for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+            if (!line.empty() && line.back() == ',') f.push_back("");
+            out.push_back(f);
+        }
+        return out;
+    };
+    std::string both_csv = ReadAll(dir / "both.csv");
+    auto b = rows(both_csv), o = rows(ReadAll(dir / "one.csv")), t = rows(ReadAll(dir / "two.csv"));
+    ASSERT_EQ(b.size(), 13u);
+    ASSERT_EQ(o.size(), 13u);
+    ASSERT_EQ(t.size(), 13u);
+    EXPECT_EQ(b[0].size(), 8u) << both_csv;
+    EXPECT_EQ(b[0][6], "eval1_bits_per_byte");
+    EXPECT_EQ(b[0][7], "eval2_bits_per_byte");
+    EXPECT_EQ(o[0].size(), 6u) << "one --eval-data: no extra column";
+    int evals = 0;
+    for (size_t r = 1; r < b.size(); r++) {
+        ASSERT_EQ(b[r].size(), 8u) << r;
+        if (b[r][5].empty()) {
+            EXPECT_TRUE(b[r][6].empty() && b[r][7].empty()) << r;
+            continue;
+        }
+        evals++;
+        double e1 = std::stod(b[r][6]), e2 = std::stod(b[r][7]);
+        EXPECT_NEAR(std::stod(b[r][5]), (e1 + e2) / 2, 2e-6) << r;
+        EXPECT_EQ(b[r][6], o[r][5]) << r;
+        EXPECT_EQ(b[r][7], t[r][5]) << r;
+        EXPECT_GT(std::fabs(e1 - e2), 0.05) << "control: the two held-out sets differ";
+    }
+    EXPECT_EQ(evals, 3);  // steps 5, 10 and the last
+    EXPECT_NE(both.out.find("\"eval_bits_per_byte_each\": [" + b[12][6] + ", " + b[12][7] + "]"), std::string::npos)
+        << both.out;
+    // Killed after step 7 and resumed: the same log, columns included.
+    std::string cmd = base + " --eval-data " + prose + " --eval-data " + dir / "digits.txt" + " -q -o " + dir / "k.safetensors";
+    auto killed = RunLmc(cmd, "", "LMC_TEST_KILL_AT_STEP=7");
+    EXPECT_NE(killed.exit_code, 0);
+    auto resumed = RunLmc(cmd + " --resume");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    auto k = rows(ReadAll(dir / "k.csv"));
+    ASSERT_EQ(k.size(), b.size());
+    for (size_t r = 0; r < b.size(); r++) {
+        ASSERT_EQ(k[r].size(), b[r].size()) << r;
+        for (size_t c = 0; c < b[r].size(); c++)
+            if (c != 4 || r == 0) {  // column 4, tokens/s, is a timing
+                EXPECT_EQ(k[r][c], b[r][c]) << "row " << r << " column " << c;
+            }
+    }
 }
 
 }  // namespace
