@@ -249,10 +249,13 @@ eval)
   "$lmc" train --data data.txt --d-model 8 --layers 1 --heads 1 --context 2048 --window 64 --batch 8 --steps 40 \
     --seed 2 --device pthread -q -o other.safetensors
   "$lmc" quantize other.safetensors -o other.exact.safetensors >/dev/null
-  # 132 chunks = blocks of 64, 64 and 4 windows; 20 KB of random bytes give stored chunks
+  # 132 chunks = blocks of 64, 64 and 4 windows; 20 KB of random bytes give stored chunks. Cut to
+  # exactly 132 chunks: data.txt is the repository's docs, whose size changes with every edit.
   head -c 20480 /dev/urandom >rnd.bin
-  cat data.txt data.txt rnd.bin data.txt data.txt >set.txt
+  cat data.txt data.txt rnd.bin data.txt data.txt data.txt >set.txt
   rm rnd.bin
+  [ "$(stat -c %s set.txt)" -ge $((132 * 2048)) ] || fail "the docs are too short for 132 chunks"
+  truncate -s $((132 * 2048)) set.txt
   args=(eval --compressor lm:m.exact.safetensors,lm:m.safetensors,gzip --dataset text:set.txt --json --device pthread)
   no_seconds() { sed -E 's/"seconds": [0-9.]+/"seconds": -/' "$1"; }
   "$lmc" "${args[@]}" --plot plain.png >plain.json
