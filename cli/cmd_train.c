@@ -214,7 +214,8 @@ static int csv_cut(const char *path, long last_step, size_t n_eval, curve *c) {
             double loss = 0, bpb = 0, eval = NAN;
             if (sscanf(line, "%ld,%lf,%lf", &step, &loss, &bpb) != 3 || step > last_step) continue;
             const char *field = line; /* the sixth column: eval_bits_per_byte */
-            for (int k = 0; k < 5 && field; k++) field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
+            for (int k = 0; k < 5 && field; k++)
+                if ((field = strchr(field, ','))) field++;
             if (field && *field != ',' && *field != '\n' && *field != '\0') eval = atof(field);
             curve_add(c, (double)step, bpb, eval);
             size_t len = strlen(line);
