@@ -236,9 +236,14 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 // row r is position rt[r].y of window rt[r].x of the call. Encoding gives every position of
 // every window of a batch a row (positions at or past a window's length get none) and runs each
 // layer over all rows; decoding gives one row per unfinished window and attends over the K/V
-// cache of earlier calls. K and V are stored transposed per window, (C, TS) at kv + base + w * ws
-// (column j of position p at j * TS + p), so that attention reads 8 consecutive positions of a
-// channel with one vload8. Every sum is a wrap-around 64-bit sum (exact, order-free), every
+// cache of earlier calls. K and V are stored per window at kv + base + w * ws, head by head (head
+// hd at hd * hs * TS), so that attention reads 8 consecutive positions of a channel with one
+// vload8. Encoding's caches (one call's windows, one layer) are transposed, (C, TS): channel j of
+// position p at j * TS + p, so exb_attend4()'s sweeps over the keys of one or two channels read
+// one stream each. Decoding's (max_windows windows, every layer) are in blocks of 8 positions per
+// head, (NH, TS / 8, hs, 8) with TS a multiple of 8: channel d of position p at (p & ~7) * hs +
+// d * 8 + (p & 7) (exb_kv_index()), so a decoding row's sweep over all of a head's channels reads
+// the head's cache as one contiguous stream (hs * 8 ints per block of keys), not hs streams. Every sum is a wrap-around 64-bit sum (exact, order-free), every
 // rounding goes through the scalar helpers above or exb_rs8() (the same rule, 8 lanes), so a row
 // does not depend on which rows share the call, the path (whole window or incremental), the
 // work-group size or the device. Buffers read with vload8 past their end are padded by 8 ints;
@@ -271,6 +276,13 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 #endif
 
 #define EXB_RB 4 // rows per work-item of exb_linear
+
+// The offset of channel j (of a row of C = NH * hs) at position t in a window's K or V cache
+// of TS positions per channel (the layout above).
+size_t exb_kv_index(int j, int t, int hs, int TS) {
+    const int hd = j / hs, d = j - hd * hs;
+    return (size_t)hd * hs * TS + (size_t)(t & ~7) * hs + (size_t)d * 8 + (size_t)(t & 7);
+}
 
 // ex_round_shift() on 8 lanes: v holds two's-complement values; unsigned operations only.
 ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
@@ -409,13 +421,15 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
 }
 
 // One (row, head) of causal attention, ex_position()'s operations on 8 lanes: the scores of keys
-// 0..nk-1 (kb: the head's K, channel d of key p at kb[d * TS + p]) and their max, then in one
+// 0..nk-1 (kb: the head's K; channel d of the 8 keys from p (p % 8 = 0) at kb + p * ps + d * cs:
+// ps = 1, cs = TS in encoding's transposed caches, ps = hs, cs = 8 in decoding's blocked ones)
+// and their max, then in one
 // sweep over the keys per 8 channels the exp() weights (the first sweep computes them, their sum
 // z, and keeps them in e for the next), and out[d] = rounddiv(sum_p e_p v_pd, z) for d < hs.
 // e: scratch of nk + 8 ints. Blocks of 8 keys whose weights are all 0 skip the V loads.
 void exb_attend(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
-                int nk, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
-                __global int *restrict e, int perturb, __global int *restrict out) {
+                int nk, int hs, __global const int *restrict kb, __global const int *restrict vb, int ps,
+                int cs, __global int *restrict e, int perturb, __global int *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]];
     const long lim = (long)1 << 30;
@@ -430,32 +444,32 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
     for (int p = 0; p < nk; p += 8) {
         ulong8 dot = (ulong8)0;
         if (hs == 8) {
-            __global const int *kp = kb + p;
+            __global const int *kp = kb + (size_t)p * ps;
             ulong8 u0 = Q0 * as_ulong8(convert_long8(vload8(0, kp)));
-            ulong8 u1 = Q1 * as_ulong8(convert_long8(vload8(0, kp + TS)));
-            ulong8 u2 = Q2 * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)TS)));
-            ulong8 u3 = Q3 * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)TS)));
-            u0 += Q4 * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)TS)));
-            u1 += Q5 * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)TS)));
-            u2 += Q6 * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)TS)));
-            u3 += Q7 * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)TS)));
+            ulong8 u1 = Q1 * as_ulong8(convert_long8(vload8(0, kp + cs)));
+            ulong8 u2 = Q2 * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)cs)));
+            ulong8 u3 = Q3 * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)cs)));
+            u0 += Q4 * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)cs)));
+            u1 += Q5 * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)cs)));
+            u2 += Q6 * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)cs)));
+            u3 += Q7 * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)cs)));
             dot = (u0 + u1) + (u2 + u3);
         } else {
             for (int d0 = 0; d0 < hs8; d0 += 8) {
-                __global const int *kp = kb + (size_t)d0 * TS + p;
+                __global const int *kp = kb + (size_t)p * ps + (size_t)d0 * cs;
                 ulong8 u0 = (ulong8)(ulong)(long)qr[d0] * as_ulong8(convert_long8(vload8(0, kp)));
-                ulong8 u1 = (ulong8)(ulong)(long)qr[d0 + 1] * as_ulong8(convert_long8(vload8(0, kp + TS)));
-                ulong8 u2 = (ulong8)(ulong)(long)qr[d0 + 2] * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)TS)));
-                ulong8 u3 = (ulong8)(ulong)(long)qr[d0 + 3] * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)TS)));
-                u0 += (ulong8)(ulong)(long)qr[d0 + 4] * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)TS)));
-                u1 += (ulong8)(ulong)(long)qr[d0 + 5] * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)TS)));
-                u2 += (ulong8)(ulong)(long)qr[d0 + 6] * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)TS)));
-                u3 += (ulong8)(ulong)(long)qr[d0 + 7] * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)TS)));
+                ulong8 u1 = (ulong8)(ulong)(long)qr[d0 + 1] * as_ulong8(convert_long8(vload8(0, kp + cs)));
+                ulong8 u2 = (ulong8)(ulong)(long)qr[d0 + 2] * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)cs)));
+                ulong8 u3 = (ulong8)(ulong)(long)qr[d0 + 3] * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)cs)));
+                u0 += (ulong8)(ulong)(long)qr[d0 + 4] * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)cs)));
+                u1 += (ulong8)(ulong)(long)qr[d0 + 5] * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)cs)));
+                u2 += (ulong8)(ulong)(long)qr[d0 + 6] * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)cs)));
+                u3 += (ulong8)(ulong)(long)qr[d0 + 7] * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)cs)));
                 dot += (u0 + u1) + (u2 + u3);
             }
         }
         for (int d = hs8; d < hs; d++) // a head of other than a multiple of 8 channels
-            dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
+            dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)p * ps + (size_t)d * cs)));
         long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
         s = clamp(s, (long8)(-lim), (long8)lim);
         s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
@@ -468,10 +482,12 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
     long z = 0;
     const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0 (and 0 when perturbed)
     for (int d0 = 0; d0 < hs; d0 += 8) {
-        __global const int *v0 = vb + (size_t)d0 * TS, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * TS;
-        __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * TS, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * TS;
-        __global const int *v4 = vb + (size_t)min(d0 + 4, hs - 1) * TS, *v5 = vb + (size_t)min(d0 + 5, hs - 1) * TS;
-        __global const int *v6 = vb + (size_t)min(d0 + 6, hs - 1) * TS, *v7 = vb + (size_t)min(d0 + 7, hs - 1) * TS;
+        // channel d of the 8 keys from p at vb + p * ps + d * cs (past the head's last channel:
+        // its last again, computed and not stored)
+        __global const int *v0 = vb + (size_t)d0 * cs, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * cs;
+        __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * cs, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * cs;
+        __global const int *v4 = vb + (size_t)min(d0 + 4, hs - 1) * cs, *v5 = vb + (size_t)min(d0 + 5, hs - 1) * cs;
+        __global const int *v6 = vb + (size_t)min(d0 + 6, hs - 1) * cs, *v7 = vb + (size_t)min(d0 + 7, hs - 1) * cs;
         long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0, z8 = n0;
         for (int p = 0; p < nk; p += 8) {
             int8 wi; // the weights as int (Q16, at most 65536), widened below: products of two
@@ -490,14 +506,15 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
                 if (!any(wi != (int8)0)) continue;
             }
             const long8 w = convert_long8(wi);
-            n0 += w * convert_long8(vload8(0, v0 + p));
-            n1 += w * convert_long8(vload8(0, v1 + p));
-            n2 += w * convert_long8(vload8(0, v2 + p));
-            n3 += w * convert_long8(vload8(0, v3 + p));
-            n4 += w * convert_long8(vload8(0, v4 + p));
-            n5 += w * convert_long8(vload8(0, v5 + p));
-            n6 += w * convert_long8(vload8(0, v6 + p));
-            n7 += w * convert_long8(vload8(0, v7 + p));
+            const size_t pb = (size_t)p * ps;
+            n0 += w * convert_long8(vload8(0, v0 + pb));
+            n1 += w * convert_long8(vload8(0, v1 + pb));
+            n2 += w * convert_long8(vload8(0, v2 + pb));
+            n3 += w * convert_long8(vload8(0, v3 + pb));
+            n4 += w * convert_long8(vload8(0, v4 + pb));
+            n5 += w * convert_long8(vload8(0, v5 + pb));
+            n6 += w * convert_long8(vload8(0, v6 + pb));
+            n7 += w * convert_long8(vload8(0, v7 + pb));
         }
         if (d0 == 0) {
             long4 z4 = z8.lo + z8.hi;
@@ -631,7 +648,7 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
         for (int r = r0; r < r0 + 4 && r < M; r++) {
             int2 wt = rt[r];
             size_t o = (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
-            exb_attend(blob, lay, q + (size_t)r * C + hd * hs, wt.y + 1, hs, kt + o, vt + o, TS, e, EXB_PERTURB(wt.x, incr),
+            exb_attend(blob, lay, q + (size_t)r * C + hd * hs, wt.y + 1, hs, kt + o, vt + o, 1, TS, e, EXB_PERTURB(wt.x, incr),
                        att + (size_t)r * C + hd * hs);
         }
     }
@@ -646,7 +663,9 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
 // heads, so any work-group size gives the same values. Per row scratch: h, q, att, tmp, a (C
 // each), ff (4C), then NH score rows of TS + 8 ints.
 
-// One row's linear layer in a work-group: y[j * ys] for j < N, 8 columns per work-item at a time:
+// One row's linear layer in a work-group: y[j * ys] for j < N (kv_hs > 0: y is a K or V cache of
+// ys positions per channel and heads of kv_hs channels, written at position kv_t, y[exb_kv_index(j,
+// kv_t, kv_hs, ys)]), 8 columns per work-item at a time:
 // clamp(requant(x . W_j) (+ b_j), lim), then gelu (gelu_tab >= 0) or + res[j] (res_on), as
 // exb_linear and exb_linear_ln compute them. The weights (K, N) are read from w16, the int16 copy
 // of the blob's I16 tensors at the blob's offsets (wo): the same values in half the bytes. A
@@ -654,7 +673,7 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
 // MB for 3.2m, more than a core's L2; the multipliers, shifts and biases stay in the blob.
 void exd_linear(__global const int *blob, __global const short *w16, int wo, int mo, int so, int bo, int K, int N,
                 __global const int *x, long lim, int gelu_tab, __global const int *res, int res_on, int perturb,
-                __global int *y, int ys) {
+                __global int *y, int ys, int kv_hs, int kv_t) {
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
     // blocks of 8 columns: work-item lid takes blocks lid, lid + LS, ..., two per sweep over x
     for (int b0 = lid; 8 * b0 < N; b0 += 2 * LS) {
@@ -677,14 +696,14 @@ void exd_linear(__global const int *blob, __global const short *w16, int wo, int
             int o = (int)ex_clamp(v, lim);
             if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
             if (res_on) o += res[j];
-            y[(size_t)j * ys] = o;
+            y[kv_hs > 0 ? exb_kv_index(j, kv_t, kv_hs, ys) : (size_t)j * ys] = o;
         }
     }
 }
 
 // Rows r < M (one per work-group), all at position t: rt[r].x the row's window; its input byte
 // is byte r & 3 of pb's word r >> 2 for the first 64 rows (an argument: no transfer per step),
-// rt[r].z for any later one. K/V caches as exb_attention's with per-layer stride C * TS and
+// rt[r].z for any later one. K/V caches in the blocked layout (TS a multiple of 8), per-layer stride C * TS,
 // per-window stride ws; sc: scs ints per row; out (M, 256); w16: the weights as int16 (exd_linear).
 __kernel void exb_decode(__global const int *restrict blob, __global const int *restrict lay, __global const int4 *rt, int M,
                          int t, uint16 pb, __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
@@ -708,29 +727,29 @@ __kernel void exb_decode(__global const int *restrict blob, __global const int *
     for (int l = 0; l < L; l++) {
         __global const int *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
         __global int *kw = kt + (size_t)l * C * TS + (size_t)wt.x * ws, *vw = vt + (size_t)l * C * TS + (size_t)wt.x * ws;
-        exd_linear(blob, w16, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, q, 1);
-        exd_linear(blob, w16, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, kw + t, TS);
-        exd_linear(blob, w16, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, vw + t, TS);
+        exd_linear(blob, w16, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, q, 1, 0, 0);
+        exd_linear(blob, w16, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, kw, TS, hs, t);
+        exd_linear(blob, w16, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, vw, TS, hs, t);
         barrier(CLK_GLOBAL_MEM_FENCE);
         for (int hd = lid; hd < NH; hd += LS)
-            exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, TS,
+            exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, hs, 8,
                        e + (size_t)hd * (TS + 8), perturb, att + hd * hs);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        exd_linear(blob, w16, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1);
+        exd_linear(blob, w16, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
         barrier(CLK_GLOBAL_MEM_FENCE);
         exd_linear(blob, w16, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0,
-                   perturb, ff, 1);
+                   perturb, ff, 1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);
         exd_linear(blob, w16, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, perturb, tmp,
-                   1);
+                   1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
     exd_linear(blob, w16, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1,
-               h, 0, perturb, out + (size_t)r * 256, 1);
+               h, 0, perturb, out + (size_t)r * 256, 1, 0, 0);
 }
 
 #endif

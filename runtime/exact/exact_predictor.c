@@ -139,6 +139,10 @@ static lmc_status cl_alloc(ex_pred *p, cl_mem *mem, size_t bytes, cl_mem_flags f
     return LMC_OK;
 }
 
+/* Positions per channel of a decoding K/V cache holding n: its layout is in blocks of 8
+ * positions (exb_kv_index() in cl/exact/exact.cl). */
+static size_t kv_positions(size_t n) { return (n + 7) & ~(size_t)7; }
+
 /* Row buffers for `rows` rows and attention scratch for rows with up to TS keys. */
 static lmc_status cl_reserve(ex_pred *p, size_t rows, size_t TS) {
     const size_t C = (size_t)p->m->config.d_model, NH = (size_t)p->m->config.n_heads;
@@ -378,7 +382,7 @@ static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows,
 /* One position of every unfinished decode window: one row each, against the K/V cache. */
 static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int32_t *rows) {
     const lmc_model_config *c = &p->m->config;
-    const size_t C = (size_t)c->d_model, T = (size_t)c->context, L = (size_t)c->n_layers;
+    const size_t C = (size_t)c->d_model, T8 = kv_positions((size_t)c->context), L = (size_t)c->n_layers;
     size_t M = 0;
     for (size_t w = 0; w < p->n_dec; w++) {
         if (t >= (size_t)p->lens[w]) continue;
@@ -411,8 +415,8 @@ static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int3
     LMC_TRY(arg(k, 5, sizeof pb, pb));
     ARG_MEM(k, 6, p->d_kt);
     ARG_MEM(k, 7, p->d_vt);
-    ARG_INT(k, 8, L * C * T);
-    ARG_INT(k, 9, T);
+    ARG_INT(k, 8, L * C * T8);
+    ARG_INT(k, 9, T8);
     ARG_MEM(k, 10, p->d_dsc);
     ARG_INT(k, 11, p->dsc_per_row);
     ARG_MEM(k, 12, p->d_out);
@@ -788,9 +792,10 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         *out = &p->pred;
         return LMC_OK;
     }
-    /* the kernels take cache offsets (L * C * T) and blob offsets as int */
-    if (kv_per_window / 2 > (size_t)INT32_MAX || m->blob_n > (size_t)INT32_MAX - EX_EXP_TAB - 4 * EX_PAD) {
-        st = lmc_set_error(LMC_ERR_INVALID_ARGUMENT, "coding model too large for the OpenCL path (L*C*T = %zu)", kv_per_window / 2);
+    /* the kernels take cache offsets (L * C * T, T rounded up to the layout's 8) and blob offsets as int */
+    const size_t T8 = kv_positions((size_t)c->context), kv_cl_per_window = (size_t)c->n_layers * (size_t)c->d_model * T8;
+    if (kv_cl_per_window > (size_t)INT32_MAX || m->blob_n > (size_t)INT32_MAX - EX_EXP_TAB - 4 * EX_PAD) {
+        st = lmc_set_error(LMC_ERR_INVALID_ARGUMENT, "coding model too large for the OpenCL path (L*C*T = %zu)", kv_cl_per_window);
         goto fail;
     }
     if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
@@ -828,11 +833,11 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         unsigned long v = strtoul(rows_env, &end, 10);
         if (end && !*end && v >= 1 && v <= (1ul << 20)) p->enc_rows = (size_t)v;
     }
-    p->dsc_per_row = 9 * (size_t)c->d_model + (size_t)c->n_heads * ((size_t)c->context + 8) + EX_PAD;
+    p->dsc_per_row = 9 * (size_t)c->d_model + (size_t)c->n_heads * (T8 + 8) + EX_PAD;
     /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor.
      * After it, the table of ex_exp(-a) for a < 2^16 (EX_EXP_TAB), by ex_exp() itself, so the
      * kernels' one lookup gives the oracle's value; the device's layout names its offset. */
-    size_t kvn = pp.max_windows * kv_per_window / 2 + EX_PAD;
+    size_t kvn = pp.max_windows * kv_cl_per_window + EX_PAD;
     const size_t etab = (m->blob_n + EX_PAD + 16) / 16 * 16, dblob_n = etab + EX_EXP_TAB + EX_PAD;
     p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
     p->h_drt = malloc(pp.max_windows * 4 * sizeof *p->h_drt);
@@ -870,7 +875,7 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         (st = cl_alloc(p, &p->d_vt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_drt, pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_dsc, (pp.max_windows * p->dsc_per_row + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
-        (st = cl_reserve(p, pp.max_windows, (size_t)c->context)) != LMC_OK)
+        (st = cl_reserve(p, pp.max_windows, T8)) != LMC_OK)
         goto fail;
     { /* the caches' pages are touched now, not inside the first timed steps */
         cl_int zero = 0, err = clEnqueueFillBuffer(p->queue, p->d_kt, &zero, sizeof zero, 0, kvn * 4, 0, NULL, NULL);

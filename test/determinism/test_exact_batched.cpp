@@ -152,6 +152,12 @@ TEST(ExactBatched, OddShapedModelRowsEqualTheOracle) {
     ASSERT_TRUE(m) << lmc_last_error();
     Sweep(m.get(), "pthread", {24, 5, 13}, 24, {{3, 0}, {2, 3}});
     Sweep(m.get(), "oclgrind", {11, 3}, 11, {{2, 0}});
+    // a context that is not a multiple of 8: the device caches hold 24 positions per channel
+    // (blocks of 8), the last block partly unused, and windows of 21 and 19 fill it partly
+    ModelPtr m21(FreshModel(12, 1, 3, 21, 6), lmc_exact_model_destroy);
+    ASSERT_TRUE(m21) << lmc_last_error();
+    Sweep(m21.get(), "pthread", {21, 19, 4}, 21, {{3, 0}, {2, 3}});
+    Sweep(m21.get(), "oclgrind", {21, 3}, 21, {{2, 0}});
 }
 
 // The heads of the 800k and 3.2m presets (d_model 128 and 256, 8 heads: 16 and 32 channels, so
