@@ -14,11 +14,15 @@
  *
  * The device's share of the work: model_flops_per_byte (the forward pass's multiply-adds, 2 ops
  * each, per coded byte, averaged over the positions of a full window; see the help), peak_gflops
- * (cl/device/peak.cl, the probe `lmc bench train` runs, best of 3, in this run) and each
+ * (cl/device/peak.cl, the probe `lmc bench train` runs, best of 6, in this run) and each
  * direction's fraction of that peak. --profile runs both directions with per-launch event timing
  * (the predictor's own profiling queue) and prints each kernel's share of the direction's wall
  * time, its rate and its launches per coded byte; the speeds of a profiled run include the
- * profiling's own cost.
+ * profiling's own cost. --sweep B1,B2,... then codes the same bytes again with a fresh
+ * predictor at each of those fixed batches and at the automatic choice, --rounds R times in turn
+ * (auto B1 B2 ... auto B1 ...: drift hits every entry alike), and reports each entry's median
+ * rates and the automatic choice's median against the best fixed batch's, per direction: the
+ * check that the calibration picks a batch within 10% of the best this device has.
  * Key invariant: no number is reported for a run whose round trip failed. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -112,7 +116,7 @@ static double model_flops_per_byte(const lmc_model_config *c, double W) {
 }
 
 /* The device's peak float rate by cl/device/peak.cl (the probe `lmc bench train` runs: 8 independent
- * float16 FMA chains per work-item, 64 work-items): best of 3 after one untimed launch. 0 on cpu-ref. */
+ * float16 FMA chains per work-item, 64 work-items): best of 6 after one untimed launch. 0 on cpu-ref. */
 static lmc_status peak_gflops(lmc_device *d, double *gflops) {
     *gflops = 0;
     if (d->info.kind != LMC_DEVICE_KIND_OPENCL) return LMC_OK;
@@ -124,7 +128,7 @@ static lmc_status peak_gflops(lmc_device *d, double *gflops) {
     lmc_status st = err == CL_SUCCESS ? LMC_OK : lmc_set_error(LMC_ERR_OPENCL, "peak buffer: %s", lmc_cl_error_name(err));
     if (st == LMC_OK) st = lmc_kernel_create(d, "peak", "fma_peak", &k);
     double best = 1e30;
-    for (int r = 0; r < 4 && st == LMC_OK; r++) {
+    for (int r = 0; r < 7 && st == LMC_OK; r++) { /* best of 6: one loaded moment must not set it */
         cl_float x = 0.5f;
         err = clSetKernelArg(k, 0, sizeof out, &out);
         if (err == CL_SUCCESS) err = clSetKernelArg(k, 1, sizeof iters, &iters);
@@ -171,9 +175,110 @@ static void print_profile(const lmc_exact_profile *pr, int decode, double wall, 
         printf("    %-10s %6.1f%% %9.3f   (host, transfers, launch gaps)\n", "other", 100.0 * (wall - sum) / wall, wall - sum);
 }
 
+/* One warm-up call of pred on the first window (program build, device buffers), then
+ * lmc_compress() and lmc_decompress() of in (n bytes) timed by wall clock; the round trip is
+ * checked. packed: cap bytes; back: n + 1 bytes. */
+static lmc_status code_once(lmc_predictor *pred, const lmc_codec_params *cp, const uint8_t *in, size_t n, uint8_t *packed,
+                            size_t cap, uint8_t *back, int32_t *rows, size_t *packed_len, double *comp_s, double *decomp_s) {
+    const uint8_t *w0 = in;
+    size_t l0 = n < cp->window_size ? n : cp->window_size, back_len = 0;
+    LMC_TRY(pred->vtable->encode_rows(pred->ctx, 1, &w0, &l0, cp->window_size, rows));
+    double t0 = now_s();
+    LMC_TRY(lmc_compress(packed, cap, in, n, cp, pred, packed_len));
+    double t1 = now_s();
+    LMC_TRY(lmc_decompress(back, n + 1, packed, *packed_len, pred, &back_len));
+    double t2 = now_s();
+    LMC_RETURN_IF(back_len != n || memcmp(back, in, n) != 0, LMC_ERR_VERIFY_MISMATCH, "the round trip changed the bytes");
+    *comp_s = t1 - t0;
+    *decomp_s = t2 - t1;
+    return LMC_OK;
+}
+
+#define SWEEP_MAX 8 /* fixed batches of --sweep, besides the automatic choice */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n) {
+    double s[16];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+/* --sweep's medians: entry 0 the automatic batch (max_windows 0), entries 1..nb the fixed ones. */
+typedef struct {
+    int nb, rounds;
+    size_t windows[SWEEP_MAX + 1], best_cb, best_db;
+    double mc[SWEEP_MAX + 1], md[SWEEP_MAX + 1], best_c, best_d;
+    char auto_source[32];
+} sweep_result;
+
+/* Each entry with a fresh predictor, rounds times in turn; medians of bytes/s per entry and
+ * direction, and the best fixed entry per direction. */
+static lmc_status run_sweep(const lmc_exact_model *model, lmc_device *dev, const size_t *batches, int nb, int rounds,
+                            const lmc_codec_params *cp, const uint8_t *in, size_t n, uint8_t *packed, size_t cap,
+                            uint8_t *back, int32_t *rows, int json, sweep_result *out) {
+    double comp[SWEEP_MAX + 1][16], decomp[SWEEP_MAX + 1][16];
+    memset(out, 0, sizeof *out);
+    out->nb = nb;
+    out->rounds = rounds;
+    if (!json) fprintf(stderr, "lmc bench coding: sweep of %d batches and the automatic one, %d rounds ...\n", nb, rounds);
+    for (int r = 0; r < rounds; r++)
+        for (int e = 0; e <= nb; e++) {
+            lmc_exact_predictor_params pp = lmc_exact_predictor_params_default();
+            pp.max_windows = e == 0 ? 0 : batches[e - 1];
+            lmc_predictor *pred = NULL;
+            LMC_TRY(lmc_exact_predictor_create(model, dev, &pp, &pred));
+            size_t packed_len = 0;
+            double cs = 0, ds = 0;
+            lmc_status st = code_once(pred, cp, in, n, packed, cap, back, rows, &packed_len, &cs, &ds);
+            out->windows[e] = pred->max_windows;
+            if (e == 0) snprintf(out->auto_source, sizeof out->auto_source, "%s", lmc_exact_predictor_batch_source(pred));
+            lmc_exact_predictor_destroy(pred);
+            LMC_TRY(st);
+            comp[e][r] = (double)n / cs;
+            decomp[e][r] = (double)n / ds;
+        }
+    for (int e = 0; e <= nb; e++) {
+        out->mc[e] = median(comp[e], rounds);
+        out->md[e] = median(decomp[e], rounds);
+        if (e > 0 && out->mc[e] > out->best_c) out->best_c = out->mc[e], out->best_cb = out->windows[e];
+        if (e > 0 && out->md[e] > out->best_d) out->best_d = out->md[e], out->best_db = out->windows[e];
+    }
+    return LMC_OK;
+}
+
+static void print_sweep(const sweep_result *s, int json) {
+    const double rc = s->best_c > 0 ? s->mc[0] / s->best_c : 0, rd = s->best_d > 0 ? s->md[0] / s->best_d : 0;
+    if (json) {
+        printf("\"sweep\": {\"rounds\": %d, \"entries\": [", s->rounds);
+        for (int e = 0; e <= s->nb; e++)
+            printf("%s{\"batch\": \"%s\", \"batch_windows\": %zu, \"compress_bytes_per_s\": %.1f, "
+                   "\"decompress_bytes_per_s\": %.1f}",
+                   e ? ", " : "", e ? "fixed" : "auto", s->windows[e], s->mc[e], s->md[e]);
+        printf("], \"auto_source\": \"%s\", \"best_compress_batch\": %zu, \"best_decompress_batch\": %zu, "
+               "\"auto_vs_best_compress\": %.4f, \"auto_vs_best_decompress\": %.4f}, ",
+               s->auto_source, s->best_cb, s->best_db, rc, rd);
+        return;
+    }
+    printf("  sweep (medians of %d rounds, each entry a fresh predictor, in turn):\n", s->rounds);
+    printf("    %-22s %14s %16s\n", "batch", "compress B/s", "decompress B/s");
+    for (int e = 0; e <= s->nb; e++) {
+        char name[64];
+        if (e == 0) snprintf(name, sizeof name, "auto (%zu, %s)", s->windows[0], s->auto_source);
+        else snprintf(name, sizeof name, "%zu", s->windows[e]);
+        printf("    %-22s %14.1f %16.1f\n", name, s->mc[e], s->md[e]);
+    }
+    printf("    automatic against the best fixed batch: compress %.3f (best %zu), decompress %.3f (best %zu)\n", rc, s->best_cb, rd,
+           s->best_db);
+}
+
 static void print_help(void) {
     printf("Usage: lmc bench coding [--json] [--device SEL] [--bytes N] [-m MODEL] [--float-model FILE]\n"
-           "                        [--batch N] [--torch-windows N] [--profile]\n\n"
+           "                        [--batch N] [--torch-windows N] [--profile] [--sweep B1,B2,.. [--rounds R]]\n\n"
            "Compress and decompress N bytes of the enwik8 eval text (seeded random bytes when the corpora\n"
            "are absent) with a coding model on a device, check the round trip, and run the same model's\n"
            "float forward pass in PyTorch (bench/torch_forward_bench.py, 2 threads) in the same run.\n\n"
@@ -194,11 +299,16 @@ static void print_help(void) {
            "  --float-model FILE the float model PyTorch runs (default: found from MODEL)\n"
            "  --batch N          windows per device call (default: the predictor's choice)\n"
            "  --torch-windows N  timed PyTorch windows of the model's context (default 2; 0 skips PyTorch)\n"
+           "  --sweep B1,B2,..   then code the same bytes with a fresh predictor at each fixed batch and at the\n"
+           "                     automatic one, R rounds in turn: median bytes/s of each, and the automatic\n"
+           "                     one's against the best fixed batch per direction (--json: \"sweep\", with\n"
+           "                     auto_vs_best_compress, auto_vs_best_decompress); at most 8 batches\n"
+           "  --rounds R         rounds of --sweep (default 3, at most 15)\n"
            "  -h, --help         this help\n");
 }
 
 int cli_bench_coding(int argc, char **argv) {
-    enum { OPT_JSON = 1000, OPT_DEVICE, OPT_BYTES, OPT_FLOAT, OPT_TORCH, OPT_BATCH, OPT_PROFILE };
+    enum { OPT_JSON = 1000, OPT_DEVICE, OPT_BYTES, OPT_FLOAT, OPT_TORCH, OPT_BATCH, OPT_PROFILE, OPT_SWEEP, OPT_ROUNDS };
     static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
                                             {"device", required_argument, NULL, OPT_DEVICE},
                                             {"bytes", required_argument, NULL, OPT_BYTES},
@@ -207,9 +317,12 @@ int cli_bench_coding(int argc, char **argv) {
                                             {"torch-windows", required_argument, NULL, OPT_TORCH},
                                             {"batch", required_argument, NULL, OPT_BATCH},
                                             {"profile", no_argument, NULL, OPT_PROFILE},
+                                            {"sweep", required_argument, NULL, OPT_SWEEP},
+                                            {"rounds", required_argument, NULL, OPT_ROUNDS},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    int json = 0, profile = 0;
+    int json = 0, profile = 0, n_sweep = 0, rounds = 3;
+    size_t sweep[SWEEP_MAX];
     long torch_windows = 2;
     size_t n = 131072, batch = 0;
     const char *device_sel = "pthread", *model_name = "default", *float_model = NULL;
@@ -235,6 +348,24 @@ int cli_bench_coding(int argc, char **argv) {
             unsigned long v = strtoul(optarg, &end, 10);
             if (!end || *end || v < 1 || v > 64) return cli_usage_error("bench", "--batch needs a number from 1 to 64, not '%s'", optarg);
             batch = (size_t)v;
+            break;
+        }
+        case OPT_SWEEP: {
+            n_sweep = 0;
+            for (const char *q = optarg;; q = end + 1) {
+                unsigned long v = strtoul(q, &end, 10);
+                if (end == q || v < 1 || v > 64 || (*end && *end != ',') || n_sweep == SWEEP_MAX)
+                    return cli_usage_error("bench", "--sweep needs 1 to %d batches from 1 to 64 separated by commas, not '%s'",
+                                           SWEEP_MAX, optarg);
+                sweep[n_sweep++] = (size_t)v;
+                if (!*end) break;
+            }
+            break;
+        }
+        case OPT_ROUNDS: {
+            long v = strtol(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > 15) return cli_usage_error("bench", "--rounds needs a number from 1 to 15, not '%s'", optarg);
+            rounds = (int)v;
             break;
         }
         case OPT_TORCH: {
@@ -332,6 +463,12 @@ int cli_bench_coding(int argc, char **argv) {
     } else {
         snprintf(note, sizeof note, "--torch-windows 0");
     }
+    sweep_result sw;
+    if (n_sweep > 0 &&
+        (st = run_sweep(model, dev, sweep, n_sweep, rounds, &cp, in, n, packed, cap, back, rows, json, &sw)) != LMC_OK) {
+        rc = cli_fail("bench coding", st);
+        goto done;
+    }
     if (json) {
         printf("{\"bench\": \"coding\", \"bytes\": %zu, \"compressed_bytes\": %zu, \"bits_per_byte\": %.4f, "
                "\"compress_bytes_per_s\": %.1f, \"decompress_bytes_per_s\": %.1f, ",
@@ -362,6 +499,7 @@ int cli_bench_coding(int argc, char **argv) {
             print_profile(&prof, 1, t2 - t1, 1);
             printf("}, ");
         }
+        if (n_sweep > 0) print_sweep(&sw, 1);
         printf("\"model\": ");
         cli_json_string(stdout, model_name);
         printf(", \"device\": ");
@@ -387,6 +525,7 @@ int cli_bench_coding(int argc, char **argv) {
             print_profile(&prof, 0, t1 - t0, 0);
             print_profile(&prof, 1, t2 - t1, 0);
         }
+        if (n_sweep > 0) print_sweep(&sw, 0);
     }
     rc = CLI_EXIT_OK;
 done:

@@ -591,8 +591,11 @@ static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window)
 
 /* ---- the automatic batch: calibration at first use, cached per device and model shape ---- */
 
-#define EX_CALIB_VERSION "lmc-exact-batch-3"
-#define EX_CALIB_STEPS 3 /* timed decode steps per candidate batch, after one untimed */
+#define EX_CALIB_VERSION "lmc-exact-batch-4"
+#define EX_CALIB_STEPS 3        /* decode steps per timed block at least, after one untimed step */
+#define EX_CALIB_BLOCK_S 0.02   /* ... and seconds per timed block at least: one step of a small batch */
+                                /* takes a fraction of a millisecond, less than a scheduler's tick */
+#define EX_CALIB_SWEEPS 3       /* timed blocks per candidate, one per sweep over the candidates */
 
 static double ex_now(void) {
     struct timespec ts;
@@ -646,26 +649,29 @@ static void calib_store(const char *path, size_t b, const char *detail) {
     if (!ok || rename(tmp, path) != 0) remove(tmp);
 }
 
-/* Decode rows per second of p at batch b: steps of b rows at the middle of the context (the K/V
- * caches' contents do not change the time), best of EX_CALIB_STEPS after one untimed step. */
+/* Decode rows per second of p at batch b over one block of steps of b rows at the middle of the
+ * context (the K/V caches' contents do not change the time, their size does): after one untimed
+ * step, steps until the block has lasted EX_CALIB_BLOCK_S and counts EX_CALIB_STEPS at least, so
+ * the rate is a sustained one (caches, worker threads' wake-ups) and no single step sets it. */
 static lmc_status calib_decode_rate(ex_pred *p, size_t b, int32_t *rows, uint8_t *prev, double *rate) {
     const size_t T = (size_t)p->m->config.context;
     p->n_dec = b;
     for (size_t w = 0; w < b; w++) p->lens[w] = (int32_t)T;
-    double best = 1e30;
-    for (int s = 0; s <= EX_CALIB_STEPS; s++) {
-        double t0 = ex_now();
+    LMC_TRY(cl_decode_step(p, T / 2, prev, rows));
+    double t0 = ex_now(), dt = 0;
+    int steps = 0;
+    while (steps < EX_CALIB_STEPS || dt < EX_CALIB_BLOCK_S) {
         LMC_TRY(cl_decode_step(p, T / 2, prev, rows));
-        double dt = ex_now() - t0;
-        if (s > 0 && dt < best) best = dt;
+        steps++;
+        dt = ex_now() - t0;
     }
     p->n_dec = 0;
-    *rate = (double)b / best;
+    *rate = (double)b * steps / dt;
     return LMC_OK;
 }
 
 /* The batch with the best decoding rate among b0, 2 b0, .. p->max_windows (b0: the power of two at or
- * above the compute units; two sweeps), the smallest within 3%
+ * above the compute units; EX_CALIB_SWEEPS sweeps, each candidate's best block), the smallest within 3%
  * of the best (decoding is the slower direction and the one the batch moves: encoding runs in
  * chunks of enc_rows rows whatever the batch). */
 static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap) {
@@ -681,7 +687,7 @@ static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap
     size_t b0 = 1;
     while (b0 < units && b0 * 2 <= p->max_windows) b0 *= 2;
     for (size_t b = b0; b <= p->max_windows && nb < 8; b *= 2) bs[nb++] = b;
-    for (int sweep = 0; sweep < 2; sweep++) /* twice, interleaved: the best of each, against drift */
+    for (int sweep = 0; sweep < EX_CALIB_SWEEPS; sweep++) /* interleaved: the best of each, against drift */
         for (size_t i = 0; i < nb && st == LMC_OK; i++) {
             double r = 0;
             st = calib_decode_rate(p, bs[i], rows, prev, &r);

@@ -5,8 +5,10 @@
 // assertions (speed targets live in the benchmark).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "test_env.h"
 
@@ -58,6 +60,44 @@ TEST(CliBenchCoding, ProfileListsKernelsPerDirection) {
         lmc_test::RunLmc("bench coding --profile --device pthread --bytes 300 --torch-windows 0 -m '" + kTiny + "'");
     ASSERT_EQ(text.exit_code, 0) << text.err;
     EXPECT_NE(text.out.find("launch/B"), std::string::npos) << text.out;
+}
+
+// --sweep: the automatic batch and each fixed one coded with a fresh predictor, each entry's
+// batch as asked (fixed) or as chosen (auto, with its source), positive median rates, and the
+// automatic entry's ratio to the best fixed one per direction; the ratio is the medians' quotient
+// (checked here against the printed entries), not a timing bound.
+TEST(CliBenchCoding, SweepReportsEachBatchAndTheAutomaticAgainstTheBest) {
+    lmc_test::CommandResult r = lmc_test::RunLmc(
+        "bench coding --json --device pthread --bytes 900 --torch-windows 0 --sweep 1,3 --rounds 2 -m '" + kTiny + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::regex entry("\\{\"batch\": \"(auto|fixed)\", \"batch_windows\": ([0-9]+), \"compress_bytes_per_s\": ([0-9.]+), "
+                     "\"decompress_bytes_per_s\": ([0-9.]+)\\}");
+    std::vector<std::string> kinds;
+    std::vector<long> windows;
+    std::vector<double> comp, decomp;
+    for (std::sregex_iterator it(r.out.begin(), r.out.end(), entry), end; it != end; ++it) {
+        kinds.push_back((*it)[1].str());
+        windows.push_back(std::stol((*it)[2].str()));
+        comp.push_back(std::stod((*it)[3].str()));
+        decomp.push_back(std::stod((*it)[4].str()));
+    }
+    ASSERT_EQ(kinds.size(), 3u) << r.out;
+    EXPECT_EQ(kinds[0], "auto");
+    EXPECT_EQ(kinds[1], "fixed");
+    EXPECT_EQ(windows[1], 1);
+    EXPECT_EQ(windows[2], 3);
+    EXPECT_GE(windows[0], 1);
+    for (size_t i = 0; i < 3; i++) EXPECT_TRUE(comp[i] > 0 && decomp[i] > 0) << r.out;
+    EXPECT_EQ(Number(r.out, "rounds"), 2.0) << r.out;
+    const double best_c = std::max(comp[1], comp[2]), best_d = std::max(decomp[1], decomp[2]);
+    EXPECT_NEAR(Number(r.out, "auto_vs_best_compress"), comp[0] / best_c, 1e-3) << r.out;
+    EXPECT_NEAR(Number(r.out, "auto_vs_best_decompress"), decomp[0] / best_d, 1e-3) << r.out;
+    EXPECT_EQ(Number(r.out, "best_compress_batch"), comp[1] >= comp[2] ? 1.0 : 3.0) << r.out;
+    EXPECT_NE(r.out.find("\"auto_source\": \""), std::string::npos) << r.out;
+    EXPECT_EQ(lmc_test::RunLmc("bench coding --sweep 0").exit_code, 2);
+    EXPECT_EQ(lmc_test::RunLmc("bench coding --sweep 2,x").exit_code, 2);
+    EXPECT_EQ(lmc_test::RunLmc("bench coding --sweep 1,2,3,4,5,6,7,8,9").exit_code, 2);
+    EXPECT_EQ(lmc_test::RunLmc("bench coding --sweep 2 --rounds 0").exit_code, 2);
 }
 
 TEST(CliBenchCoding, BadDeviceAndOptionsFailCleanly) {
