@@ -327,7 +327,8 @@ __kernel void exb_embed(__global const int *blob, __global const int *lay, __glo
 
 // ex_linear() (then ex_gelu() when gelu) of rows r < M of x (M, K): the weights' blob offsets are
 // lay[li], lay[li + 1] (multipliers), lay[li + 2] (shifts), the bias lay[bi] (bi < 0: none).
-// Work-item (g, b): columns 8g .. 8g+7, rows EXB_RB*b .. EXB_RB*b + EXB_RB-1; the products are
+// Work-item (g, b): columns 16g .. 16g+15 (two blocks of 8 sharing each x value's broadcast),
+// rows EXB_RB*b .. EXB_RB*b + EXB_RB-1; the products are
 // sign-extended int32 x int32 into 64 bits (vpmuldq on x86). omode 0: y (M, N); omode 1: the
 // transposed K/V cache, y[obase + w * ows + j * ots + t] with (w, t) = rt[r]. The weights come from
 // w16, the int16 copy of the I16 tensors at the blob's offsets (exd_linear): half the bytes.
@@ -335,33 +336,46 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
                      int N, __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
                      __global int *y, int omode, int obase, int ows, int ots) {
     int g = (int)get_global_id(0), rb = (int)get_global_id(1);
-    int j0 = 8 * g, r0 = EXB_RB * rb;
+    int j0 = 16 * g, r0 = EXB_RB * rb;
     if (j0 >= N || r0 >= M) return;
+    const int jb = j0 + 8 < N ? j0 + 8 : j0; // the second block; jb = j0: computed, not stored
     const int wo = lay[li], mo = lay[li + 1], so = lay[li + 2], bo = bi >= 0 ? lay[bi] : -1;
     __global const int *x0 = x + (size_t)r0 * K;
     __global const int *x1 = x + (size_t)min(r0 + 1, M - 1) * K; // rows past M: computed, not stored
     __global const int *x2 = x + (size_t)min(r0 + 2, M - 1) * K;
     __global const int *x3 = x + (size_t)min(r0 + 3, M - 1) * K;
-    __global const short *wp = w16 + wo + j0;
-    ulong8 a0 = (ulong8)0, a1 = (ulong8)0, a2 = (ulong8)0, a3 = (ulong8)0;
+    __global const short *wp = w16 + wo + j0, *wq = w16 + wo + jb;
+    ulong8 a0 = (ulong8)0, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     for (int i = 0; i < K; i++) {
         ulong8 wv = as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
-        a0 += (ulong8)(ulong)(long)x0[i] * wv;
-        a1 += (ulong8)(ulong)(long)x1[i] * wv;
-        a2 += (ulong8)(ulong)(long)x2[i] * wv;
-        a3 += (ulong8)(ulong)(long)x3[i] * wv;
+        ulong8 wu = as_ulong8(convert_long8(vload8(0, wq + (size_t)i * N)));
+        ulong8 v0 = (ulong8)(ulong)(long)x0[i], v1 = (ulong8)(ulong)(long)x1[i];
+        ulong8 v2 = (ulong8)(ulong)(long)x2[i], v3 = (ulong8)(ulong)(long)x3[i];
+        a0 += v0 * wv;
+        b0 += v0 * wu;
+        a1 += v1 * wv;
+        b1 += v1 * wu;
+        a2 += v2 * wv;
+        b2 += v2 * wu;
+        a3 += v3 * wv;
+        b3 += v3 * wu;
     }
-    ulong acc[EXB_RB][8];
+    ulong acc[EXB_RB][16];
     vstore8(a0, 0, acc[0]);
+    vstore8(b0, 0, acc[0] + 8);
     vstore8(a1, 0, acc[1]);
+    vstore8(b1, 0, acc[1] + 8);
     vstore8(a2, 0, acc[2]);
+    vstore8(b2, 0, acc[2] + 8);
     vstore8(a3, 0, acc[3]);
+    vstore8(b3, 0, acc[3] + 8);
     for (int q = 0; q < EXB_RB && r0 + q < M; q++) {
         int r = r0 + q;
         int2 wt = rt[r];
         int perturb = EXB_PERTURB(wt.x, incr);
-        for (int c = 0; c < 8 && j0 + c < N; c++) {
-            int j = j0 + c;
+        for (int c = 0; c < 16; c++) {
+            int j = (c < 8 ? j0 : jb) + (c & 7);
+            if (j >= N || (c >= 8 && jb == j0)) continue;
             long v = ex_round_shift((long)(acc[q][c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
             if (bo >= 0) v += blob[bo + j];
             int o = (int)ex_clamp(v, lim);
@@ -404,14 +418,21 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
     int perturb = EXB_PERTURB(rt[r].x, incr);
     __global const int *xr = x + (size_t)r * K;
     __global int *tr = tmp + (size_t)r * C;
-    for (int j0 = 0; j0 < C; j0 += 8) {
-        __global const short *wp = w16 + wo + j0; // the weights as int16 (exb_linear_tile)
-        ulong8 a = (ulong8)0;
-        for (int i = 0; i < K; i++) a += (ulong8)(ulong)(long)xr[i] * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
-        ulong acc[8];
+    for (int j0 = 0; j0 < C; j0 += 16) { // two blocks of 8 columns per sweep over x (exb_linear_tile)
+        const int jb = j0 + 8 < C ? j0 + 8 : j0; // jb = j0: computed, not stored
+        __global const short *wp = w16 + wo + j0, *wq = w16 + wo + jb; // the weights as int16
+        ulong8 a = (ulong8)0, b = (ulong8)0;
+        for (int i = 0; i < K; i++) {
+            ulong8 xv = (ulong8)(ulong)(long)xr[i];
+            a += xv * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
+            b += xv * as_ulong8(convert_long8(vload8(0, wq + (size_t)i * C)));
+        }
+        ulong acc[16];
         vstore8(a, 0, acc);
-        for (int c = 0; c < 8 && j0 + c < C; c++) {
-            int j = j0 + c;
+        vstore8(b, 0, acc + 8);
+        for (int c = 0; c < 16; c++) {
+            int j = (c < 8 ? j0 : jb) + (c & 7);
+            if (j >= C || (c >= 8 && jb == j0)) continue;
             long v = ex_round_shift((long)(acc[c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
             if (bo >= 0) v += blob[bo + j];
             tr[j] = (int)ex_clamp(v, EX_ACT_LIM) + res[(size_t)r * C + j];

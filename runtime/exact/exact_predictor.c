@@ -238,7 +238,7 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     LMC_TRY(arg(k, 11, sizeof lim, &lim));
     ARG_MEM(k, 12, y);
     ARG_MEM(k, 13, p->d_w16);
-    size_t global[2] = {((size_t)N + 7) / 8, (M + 3) / 4};
+    size_t global[2] = {((size_t)N + 15) / 16, (M + 3) / 4}; /* 16 columns, 4 rows per work-item */
     return launch(p, k, 2, global, p->local_size, role, 2.0 * (double)M * K * N, 4.0 * ((double)K * N + (double)M * (K + N)));
 }
 
@@ -312,7 +312,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 11, ws);
         ARG_INT(k, 12, TS);
         ARG_MEM(k, 13, p->d_w16);
-        size_t g3[3] = {((size_t)C + 7) / 8, (M + 3) / 4, 3};
+        size_t g3[3] = {((size_t)C + 15) / 16, (M + 3) / 4, 3};
         LMC_TRY(launch(p, k, 3, g3, p->local_size, EXR_QKV, 6.0 * (double)M * C * C, 4.0 * (3.0 * C * C + 4.0 * M * C)));
         k = p->k_attention;
         ARG_MEM(k, 0, p->d_blob);
