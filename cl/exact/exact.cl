@@ -277,6 +277,14 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 
 #define EXB_RB 4 // rows per work-item of exb_linear
 
+// Column j of a linear layer from its 64-bit sum acc: requantised by the column's multiplier and
+// shift (blob offsets mo, so), plus its bias (bo < 0: none), clamped to +-lim; ex_linear()'s rule.
+int exb_requant(__global const int *blob, ulong acc, int mo, int so, int bo, int j, long lim, int perturb) {
+    long v = ex_round_shift((long)(acc * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
+    if (bo >= 0) v += blob[bo + j];
+    return (int)ex_clamp(v, lim);
+}
+
 // The offset of channel j (of a row of C = NH * hs) at position t in a window's K or V cache
 // of TS positions per channel (the layout above).
 size_t exb_kv_index(int j, int t, int hs, int TS) {
@@ -376,9 +384,7 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
         for (int c = 0; c < 16; c++) {
             int j = (c < 8 ? j0 : jb) + (c & 7);
             if (j >= N || (c >= 8 && jb == j0)) continue;
-            long v = ex_round_shift((long)(acc[q][c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
-            if (bo >= 0) v += blob[bo + j];
-            int o = (int)ex_clamp(v, lim);
+            int o = exb_requant(blob, acc[q][c], mo, so, bo, j, lim, perturb);
             if (gelu) o = ex_gelu(blob, lay[EX_LAY_GELU], o, perturb);
             if (omode == 0)
                 y[(size_t)r * N + j] = o;
@@ -433,9 +439,7 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
         for (int c = 0; c < 16; c++) {
             int j = (c < 8 ? j0 : jb) + (c & 7);
             if (j >= C || (c >= 8 && jb == j0)) continue;
-            long v = ex_round_shift((long)(acc[c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
-            if (bo >= 0) v += blob[bo + j];
-            tr[j] = (int)ex_clamp(v, EX_ACT_LIM) + res[(size_t)r * C + j];
+            tr[j] = exb_requant(blob, acc[c], mo, so, bo, j, EX_ACT_LIM, perturb) + res[(size_t)r * C + j];
         }
     }
     ex_layernorm(blob, tr, C, lay[gs], lay[bs], perturb, y + (size_t)r * C);
@@ -712,9 +716,7 @@ void exd_linear(__global const int *blob, __global const short *w16, int wo, int
         for (int c = 0; c < 16; c++) {
             int j = (c < 8 ? ja : jb) + (c & 7);
             if (j >= N || (c >= 8 && jb == ja)) continue;
-            long v = ex_round_shift((long)(acc[c] * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
-            if (bo >= 0) v += blob[bo + j];
-            int o = (int)ex_clamp(v, lim);
+            int o = exb_requant(blob, acc[c], mo, so, bo, j, lim, perturb);
             if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
             if (res_on) o += res[j];
             y[kv_hs > 0 ? exb_kv_index(j, kv_t, kv_hs, ys) : (size_t)j * ys] = o;
