@@ -287,7 +287,8 @@ static void print_help(void) {
            "  --json             one JSON object: compress_bytes_per_s, decompress_bytes_per_s,\n"
            "                     pytorch_forward_tokens_per_s, compress_vs_pytorch, decompress_vs_pytorch,\n"
            "                     peak_rss_bytes, bytes, compressed_bytes, device, batch_windows,\n"
-           "                     batch_source (params, env, calibrated, cached, default), model_flops_per_byte,\n"
+           "                     batch_source (params, env, calibrated, cached, default), decode_work_group\n"
+           "                     and chunk_rows (calibrated with the batch; 0 on cpu-ref), model_flops_per_byte,\n"
            "                     peak_gflops, compress_fraction_of_peak, decompress_fraction_of_peak, ...\n"
            "                     model_flops_per_byte = 2 (L 12 C^2 + 256 C) + 4 L C (W + 1) / 2: 2 ops per\n"
            "                     multiply-add of the linear layers and of attention (q.k, e.v over the\n"
@@ -430,6 +431,8 @@ int cli_bench_coding(int argc, char **argv) {
     if (profile) lmc_exact_predictor_set_profiling(pred, 0);
     if ((st = peak_gflops(dev, &peak)) != LMC_OK) { rc = cli_fail("bench coding", st); goto done; }
     const double fpb = model_flops_per_byte(&cfg, (double)cp.window_size);
+    size_t dwg = 0, chunk_rows = 0;
+    lmc_exact_predictor_sizes(pred, &dwg, &chunk_rows);
     const double cfrac = peak > 0 ? comp * fpb / (peak * 1e9) : 0, dfrac = peak > 0 ? decomp * fpb / (peak * 1e9) : 0;
 
     if (torch_windows > 0) {
@@ -468,10 +471,11 @@ int cli_bench_coding(int argc, char **argv) {
             cli_json_string(stdout, note);
             printf(", ");
         }
-        printf("\"peak_rss_bytes\": %llu, \"batch_windows\": %zu, \"batch_source\": \"%s\", \"window\": %u, "
+        printf("\"peak_rss_bytes\": %llu, \"batch_windows\": %zu, \"batch_source\": \"%s\", \"decode_work_group\": %zu, "
+               "\"chunk_rows\": %zu, \"window\": %u, "
                "\"compress_seconds\": %.3f, \"decompress_seconds\": %.3f, \"model_flops_per_byte\": %.0f, ",
-               (unsigned long long)peak_rss, pred->max_windows, lmc_exact_predictor_batch_source(pred), cp.window_size, comp_s,
-               decomp_s, fpb);
+               (unsigned long long)peak_rss, pred->max_windows, lmc_exact_predictor_batch_source(pred), dwg, chunk_rows,
+               cp.window_size, comp_s, decomp_s, fpb);
         if (peak > 0)
             printf("\"peak_gflops\": %.6g, \"compress_fraction_of_peak\": %.5g, \"decompress_fraction_of_peak\": %.5g, ", peak,
                    cfrac, dfrac);
@@ -493,8 +497,10 @@ int cli_bench_coding(int argc, char **argv) {
         cli_json_string(stdout, source);
         printf("}\n");
     } else {
-        printf("coding %zu bytes (%s) with %s on %s, batches of %zu windows of %u (%s)\n", n, source, model_name,
+        printf("coding %zu bytes (%s) with %s on %s, batches of %zu windows of %u (%s)", n, source, model_name,
                lmc_device_get_info(dev)->name, pred->max_windows, cp.window_size, lmc_exact_predictor_batch_source(pred));
+        if (chunk_rows) printf(", decoding work-groups of %zu, encoding chunks of %zu rows", dwg, chunk_rows);
+        printf("\n");
         printf("  compress    %10.1f bytes/s  (%.3f s, %.4f bits/byte)\n", comp, comp_s, 8.0 * (double)packed_len / (double)n);
         printf("  decompress  %10.1f bytes/s  (%.3f s)\n", decomp, decomp_s);
         if (torch > 0)

@@ -88,6 +88,11 @@ void lmc_exact_predictor_destroy(lmc_predictor *p); /* accepts NULL */
  * ("params", "env", "calibrated", "cached", "default"); a static string. */
 const char *lmc_exact_predictor_batch_source(const lmc_predictor *p);
 
+/* The two sizes chosen with the batch on an OpenCL device (calibrated and cached with it, else
+ * the device's defaults; LMC_EXACT_CHUNK_ROWS and params->local_size override them): exb_decode's
+ * work-group size and the rows of an encoding chunk. 0 and 0 on cpu-ref. Neither changes a row. */
+void lmc_exact_predictor_sizes(const lmc_predictor *p, size_t *decode_work_group, size_t *chunk_rows);
+
 /* Per-kernel device time of an exact predictor on OpenCL (`lmc bench coding --profile`). With
  * profiling on, the predictor enqueues on a profiling command queue of its own and records every
  * launch's event time; ops (2 per multiply-add) and bytes are the kernel's nominal work from the

@@ -8,10 +8,10 @@
  * advances every unfinished window of the call by one position per decode_next() (one row each)
  * against a K/V cache of max_windows windows kept on the device, one exb_decode launch per step
  * (a work-group per row, every layer). max_windows = 0: LMC_EXACT_BATCH, else a calibration at
- * first use on an OpenCL device (choose_windows(): decode steps timed at candidate batches),
- * cached per device and model shape beside the program cache; cpu-ref and simulators take
- * auto_windows(). With profiling on, launches are timed on a profiling queue of the predictor's
- * own (lmc_exact_predictor_get_profile()).
+ * first use on an OpenCL device (choose_tuning(): decode steps timed at candidate batches and
+ * work-group sizes, encoding chunks at candidate sizes), cached per device and model shape beside
+ * the program cache; cpu-ref and simulators take auto_windows(). With profiling on, launches are
+ * timed on a profiling queue of the predictor's own (lmc_exact_predictor_get_profile()).
  *
  * Key invariant: every row is the same integer function of (coding model, window bytes before
  * the position) on both paths and every device, whatever the batch, the chunking or the
@@ -32,11 +32,12 @@
 #include "lmc/sha256.h"
 #include "program.h"
 
-/* Rows per encoding chunk (at least one whole window): about 3.3 KB of device memory per row
- * for the 200k model (activations 9C ints, the row 256 ints) plus the chunk's K/V. */
+/* Rows per encoding chunk by default (at least one whole window): about 3.3 KB of device memory
+ * per row for the 200k model (activations 9C ints, the row 256 ints) plus the chunk's K/V. The
+ * calibration keeps it unless another chunk is clearly faster (calibrate()). */
 #define EX_ENC_ROWS 8192
 /* On CPU devices: one window of 2048, so a chunk's activations (about 3.3 KB a row) stay in the
- * caches; LMC_EXACT_CHUNK_ROWS overrides either. */
+ * caches; LMC_EXACT_CHUNK_ROWS overrides either and the calibration's choice. */
 #define EX_ENC_ROWS_CPU 2048
 /* K/V cache bytes the automatic batch size may take, and at most this share of the device. */
 #define EX_AUTO_KV_BUDGET ((uint64_t)128 << 20)
@@ -76,7 +77,8 @@ typedef struct ex_pred {
     cl_program program;
     cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln, k_decode;
     size_t decode_local;            /* exb_decode's work-group size (one row per group) */
-    size_t enc_rows;                /* rows per encoding chunk (EX_ENC_ROWS, EX_ENC_ROWS_CPU) */
+    size_t decode_local_max;        /* ... at most: CL_KERNEL_WORK_GROUP_SIZE of exb_decode */
+    size_t enc_rows;                /* rows per encoding chunk (EX_ENC_ROWS(_CPU) or calibrated) */
     cl_mem d_drt, d_dsc;            /* exb_decode's rows (max_windows, 4) and scratch (max_windows, dsc_per_row) */
     size_t dsc_per_row;
     cl_int *h_drt;
@@ -339,19 +341,24 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out, EXR_OUT);
 }
 
-/* Whole windows on the device, in chunks of at most EX_ENC_ROWS rows (at least one window). */
-static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows, const size_t *lens, size_t W,
-                            int32_t *rows) {
-    const size_t C = (size_t)p->m->config.d_model;
-    size_t chunk = p->enc_rows / W ? p->enc_rows / W : 1;
-    if (chunk > n) chunk = n;
-    size_t ekv = chunk * C * W + EX_PAD;
+/* Buffers for encoding chunks of `chunk` windows of W: the chunk's K/V of one layer, its rows. */
+static lmc_status cl_reserve_encode(ex_pred *p, size_t chunk, size_t W) {
+    size_t ekv = chunk * (size_t)p->m->config.d_model * W + EX_PAD;
     if (ekv > p->ekv_cap) {
         LMC_TRY(cl_alloc(p, &p->d_ekt, ekv * 4, CL_MEM_READ_WRITE, NULL));
         LMC_TRY(cl_alloc(p, &p->d_evt, ekv * 4, CL_MEM_READ_WRITE, NULL));
         p->ekv_cap = ekv;
     }
-    LMC_TRY(cl_reserve(p, chunk * W, W));
+    return cl_reserve(p, chunk * W, W);
+}
+
+/* Whole windows on the device, in chunks of at most enc_rows rows (at least one window). */
+static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows, const size_t *lens, size_t W,
+                            int32_t *rows) {
+    const size_t C = (size_t)p->m->config.d_model;
+    size_t chunk = p->enc_rows / W ? p->enc_rows / W : 1;
+    if (chunk > n) chunk = n;
+    LMC_TRY(cl_reserve_encode(p, chunk, W));
     for (size_t w0 = 0; w0 < n; w0 += chunk) {
         size_t nc = n - w0 < chunk ? n - w0 : chunk, M = 0;
         for (size_t w = 0; w < nc; w++)
@@ -526,6 +533,12 @@ const char *lmc_exact_predictor_batch_source(const lmc_predictor *pred) {
     return pred ? ((const ex_pred *)pred)->batch_source : "";
 }
 
+void lmc_exact_predictor_sizes(const lmc_predictor *pred, size_t *decode_work_group, size_t *chunk_rows) {
+    const ex_pred *p = (const ex_pred *)pred;
+    *decode_work_group = p && p->is_cl ? p->decode_local : 0;
+    *chunk_rows = p && p->is_cl ? p->enc_rows : 0;
+}
+
 lmc_status lmc_exact_predictor_set_profiling(lmc_predictor *pred, int on) {
     LMC_RETURN_IF(!pred, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_predictor_set_profiling: NULL predictor");
     ex_pred *p = (ex_pred *)pred;
@@ -589,13 +602,22 @@ static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window)
     return n < 1 ? 1 : n > EX_AUTO_MAX_WINDOWS ? EX_AUTO_MAX_WINDOWS : (size_t)n;
 }
 
-/* ---- the automatic batch: calibration at first use, cached per device and model shape ---- */
+/* ---- the automatic choices: calibration at first use, cached per device and model shape ---- */
 
-#define EX_CALIB_VERSION "lmc-exact-batch-4"
+#define EX_CALIB_VERSION "lmc-exact-batch-5"
 #define EX_CALIB_STEPS 3        /* decode steps per timed block at least, after one untimed step */
 #define EX_CALIB_BLOCK_S 0.02   /* ... and seconds per timed block at least: one step of a small batch */
                                 /* takes a fraction of a millisecond, less than a scheduler's tick */
 #define EX_CALIB_SWEEPS 3       /* timed blocks per candidate, one per sweep over the candidates */
+#define EX_CALIB_MAX 8          /* candidates per choice at most */
+#define EX_CALIB_CHUNK_MARGIN 1.10 /* an encoding chunk other than the default: this much faster, twice */
+
+/* What a calibration chooses (0: the device's default, for the two sizes). */
+typedef struct ex_tuning {
+    size_t batch;        /* max_windows */
+    size_t decode_local; /* exb_decode's work-group size */
+    size_t enc_rows;     /* rows per encoding chunk */
+} ex_tuning;
 
 static double ex_now(void) {
     struct timespec ts;
@@ -626,25 +648,32 @@ static int calib_path(const lmc_device *device, const lmc_model_config *c, size_
     return n > 0 && (size_t)n < cap;
 }
 
-static size_t calib_load(const char *path) {
+/* 1: *t read back ("VERSION batch decode_local enc_rows" on the first line). */
+static int calib_load(const char *path, ex_tuning *t) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     char tag[64] = "";
-    unsigned long b = 0;
-    int ok = fscanf(f, "%63s %lu", tag, &b) == 2 && strcmp(tag, EX_CALIB_VERSION) == 0 && b >= 1 && b <= EX_AUTO_MAX_WINDOWS;
+    unsigned long b = 0, dl = 0, er = 0;
+    int ok = fscanf(f, "%63s %lu %lu %lu", tag, &b, &dl, &er) == 4 && strcmp(tag, EX_CALIB_VERSION) == 0 && b >= 1 &&
+             b <= EX_AUTO_MAX_WINDOWS && dl >= 1 && dl <= 4096 && er >= 1 && er <= (1ul << 20);
     fclose(f);
-    return ok ? (size_t)b : 0;
+    if (ok) {
+        t->batch = (size_t)b;
+        t->decode_local = (size_t)dl;
+        t->enc_rows = (size_t)er;
+    }
+    return ok;
 }
 
 /* Written to a temporary name and renamed, like the program cache; failure only loses the cache. */
-static void calib_store(const char *path, size_t b, const char *detail) {
+static void calib_store(const char *path, const ex_tuning *t, const char *detail) {
     char dir[4096], tmp[4500];
     lmc_program_cache_dir(dir, sizeof dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return;
-    int ok = fprintf(f, "%s %zu\n%s\n", EX_CALIB_VERSION, b, detail) > 0;
+    int ok = fprintf(f, "%s %zu %zu %zu\n%s\n", EX_CALIB_VERSION, t->batch, t->decode_local, t->enc_rows, detail) > 0;
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) remove(tmp);
 }
@@ -670,23 +699,88 @@ static lmc_status calib_decode_rate(ex_pred *p, size_t b, int32_t *rows, uint8_t
     return LMC_OK;
 }
 
-/* The batch with the best decoding rate among b0, 2 b0, .. p->max_windows (b0: the power of two at or
- * above the compute units; EX_CALIB_SWEEPS sweeps, each candidate's best block), the smallest within 3%
- * of the best (decoding is the slower direction and the one the batch moves: encoding runs in
- * chunks of enc_rows rows whatever the batch). */
-static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap) {
+/* The index of the choice among n candidates of rates rate[]: the default (index def) unless
+ * another is faster by more than the margin (against noise: a loaded moment must not move the
+ * choice from a size known to be sound), then the fastest. */
+static size_t calib_pick(const double *rate, size_t n, size_t def, double margin) {
+    size_t best = def;
+    for (size_t i = 0; i < n; i++)
+        if (rate[i] > rate[best]) best = i;
+    return rate[best] > margin * rate[def] ? best : def;
+}
+
+/* Encoded rows per second of p with chunks of nw windows, over one chunk of nw whole windows. */
+static lmc_status calib_encode_rate(ex_pred *p, size_t nw, const uint8_t **wins, const size_t *lens, int32_t *rows, double *rate) {
+    const size_t W = (size_t)p->m->config.context;
+    p->enc_rows = nw * W;
+    double t0 = ex_now();
+    LMC_TRY(cl_encode(p, nw, wins, lens, W, rows));
+    *rate = (double)(nw * W) / (ex_now() - t0);
+    return LMC_OK;
+}
+
+/* Appends "label: c0=r0 c1=r1 .." to detail. */
+static void calib_detail(char *detail, size_t cap, const char *label, const size_t *cand, const double *rate, size_t n) {
+    size_t used = strlen(detail);
+    if (used + 1 < cap) used += (size_t)snprintf(detail + used, cap - used, "%s%s:", used ? "; " : "", label);
+    for (size_t i = 0; i < n && used + 32 < cap; i++) used += (size_t)snprintf(detail + used, cap - used, " %zu=%.0f", cand[i], rate[i]);
+}
+
+/* Candidates lo, lo * f, lo * f^2, .. up to hi, with def among them (inserted in order); the
+ * index of def in *idef. */
+static size_t calib_candidates(size_t lo, size_t hi, size_t f, size_t def, size_t *cand, size_t *idef) {
+    size_t n = 0;
+    for (size_t v = lo; v <= hi && n < EX_CALIB_MAX - 1; v *= f) {
+        if (def < v && (n == 0 || cand[n - 1] < def)) cand[n++] = def;
+        cand[n++] = v;
+    }
+    if (n == 0 || cand[n - 1] < def) cand[n++] = def;
+    for (size_t i = 0; i < n; i++)
+        if (cand[i] == def) *idef = i;
+    return n;
+}
+
+/* Rows of pseudo-text (printable bytes of a fixed LCG) for timing encoding: attention's cost
+ * depends on how many blocks of keys have weights, so the bytes are not all alike. */
+static void calib_text(uint8_t *b, size_t n) {
+    uint32_t x = 12345u;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        b[i] = (uint8_t)(' ' + (x >> 16) % 95u);
+    }
+}
+
+/* The three choices, each from what the device does:
+ * - the batch with the best decoding rate among b0, 2 b0, .. p->max_windows (b0: the power of two
+ *   at or above the compute units; EX_CALIB_SWEEPS interleaved sweeps, each candidate's best block),
+ *   the smallest within 3% of the best (decoding is the slower direction and the one the batch
+ *   moves: encoding runs in chunks of enc_rows rows whatever the batch);
+ * - exb_decode's work-group size at that batch, among 1, 4, 16, .. (at most the kernel's maximum
+ *   and 256) and the device's default (1 on CPUs, 64 elsewhere): the default unless another decodes
+ *   more than 3% faster;
+ * - encoding's chunk, in whole windows of the context (1, 2, 4, .. up to 4 times the default's rows
+ *   and the largest batch), each timed over one chunk after an untimed warm-up (a chunk of a CPU
+ *   takes tenths of a second, so one timing each), the sweep stopping at the first candidate past
+ *   the default 10% slower than the best: the default unless another encodes more than 10% faster
+ *   in that sweep and again in a second timing of the two (on a 2-core EPYC with PoCL the rate
+ *   hardly depends on the chunk, 512 to 8192 rows, and one timing's noise reached 20%).
+ * None of them changes a row: every row is the same function of the window's bytes whatever the
+ * batch, the work-group or the chunk (ExactBatched tests). */
+static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) {
+    const size_t W = (size_t)p->m->config.context;
     int32_t *rows = malloc(p->max_windows * 256 * sizeof *rows);
     uint8_t *prev = calloc(p->max_windows, 1);
     lmc_status st = rows && prev ? LMC_OK : lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
-    double rate[8] = {0}, top = 0;
-    size_t bs[8], nb = 0, used = 0;
+    double rate[EX_CALIB_MAX] = {0}, top = 0;
+    size_t bs[EX_CALIB_MAX], nb = 0;
+    detail[0] = '\0';
     /* from the compute units up: fewer windows than units leave units idle by construction (a
      * window's row is one work-group), whatever a loaded machine's timings say */
     cl_uint units = 1;
     if (clGetDeviceInfo(p->dev->id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS || units < 1) units = 1;
     size_t b0 = 1;
     while (b0 < units && b0 * 2 <= p->max_windows) b0 *= 2;
-    for (size_t b = b0; b <= p->max_windows && nb < 8; b *= 2) bs[nb++] = b;
+    for (size_t b = b0; b <= p->max_windows && nb < EX_CALIB_MAX; b *= 2) bs[nb++] = b;
     for (int sweep = 0; sweep < EX_CALIB_SWEEPS; sweep++) /* interleaved: the best of each, against drift */
         for (size_t i = 0; i < nb && st == LMC_OK; i++) {
             double r = 0;
@@ -694,15 +788,81 @@ static lmc_status calibrate(ex_pred *p, size_t *best_b, char *detail, size_t cap
             if (r > rate[i]) rate[i] = r;
             if (r > top) top = r;
         }
-    *best_b = b0;
+    t->batch = b0;
     for (size_t i = 0; i < nb && st == LMC_OK; i++)
         if (rate[i] >= 0.97 * top) {
-            *best_b = bs[i];
+            t->batch = bs[i];
             break;
         }
-    detail[0] = '\0';
-    for (size_t i = 0; i < nb && used + 32 < cap; i++)
-        used += (size_t)snprintf(detail + used, cap - used, "%sb%zu=%.0f", i ? " " : "decode rows/s: ", bs[i], rate[i]);
+    calib_detail(detail, cap, "decode rows/s by batch", bs, rate, nb);
+
+    /* exb_decode's work-group size at the chosen batch */
+    size_t ls[EX_CALIB_MAX], nl = 0, ldef = 0;
+    const size_t lmax = p->decode_local_max < 256 ? p->decode_local_max : 256;
+    nl = calib_candidates(1, lmax, 4, p->decode_local, ls, &ldef);
+    double lrate[EX_CALIB_MAX] = {0};
+    for (int sweep = 0; sweep < EX_CALIB_SWEEPS && st == LMC_OK; sweep++)
+        for (size_t i = 0; i < nl && st == LMC_OK; i++) {
+            double r = 0;
+            p->decode_local = ls[i];
+            st = calib_decode_rate(p, t->batch, rows, prev, &r);
+            if (r > lrate[i]) lrate[i] = r;
+        }
+    t->decode_local = ls[calib_pick(lrate, nl, ldef, 1.03)];
+    p->decode_local = t->decode_local;
+    calib_detail(detail, cap, "decode rows/s by work-group", ls, lrate, nl);
+
+    /* encoding's chunk, in windows of W */
+    /* a call codes at most max_windows windows, so a chunk holds at most that many */
+    const size_t rdef = p->enc_rows, w4 = 4 * (rdef / W ? rdef / W : 1), wmax = w4 < p->max_windows ? w4 : p->max_windows;
+    const size_t wdef = rdef / W < 1 ? 1 : rdef / W > wmax ? wmax : rdef / W; /* the default's windows in effect */
+    size_t ws[EX_CALIB_MAX], nw = 0, wi = 0;
+    nw = calib_candidates(1, wmax, 2, wdef, ws, &wi);
+    double erate[EX_CALIB_MAX] = {0};
+    uint8_t *text = st == LMC_OK ? malloc(wmax * W) : NULL;
+    int32_t *erows = st == LMC_OK ? malloc(wmax * W * 256 * sizeof *erows) : NULL;
+    const uint8_t **wins = st == LMC_OK ? malloc(wmax * sizeof *wins) : NULL;
+    size_t *lens = st == LMC_OK ? malloc(wmax * sizeof *lens) : NULL;
+    if (st == LMC_OK && (!text || !erows || !wins || !lens)) st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
+    if (st == LMC_OK) {
+        calib_text(text, wmax * W);
+        for (size_t w = 0; w < wmax; w++) {
+            wins[w] = text + w * W;
+            lens[w] = W;
+        }
+        p->enc_rows = W; /* untimed, a whole window: the first launches (a short one left the first timing 10-20% low) */
+        st = cl_encode(p, 1, wins, lens, W, erows);
+        if (st == LMC_OK) st = cl_reserve_encode(p, wmax, W); /* no allocation inside a timing */
+    }
+    size_t ntimed = 0;
+    for (size_t i = 0; i < nw && st == LMC_OK; i++) {
+        st = calib_encode_rate(p, ws[i], wins, lens, erows, &erate[i]);
+        ntimed = i + 1;
+        double best = 0;
+        for (size_t k = 0; k <= i; k++)
+            if (erate[k] > best) best = erate[k];
+        if (i > wi && erate[i] < 0.9 * best) break; /* past the default and falling off */
+    }
+    size_t pick = st == LMC_OK ? calib_pick(erate, ntimed, wi, EX_CALIB_CHUNK_MARGIN) : wi;
+    if (pick != wi) { /* confirmed by a second timing of both, the best of two each */
+        for (size_t k = 0; k < 2 && st == LMC_OK; k++) {
+            size_t i = k ? pick : wi;
+            double r = 0;
+            st = calib_encode_rate(p, ws[i], wins, lens, erows, &r);
+            if (r > erate[i]) erate[i] = r;
+        }
+        if (st == LMC_OK && erate[pick] <= EX_CALIB_CHUNK_MARGIN * erate[wi]) pick = wi;
+    }
+    t->enc_rows = ws[pick] * W;
+    if (t->enc_rows == wdef * W) t->enc_rows = rdef; /* the default itself (it may not be whole windows) */
+    if (t->enc_rows < 1) t->enc_rows = W;
+    p->enc_rows = rdef;
+    for (size_t i = 0; i < ntimed; i++) ws[i] *= W;
+    calib_detail(detail, cap, "encode rows/s by chunk rows", ws, erate, ntimed);
+    free(text);
+    free(erows);
+    free(wins);
+    free(lens);
     free(rows);
     free(prev);
     return st;
@@ -718,29 +878,31 @@ static size_t calib_max_windows(const lmc_device *device, size_t kv_bytes_per_wi
     return n < 1 ? 1 : n > EX_AUTO_MAX_WINDOWS ? EX_AUTO_MAX_WINDOWS : (size_t)n;
 }
 
-/* max_windows for params->max_windows = 0: LMC_EXACT_BATCH, else on an OpenCL device other than a
- * simulator the cached calibration or a new one (stored), else auto_windows(). */
-static lmc_status choose_windows(const lmc_exact_model *m, lmc_device *device, const lmc_exact_predictor_params *pp,
-                                 size_t kv_bytes, size_t *out, const char **source) {
+/* For params->max_windows = 0: LMC_EXACT_BATCH (the sizes then the device's defaults), else on an
+ * OpenCL device other than a simulator the cached calibration or a new one (stored), else
+ * auto_windows() and the defaults. */
+static lmc_status choose_tuning(const lmc_exact_model *m, lmc_device *device, const lmc_exact_predictor_params *pp,
+                                size_t kv_bytes, ex_tuning *out, const char **source) {
+    memset(out, 0, sizeof *out);
     const char *env = getenv("LMC_EXACT_BATCH");
     if (env && env[0]) {
         char *end = NULL;
         unsigned long v = strtoul(env, &end, 10);
         LMC_RETURN_IF(!end || *end || v < 1 || v > EX_AUTO_MAX_WINDOWS, LMC_ERR_INVALID_ARGUMENT,
                       "LMC_EXACT_BATCH=%s: a number of windows from 1 to %d", env, EX_AUTO_MAX_WINDOWS);
-        *out = (size_t)v;
+        out->batch = (size_t)v;
         *source = "env";
         return LMC_OK;
     }
     if (device->info.kind != LMC_DEVICE_KIND_OPENCL || device->info.is_simulator) {
-        *out = auto_windows(device, kv_bytes);
+        out->batch = auto_windows(device, kv_bytes);
         *source = "default";
         return LMC_OK;
     }
     const size_t bmax = calib_max_windows(device, kv_bytes);
     char path[4400];
     int cached = calib_path(device, &m->config, bmax, path, sizeof path);
-    if (cached && (*out = calib_load(path)) != 0) {
+    if (cached && calib_load(path, out)) {
         *source = "cached";
         return LMC_OK;
     }
@@ -748,12 +910,13 @@ static lmc_status choose_windows(const lmc_exact_model *m, lmc_device *device, c
     cp.max_windows = bmax;
     lmc_predictor *probe = NULL;
     LMC_TRY(lmc_exact_predictor_create(m, device, &cp, &probe));
-    char detail[512];
+    char detail[1024];
     lmc_status st = calibrate((ex_pred *)probe, out, detail, sizeof detail);
     lmc_exact_predictor_destroy(probe);
     LMC_TRY(st);
-    lmc_log(LMC_LOG_DEBUG, "exact predictor on %s: batch %zu (%s)", device->info.name, *out, detail);
-    if (cached) calib_store(path, *out, detail);
+    lmc_log(LMC_LOG_DEBUG, "exact predictor on %s: batch %zu, decode work-group %zu, chunk %zu rows (%s)", device->info.name,
+            out->batch, out->decode_local, out->enc_rows, detail);
+    if (cached) calib_store(path, out, detail);
     *source = "calibrated";
     return LMC_OK;
 }
@@ -766,7 +929,11 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     const lmc_model_config *c = &m->config;
     const size_t kv_per_window = 2 * (size_t)c->n_layers * (size_t)c->context * (size_t)c->d_model;
     const char *source = "params";
-    if (pp.max_windows == 0) LMC_TRY(choose_windows(m, device, &pp, kv_per_window * 4, &pp.max_windows, &source));
+    ex_tuning tuned = {0, 0, 0};
+    if (pp.max_windows == 0) {
+        LMC_TRY(choose_tuning(m, device, &pp, kv_per_window * 4, &tuned, &source));
+        pp.max_windows = tuned.batch;
+    }
     ex_pred *p = calloc(1, sizeof *p);
     if (!p) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
     lmc_status st = LMC_OK;
@@ -831,8 +998,10 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         dwg < 1)
         dwg = 1;
     if (clGetDeviceInfo(device->id, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS) type = CL_DEVICE_TYPE_CPU;
+    p->decode_local_max = dwg;
     p->decode_local = pp.local_size ? pp.local_size : (type & CL_DEVICE_TYPE_CPU) ? 1 : dwg < 64 ? dwg : 64;
-    p->enc_rows = (type & CL_DEVICE_TYPE_CPU) ? EX_ENC_ROWS_CPU : EX_ENC_ROWS;
+    if (!pp.local_size && tuned.decode_local >= 1 && tuned.decode_local <= dwg) p->decode_local = tuned.decode_local;
+    p->enc_rows = tuned.enc_rows ? tuned.enc_rows : (type & CL_DEVICE_TYPE_CPU) ? EX_ENC_ROWS_CPU : EX_ENC_ROWS;
     const char *rows_env = getenv("LMC_EXACT_CHUNK_ROWS");
     if (rows_env && rows_env[0]) {
         char *end = NULL;

@@ -218,6 +218,26 @@ TEST(ExactBatched, PerturbedKernelsAreDetected) {
     lmc_device_destroy(dev);
 }
 
+// Encoding's chunk (LMC_EXACT_CHUNK_ROWS, which the calibration's choice also sets) splits a call's
+// windows into chunks of whole windows: one window a chunk (64 and 100 rows: the rows round down
+// to whole windows of 64), 3 windows (192: the 5 windows of a call as 3 + 2) and all of them at
+// once (the default, 2048). Every row equals the oracle's on pthread and basic, at work-groups of
+// the driver's choice and 4.
+TEST(ExactBatched, EncodingChunkSizesGiveTheOraclesRows) {
+    ModelPtr m(LoadTiny(), lmc_exact_model_destroy);
+    ASSERT_TRUE(m) << lmc_last_error();
+    const char *old = getenv("LMC_EXACT_CHUNK_ROWS");
+    std::string old_value = old ? old : "";
+    const std::vector<size_t> lens = {64, 17, 1, 40, 9, 64, 33};
+    for (const char *rows : {"64", "100", "192", "2048"}) {
+        setenv("LMC_EXACT_CHUNK_ROWS", rows, 1);
+        std::printf("LMC_EXACT_CHUNK_ROWS=%s\n", rows);
+        for (const char *d : {"pthread", "basic"}) Sweep(m.get(), d, lens, 64, {{5, 0}, {7, 4}});
+    }
+    if (old) setenv("LMC_EXACT_CHUNK_ROWS", old_value.c_str(), 1);
+    else unsetenv("LMC_EXACT_CHUNK_ROWS");
+}
+
 // max_windows 0: the batch comes from a calibration on the device (decode steps timed at candidate
 // batches up to 128 MiB of K/V), cached per device and model shape in the cache folder (here a
 // fresh one): the first predictor calibrates, the next reads the cache; LMC_EXACT_BATCH overrides
@@ -247,10 +267,20 @@ TEST(ExactBatched, AutomaticBatchSizeIsCalibratedCachedAndCodesTheSameBytes) {
     EXPECT_GE(pd->max_windows, 1u);
     EXPECT_LE(pd->max_windows, 32u); // 128 MiB of K/V at >= 4 MiB a window (200k: 4, 800k: 8)
     std::printf("calibrated batch on pthread: tiny %zu windows, default %zu\n", pa->max_windows, pd->max_windows);
+    // the work-group and chunk chosen with it: among the candidates (a power of 4 up to 256; whole
+    // windows of the context up to 4 times the default's 2048 rows, or the default)
+    size_t wg = 0, chunk = 0, wg2 = 0, chunk2 = 0;
+    lmc_exact_predictor_sizes(pa, &wg, &chunk);
+    EXPECT_TRUE(wg == 1 || wg == 4 || wg == 16 || wg == 64 || wg == 256) << wg;
+    EXPECT_TRUE(chunk == 2048 || (chunk % 64 == 0 && chunk >= 64 && chunk <= 4 * 2048)) << chunk;
+    std::printf("calibrated sizes on pthread: tiny: decode work-group %zu, chunk %zu rows\n", wg, chunk);
     lmc_predictor *again = MakePred(m.get(), dev, 0, 0);
     ASSERT_TRUE(again);
     EXPECT_STREQ(lmc_exact_predictor_batch_source(again), "cached");
     EXPECT_EQ(again->max_windows, pa->max_windows);
+    lmc_exact_predictor_sizes(again, &wg2, &chunk2);
+    EXPECT_EQ(wg2, wg);
+    EXPECT_EQ(chunk2, chunk);
     lmc_exact_predictor_destroy(again);
     setenv("LMC_EXACT_BATCH", "3", 1);
     lmc_predictor *env = MakePred(m.get(), dev, 0, 0);
