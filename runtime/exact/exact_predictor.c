@@ -610,7 +610,8 @@ static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window)
                                 /* takes a fraction of a millisecond, less than a scheduler's tick */
 #define EX_CALIB_SWEEPS 3       /* timed blocks per candidate, one per sweep over the candidates */
 #define EX_CALIB_MAX 8          /* candidates per choice at most */
-#define EX_CALIB_CHUNK_MARGIN 1.10 /* an encoding chunk other than the default: this much faster, twice */
+#define EX_CALIB_CHUNK_MARGIN 1.10 /* an encoding chunk other than the default: this much faster */
+#define EX_CALIB_WG_MARGIN 1.10    /* a decoding work-group other than the default: this much faster */
 
 /* What a calibration chooses (0: the device's default, for the two sizes). */
 typedef struct ex_tuning {
@@ -756,14 +757,16 @@ static void calib_text(uint8_t *b, size_t n) {
  *   the smallest within 3% of the best (decoding is the slower direction and the one the batch
  *   moves: encoding runs in chunks of enc_rows rows whatever the batch);
  * - exb_decode's work-group size at that batch, among 1, 4, 16, .. (at most the kernel's maximum
- *   and 256) and the device's default (1 on CPUs, 64 elsewhere): the default unless another decodes
- *   more than 3% faster;
- * - encoding's chunk, in whole windows of the context (1, 2, 4, .. up to 4 times the default's rows
- *   and the largest batch), each timed over one chunk after an untimed warm-up (a chunk of a CPU
- *   takes tenths of a second, so one timing each), the sweep stopping at the first candidate past
- *   the default 10% slower than the best: the default unless another encodes more than 10% faster
- *   in that sweep and again in a second timing of the two (on a 2-core EPYC with PoCL the rate
- *   hardly depends on the chunk, 512 to 8192 rows, and one timing's noise reached 20%).
+ *   and 256) and the device's default (1 on CPUs, 64 elsewhere), three interleaved sweeps: the
+ *   default unless another decodes more than 10% faster (on a CPU the blocks' rates vary by about
+ *   that much, and a CPU runs a group's work-items in turn: 1 is sound by construction);
+ * - encoding's chunk, in whole windows of the context (1, 2, 4, .. up to twice the default's rows
+ *   and the largest batch: a CPU's chunk takes tenths of a second), each the best of two timings of one chunk (the first launches of a
+ *   new chunk's shapes can compile: PoCL specialises its work-group functions at first use, which
+ *   made single timings of the tiny model 1000x slow), after an untimed window; the sweep ends past
+ *   the default at the first candidate 10% slower than the best: the default unless another
+ *   encodes more than 10% faster (on a 2-core EPYC with PoCL the rate hardly depends on the chunk,
+ *   512 to 8192 rows of 200k, and single timings' noise reached 20%).
  * None of them changes a row: every row is the same function of the window's bytes whatever the
  * batch, the work-group or the chunk (ExactBatched tests). */
 static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) {
@@ -808,13 +811,13 @@ static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) 
             st = calib_decode_rate(p, t->batch, rows, prev, &r);
             if (r > lrate[i]) lrate[i] = r;
         }
-    t->decode_local = ls[calib_pick(lrate, nl, ldef, 1.03)];
+    t->decode_local = ls[calib_pick(lrate, nl, ldef, EX_CALIB_WG_MARGIN)];
     p->decode_local = t->decode_local;
     calib_detail(detail, cap, "decode rows/s by work-group", ls, lrate, nl);
 
     /* encoding's chunk, in windows of W */
     /* a call codes at most max_windows windows, so a chunk holds at most that many */
-    const size_t rdef = p->enc_rows, w4 = 4 * (rdef / W ? rdef / W : 1), wmax = w4 < p->max_windows ? w4 : p->max_windows;
+    const size_t rdef = p->enc_rows, w2 = 2 * (rdef / W ? rdef / W : 1), wmax = w2 < p->max_windows ? w2 : p->max_windows;
     const size_t wdef = rdef / W < 1 ? 1 : rdef / W > wmax ? wmax : rdef / W; /* the default's windows in effect */
     size_t ws[EX_CALIB_MAX], nw = 0, wi = 0;
     nw = calib_candidates(1, wmax, 2, wdef, ws, &wi);
@@ -836,7 +839,11 @@ static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) 
     }
     size_t ntimed = 0;
     for (size_t i = 0; i < nw && st == LMC_OK; i++) {
-        st = calib_encode_rate(p, ws[i], wins, lens, erows, &erate[i]);
+        for (int k = 0; k < 2 && st == LMC_OK; k++) { /* the best of two: a new chunk's first launches can compile */
+            double r = 0;
+            st = calib_encode_rate(p, ws[i], wins, lens, erows, &r);
+            if (r > erate[i]) erate[i] = r;
+        }
         ntimed = i + 1;
         double best = 0;
         for (size_t k = 0; k <= i; k++)
@@ -844,15 +851,6 @@ static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) 
         if (i > wi && erate[i] < 0.9 * best) break; /* past the default and falling off */
     }
     size_t pick = st == LMC_OK ? calib_pick(erate, ntimed, wi, EX_CALIB_CHUNK_MARGIN) : wi;
-    if (pick != wi) { /* confirmed by a second timing of both, the best of two each */
-        for (size_t k = 0; k < 2 && st == LMC_OK; k++) {
-            size_t i = k ? pick : wi;
-            double r = 0;
-            st = calib_encode_rate(p, ws[i], wins, lens, erows, &r);
-            if (r > erate[i]) erate[i] = r;
-        }
-        if (st == LMC_OK && erate[pick] <= EX_CALIB_CHUNK_MARGIN * erate[wi]) pick = wi;
-    }
     t->enc_rows = ws[pick] * W;
     if (t->enc_rows == wdef * W) t->enc_rows = rdef; /* the default itself (it may not be whole windows) */
     if (t->enc_rows < 1) t->enc_rows = W;
