@@ -761,8 +761,8 @@ static void calib_text(uint8_t *b, size_t n) {
  *   default unless another decodes more than 10% faster (on a CPU the blocks' rates vary by about
  *   that much, and a CPU runs a group's work-items in turn: 1 is sound by construction);
  * - encoding's chunk, in whole windows of the context (1, 2, 4, .. up to twice the default's rows
- *   and the largest batch: a CPU's chunk takes tenths of a second), each the best of two timings of one chunk (the first launches of a
- *   new chunk's shapes can compile: PoCL specialises its work-group functions at first use, which
+ *   and the largest batch: a CPU's chunk takes tenths of a second), each the best of two timings
+ *   of one chunk (the first launches of a new chunk's shapes can compile: PoCL specialises its work-group functions at first use, which
  *   made single timings of the tiny model 1000x slow), after an untimed window; the sweep ends past
  *   the default at the first candidate 10% slower than the best: the default unless another
  *   encodes more than 10% faster (on a 2-core EPYC with PoCL the rate hardly depends on the chunk,
@@ -833,7 +833,8 @@ static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) 
             wins[w] = text + w * W;
             lens[w] = W;
         }
-        p->enc_rows = W; /* untimed, a whole window: the first launches (a short one left the first timing 10-20% low) */
+        /* untimed, a whole window: the first launches (a short one left the first timing 10-20% low) */
+        p->enc_rows = W;
         st = cl_encode(p, 1, wins, lens, W, erows);
         if (st == LMC_OK) st = cl_reserve_encode(p, wmax, W); /* no allocation inside a timing */
     }
