@@ -33,8 +33,8 @@ prog=fetch-data
 # the real files, so a first real run is also the first check of these values.
 #  enwik8.zip sha256: huggingface/datasets, datasets/enwik8/dataset_infos.json
 #    ("download_checksums" of http://mattmahoney.net/dc/enwik8.zip, 36,445,475 bytes).
-#  enwik8 sha256: shared/data/MANIFEST.md of this project (the full enwik8); several public
-#    download scripts pair it with the enwik8.zip hash above.
+#  enwik8 sha256: the full enwik8's, as recorded when this project's corpora were prepared;
+#    several public download scripts pair it with the enwik8.zip hash above.
 #  enwik9.zip md5: pytorch/text, torchtext/datasets/enwik9.py (MD5 of
 #    http://mattmahoney.net/dc/enwik9.zip). enwik9.zip sha256: two independent public repositories
 #    that pin the same value (322,592,222 bytes), checked as well.
