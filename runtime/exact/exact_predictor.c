@@ -751,82 +751,72 @@ static void calib_text(uint8_t *b, size_t n) {
     }
 }
 
-/* The three choices, each from what the device does:
- * - the batch with the best decoding rate among b0, 2 b0, .. p->max_windows (b0: the power of two
- *   at or above the compute units; EX_CALIB_SWEEPS interleaved sweeps, each candidate's best block),
- *   the smallest within 3% of the best (decoding is the slower direction and the one the batch
- *   moves: encoding runs in chunks of enc_rows rows whatever the batch);
- * - exb_decode's work-group size at that batch, among 1, 4, 16, .. (at most the kernel's maximum
- *   and 256) and the device's default (1 on CPUs, 64 elsewhere), three interleaved sweeps: the
- *   default unless another decodes more than 10% faster (on a CPU the blocks' rates vary by about
- *   that much, and a CPU runs a group's work-items in turn: 1 is sound by construction);
- * - encoding's chunk, in whole windows of the context (1, 2, 4, .. up to twice the default's rows
- *   and the largest batch: a CPU's chunk takes tenths of a second), each the best of two timings
- *   of one chunk (the first launches of a new chunk's shapes can compile: PoCL specialises its work-group functions at first use, which
- *   made single timings of the tiny model 1000x slow), after an untimed window; the sweep ends past
- *   the default at the first candidate 10% slower than the best: the default unless another
- *   encodes more than 10% faster (on a 2-core EPYC with PoCL the rate hardly depends on the chunk,
- *   512 to 8192 rows of 200k, and single timings' noise reached 20%).
- * None of them changes a row: every row is the same function of the window's bytes whatever the
- * batch, the work-group or the chunk (ExactBatched tests). */
-static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) {
-    const size_t W = (size_t)p->m->config.context;
-    int32_t *rows = malloc(p->max_windows * 256 * sizeof *rows);
-    uint8_t *prev = calloc(p->max_windows, 1);
-    lmc_status st = rows && prev ? LMC_OK : lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
-    double rate[EX_CALIB_MAX] = {0}, top = 0;
-    size_t bs[EX_CALIB_MAX], nb = 0;
-    detail[0] = '\0';
+/* rate[i] (zeroed first): the best of EX_CALIB_SWEEPS interleaved decode blocks (against drift)
+ * of candidate i, at batch batches[i] (NULL: `batch` for all) and work-group locals[i] (NULL:
+ * p's for all). */
+static lmc_status calib_decode_sweeps(ex_pred *p, const size_t *batches, size_t batch, const size_t *locals, size_t n,
+                                      int32_t *rows, uint8_t *prev, double *rate) {
+    for (size_t i = 0; i < n; i++) rate[i] = 0;
+    for (int sweep = 0; sweep < EX_CALIB_SWEEPS; sweep++)
+        for (size_t i = 0; i < n; i++) {
+            double r = 0;
+            if (locals) p->decode_local = locals[i];
+            LMC_TRY(calib_decode_rate(p, batches ? batches[i] : batch, rows, prev, &r));
+            if (r > rate[i]) rate[i] = r;
+        }
+    return LMC_OK;
+}
+
+/* t->batch: the smallest batch within 3% of the best decoding rate among b0, 2 b0, ..
+ * p->max_windows (b0: the power of two at or above the compute units). */
+static lmc_status calib_batch(ex_pred *p, int32_t *rows, uint8_t *prev, ex_tuning *t, char *detail, size_t cap) {
     /* from the compute units up: fewer windows than units leave units idle by construction (a
      * window's row is one work-group), whatever a loaded machine's timings say */
     cl_uint units = 1;
     if (clGetDeviceInfo(p->dev->id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS || units < 1) units = 1;
-    size_t b0 = 1;
+    size_t b0 = 1, bs[EX_CALIB_MAX], nb = 0;
     while (b0 < units && b0 * 2 <= p->max_windows) b0 *= 2;
     for (size_t b = b0; b <= p->max_windows && nb < EX_CALIB_MAX; b *= 2) bs[nb++] = b;
-    for (int sweep = 0; sweep < EX_CALIB_SWEEPS; sweep++) /* interleaved: the best of each, against drift */
-        for (size_t i = 0; i < nb && st == LMC_OK; i++) {
-            double r = 0;
-            st = calib_decode_rate(p, bs[i], rows, prev, &r);
-            if (r > rate[i]) rate[i] = r;
-            if (r > top) top = r;
-        }
+    double rate[EX_CALIB_MAX], top = 0;
+    LMC_TRY(calib_decode_sweeps(p, bs, 0, NULL, nb, rows, prev, rate));
+    for (size_t i = 0; i < nb; i++)
+        if (rate[i] > top) top = rate[i];
     t->batch = b0;
-    for (size_t i = 0; i < nb && st == LMC_OK; i++)
+    for (size_t i = 0; i < nb; i++)
         if (rate[i] >= 0.97 * top) {
             t->batch = bs[i];
             break;
         }
     calib_detail(detail, cap, "decode rows/s by batch", bs, rate, nb);
+    return LMC_OK;
+}
 
-    /* exb_decode's work-group size at the chosen batch */
-    size_t ls[EX_CALIB_MAX], nl = 0, ldef = 0;
+/* t->decode_local: exb_decode's work-group size at batch t->batch (left in p). */
+static lmc_status calib_work_group(ex_pred *p, int32_t *rows, uint8_t *prev, ex_tuning *t, char *detail, size_t cap) {
+    size_t ls[EX_CALIB_MAX], ldef = 0;
     const size_t lmax = p->decode_local_max < 256 ? p->decode_local_max : 256;
-    nl = calib_candidates(1, lmax, 4, p->decode_local, ls, &ldef);
-    double lrate[EX_CALIB_MAX] = {0};
-    for (int sweep = 0; sweep < EX_CALIB_SWEEPS && st == LMC_OK; sweep++)
-        for (size_t i = 0; i < nl && st == LMC_OK; i++) {
-            double r = 0;
-            p->decode_local = ls[i];
-            st = calib_decode_rate(p, t->batch, rows, prev, &r);
-            if (r > lrate[i]) lrate[i] = r;
-        }
-    t->decode_local = ls[calib_pick(lrate, nl, ldef, EX_CALIB_WG_MARGIN)];
-    p->decode_local = t->decode_local;
-    calib_detail(detail, cap, "decode rows/s by work-group", ls, lrate, nl);
+    const size_t nl = calib_candidates(1, lmax, 4, p->decode_local, ls, &ldef);
+    double rate[EX_CALIB_MAX];
+    LMC_TRY(calib_decode_sweeps(p, NULL, t->batch, ls, nl, rows, prev, rate));
+    t->decode_local = p->decode_local = ls[calib_pick(rate, nl, ldef, EX_CALIB_WG_MARGIN)];
+    calib_detail(detail, cap, "decode rows/s by work-group", ls, rate, nl);
+    return LMC_OK;
+}
 
-    /* encoding's chunk, in windows of W */
+/* t->enc_rows: encoding's chunk, in whole windows of the context (p->enc_rows is left as it was). */
+static lmc_status calib_chunk(ex_pred *p, ex_tuning *t, char *detail, size_t cap) {
+    const size_t W = (size_t)p->m->config.context, rdef = p->enc_rows, wraw = rdef / W ? rdef / W : 1;
     /* a call codes at most max_windows windows, so a chunk holds at most that many */
-    const size_t rdef = p->enc_rows, w2 = 2 * (rdef / W ? rdef / W : 1), wmax = w2 < p->max_windows ? w2 : p->max_windows;
-    const size_t wdef = rdef / W < 1 ? 1 : rdef / W > wmax ? wmax : rdef / W; /* the default's windows in effect */
-    size_t ws[EX_CALIB_MAX], nw = 0, wi = 0;
-    nw = calib_candidates(1, wmax, 2, wdef, ws, &wi);
-    double erate[EX_CALIB_MAX] = {0};
-    uint8_t *text = st == LMC_OK ? malloc(wmax * W) : NULL;
-    int32_t *erows = st == LMC_OK ? malloc(wmax * W * 256 * sizeof *erows) : NULL;
-    const uint8_t **wins = st == LMC_OK ? malloc(wmax * sizeof *wins) : NULL;
-    size_t *lens = st == LMC_OK ? malloc(wmax * sizeof *lens) : NULL;
-    if (st == LMC_OK && (!text || !erows || !wins || !lens)) st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
+    const size_t wmax = 2 * wraw < p->max_windows ? 2 * wraw : p->max_windows;
+    const size_t wdef = wraw < wmax ? wraw : wmax; /* the default's windows in effect */
+    size_t ws[EX_CALIB_MAX], wi = 0;
+    const size_t nw = calib_candidates(1, wmax, 2, wdef, ws, &wi);
+    double rate[EX_CALIB_MAX] = {0}, best = 0;
+    uint8_t *text = malloc(wmax * W);
+    int32_t *rows = malloc(wmax * W * 256 * sizeof *rows);
+    const uint8_t **wins = malloc(wmax * sizeof *wins);
+    size_t *lens = malloc(wmax * sizeof *lens), ntimed = 0;
+    lmc_status st = text && rows && wins && lens ? LMC_OK : lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
     if (st == LMC_OK) {
         calib_text(text, wmax * W);
         for (size_t w = 0; w < wmax; w++) {
@@ -835,33 +825,61 @@ static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) 
         }
         /* untimed, a whole window: the first launches (a short one left the first timing 10-20% low) */
         p->enc_rows = W;
-        st = cl_encode(p, 1, wins, lens, W, erows);
+        st = cl_encode(p, 1, wins, lens, W, rows);
         if (st == LMC_OK) st = cl_reserve_encode(p, wmax, W); /* no allocation inside a timing */
     }
-    size_t ntimed = 0;
     for (size_t i = 0; i < nw && st == LMC_OK; i++) {
         for (int k = 0; k < 2 && st == LMC_OK; k++) { /* the best of two: a new chunk's first launches can compile */
             double r = 0;
-            st = calib_encode_rate(p, ws[i], wins, lens, erows, &r);
-            if (r > erate[i]) erate[i] = r;
+            st = calib_encode_rate(p, ws[i], wins, lens, rows, &r);
+            if (r > rate[i]) rate[i] = r;
         }
         ntimed = i + 1;
-        double best = 0;
-        for (size_t k = 0; k <= i; k++)
-            if (erate[k] > best) best = erate[k];
-        if (i > wi && erate[i] < 0.9 * best) break; /* past the default and falling off */
+        if (rate[i] > best) best = rate[i];
+        if (i > wi && rate[i] < 0.9 * best) break; /* past the default and falling off */
     }
-    size_t pick = st == LMC_OK ? calib_pick(erate, ntimed, wi, EX_CALIB_CHUNK_MARGIN) : wi;
-    t->enc_rows = ws[pick] * W;
-    if (t->enc_rows == wdef * W) t->enc_rows = rdef; /* the default itself (it may not be whole windows) */
-    if (t->enc_rows < 1) t->enc_rows = W;
     p->enc_rows = rdef;
-    for (size_t i = 0; i < ntimed; i++) ws[i] *= W;
-    calib_detail(detail, cap, "encode rows/s by chunk rows", ws, erate, ntimed);
+    if (st == LMC_OK) {
+        const size_t pick = calib_pick(rate, ntimed, wi, EX_CALIB_CHUNK_MARGIN);
+        t->enc_rows = pick == wi ? rdef : ws[pick] * W; /* the default itself: it may not be whole windows */
+        for (size_t i = 0; i < ntimed; i++) ws[i] *= W;
+        calib_detail(detail, cap, "encode rows/s by chunk rows", ws, rate, ntimed);
+    }
     free(text);
-    free(erows);
+    free(rows);
     free(wins);
     free(lens);
+    return st;
+}
+
+/* The three choices, each from what the device does (calib_batch(), calib_work_group(),
+ * calib_chunk()):
+ * - the batch with the best decoding rate among b0, 2 b0, .. p->max_windows, EX_CALIB_SWEEPS
+ *   interleaved sweeps, each candidate's best block, the smallest within 3% of the best (decoding
+ *   is the slower direction and the one the batch moves: encoding runs in chunks of enc_rows rows
+ *   whatever the batch);
+ * - exb_decode's work-group size at that batch, among 1, 4, 16, .. (at most the kernel's maximum
+ *   and 256) and the device's default (1 on CPUs, 64 elsewhere), three interleaved sweeps: the
+ *   default unless another decodes more than 10% faster (on a CPU the blocks' rates vary by about
+ *   that much, and a CPU runs a group's work-items in turn: 1 is sound by construction);
+ * - encoding's chunk, in whole windows of the context (1, 2, 4, .. up to twice the default's rows
+ *   and the largest batch: a CPU's chunk takes tenths of a second), each the best of two timings
+ *   of one chunk (the first launches of a new chunk's shapes can compile: PoCL specialises its
+ *   work-group functions at first use, which made single timings of the tiny model 1000x slow),
+ *   after an untimed window; the sweep ends past the default at the first candidate 10% slower
+ *   than the best: the default unless another encodes more than 10% faster (on a 2-core EPYC with
+ *   PoCL the rate hardly depends on the chunk, 512 to 8192 rows of 200k, and single timings'
+ *   noise reached 20%).
+ * None of them changes a row: every row is the same function of the window's bytes whatever the
+ * batch, the work-group or the chunk (ExactBatched tests). */
+static lmc_status calibrate(ex_pred *p, ex_tuning *t, char *detail, size_t cap) {
+    int32_t *rows = malloc(p->max_windows * 256 * sizeof *rows);
+    uint8_t *prev = calloc(p->max_windows, 1);
+    lmc_status st = rows && prev ? LMC_OK : lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "calibration");
+    detail[0] = '\0';
+    if (st == LMC_OK) st = calib_batch(p, rows, prev, t, detail, cap);
+    if (st == LMC_OK) st = calib_work_group(p, rows, prev, t, detail, cap);
+    if (st == LMC_OK) st = calib_chunk(p, t, detail, cap);
     free(rows);
     free(prev);
     return st;
