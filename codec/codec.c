@@ -59,36 +59,6 @@ static lmc_status drive(int mode, lmc_predictor *pred, size_t n_windows, uint8_t
     return LMC_OK;
 }
 
-/* Decoding through the predictor's two halves (decode_submit/collect: the even windows, the odd
- * ones): each half's next step is submitted as soon as its bytes are coded, so the device
- * computes one half while this loop codes the other. The same rows as drive()'s, in the same
- * order per window, so the same bytes. */
-static lmc_status drive_decode_halves(lmc_predictor *pred, size_t n_windows, uint8_t *const *bytes,
-                                      const size_t *lens, int32_t *rows, lmc_arith_encoder *enc,
-                                      lmc_arith_decoder *dec) {
-    const lmc_predictor_vtable *v = pred->vtable;
-    size_t len_half[2] = {0, 0};
-    for (size_t w = 0; w < n_windows; w++)
-        if (lens[w] > len_half[w & 1]) len_half[w & 1] = lens[w];
-    uint8_t prev[LMC_DRIVE_MAX_BATCH] = {0};
-    LMC_TRY(v->decode_begin(pred->ctx, n_windows, lens));
-    for (int h = 0; h < 2; h++)
-        if (len_half[h]) LMC_TRY(v->decode_submit(pred->ctx, h, prev));
-    const size_t max_len = len_half[0] > len_half[1] ? len_half[0] : len_half[1];
-    for (size_t t = 0; t < max_len; t++)
-        for (int h = 0; h < 2; h++) {
-            if (t >= len_half[h]) continue;
-            LMC_TRY(v->decode_collect(pred->ctx, h, rows));
-            for (size_t w = (size_t)h; w < n_windows; w += 2) {
-                if (t >= lens[w]) continue;
-                code_symbol(MODE_DECODE, &enc[w], &dec[w], rows + w * LMC_ROW_SIZE, &bytes[w][t]);
-                prev[w] = bytes[w][t];
-            }
-            if (t + 1 < len_half[h]) LMC_TRY(v->decode_submit(pred->ctx, h, prev));
-        }
-    return LMC_OK;
-}
-
 lmc_status lmc_drive_encode(lmc_predictor *pred, size_t n_windows, const uint8_t *const *windows,
                             const size_t *lens, uint32_t window_size, int32_t *rows,
                             uint8_t *const *payloads, size_t *payload_lens) {
@@ -118,9 +88,7 @@ lmc_status lmc_drive_decode(lmc_predictor *pred, size_t n_windows, const uint8_t
         lmc_arith_decoder_init(&dec[w], payloads[w], payload_lens[w]);
         lmc_arith_encoder_init(&enc[w], scratch + w * bound, bound);
     }
-    lmc_status s = pred->vtable->decode_submit && pred->vtable->decode_collect && n_windows >= 2
-                       ? drive_decode_halves(pred, n_windows, outs, lens, rows, enc, dec)
-                       : drive(MODE_DECODE, pred, n_windows, outs, lens, 0, rows, enc, dec);
+    lmc_status s = drive(MODE_DECODE, pred, n_windows, outs, lens, 0, rows, enc, dec);
     /* A payload is valid only if it is exactly what the encoder writes for the decoded bytes:
      * otherwise a changed bit past the point the coder needed would go unnoticed. */
     for (size_t w = 0; w < n_windows && s == LMC_OK; w++) {

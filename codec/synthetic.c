@@ -14,8 +14,6 @@ typedef struct synthetic {
     size_t n_windows; /* decode state: the batch begun last and its position */
     size_t *lens;
     size_t t;
-    size_t t_half[2];   /* ... of each half's decode_submit() */
-    int32_t *held;      /* (max_windows, 256): rows submitted, not yet collected */
 } synthetic;
 
 static uint64_t splitmix64(uint64_t x) {
@@ -67,7 +65,6 @@ static lmc_status synth_decode_begin(void *ctx, size_t n_windows, const size_t *
     memcpy(s->lens, lens, n_windows * sizeof *lens);
     s->n_windows = n_windows;
     s->t = 0;
-    s->t_half[0] = s->t_half[1] = 0;
     return LMC_OK;
 }
 
@@ -79,25 +76,8 @@ static lmc_status synth_decode_next(void *ctx, const uint8_t *prev, int32_t *row
     return LMC_OK;
 }
 
-static lmc_status synth_decode_submit(void *ctx, int half, const uint8_t *prev) {
-    synthetic *s = (synthetic *)ctx;
-    LMC_RETURN_IF(half != 0 && half != 1, LMC_ERR_INVALID_ARGUMENT, "synthetic predictor: decode half %d", half);
-    size_t t = s->t_half[half]++;
-    for (size_t w = (size_t)half; w < s->n_windows; w += 2)
-        if (t < s->lens[w]) synth_row(s, t, t ? prev[w] : -1, s->held + w * LMC_ROW_SIZE);
-    return LMC_OK;
-}
-
-static lmc_status synth_decode_collect(void *ctx, int half, int32_t *rows) {
-    synthetic *s = (synthetic *)ctx;
-    LMC_RETURN_IF(half != 0 && half != 1, LMC_ERR_INVALID_ARGUMENT, "synthetic predictor: decode half %d", half);
-    for (size_t w = (size_t)half; w < s->n_windows; w += 2)
-        memcpy(rows + w * LMC_ROW_SIZE, s->held + w * LMC_ROW_SIZE, LMC_ROW_SIZE * sizeof *rows);
-    return LMC_OK;
-}
-
-static const lmc_predictor_vtable synth_vtable = {synth_encode_rows,   synth_decode_begin,  synth_decode_next,
-                                                  synth_decode_submit, synth_decode_collect};
+static const lmc_predictor_vtable synth_vtable = {synth_encode_rows, synth_decode_begin,
+                                                  synth_decode_next};
 
 lmc_status lmc_predictor_synthetic_create(lmc_synthetic_kind kind, uint64_t seed,
                                           size_t max_windows, lmc_predictor **out) {
@@ -109,8 +89,7 @@ lmc_status lmc_predictor_synthetic_create(lmc_synthetic_kind kind, uint64_t seed
     synthetic *s = (synthetic *)calloc(1, sizeof *s);
     if (!s) goto fail;
     s->lens = (size_t *)calloc(max_windows, sizeof *s->lens);
-    s->held = (int32_t *)calloc(max_windows * LMC_ROW_SIZE, sizeof *s->held);
-    if (!s->lens || !s->held) goto fail;
+    if (!s->lens) goto fail;
     s->kind = kind;
     s->seed = seed;
     s->pred.vtable = &synth_vtable;
@@ -124,11 +103,7 @@ lmc_status lmc_predictor_synthetic_create(lmc_synthetic_kind kind, uint64_t seed
     *out = &s->pred;
     return LMC_OK;
 fail:
-    if (s) {
-        free(s->lens);
-        free(s->held);
-        free(s);
-    }
+    if (s) free(s);
     return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "synthetic predictor: out of memory");
 }
 
@@ -136,6 +111,5 @@ void lmc_predictor_synthetic_destroy(lmc_predictor *p) {
     if (!p) return;
     synthetic *s = (synthetic *)p->ctx;
     free(s->lens);
-    free(s->held);
     free(s);
 }

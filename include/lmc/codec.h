@@ -118,15 +118,6 @@ typedef struct lmc_predictor_vtable {
      * decode_begin(); prev[w] is byte t-1 of window w (ignored when t == 0). Windows with
      * lens[w] <= t are finished: their slots are not read. */
     lmc_status (*decode_next)(void *ctx, const uint8_t *prev, int32_t *rows);
-    /* Optional (NULL: the driver uses decode_next()): decoding in two halves, the even windows
-     * (half 0) and the odd ones (half 1), each counting its own positions from decode_begin(),
-     * so that a device computes one half's step while the caller codes the other's rows (no
-     * launch waits for the caller). decode_submit() starts the next position of a half, prev as
-     * for decode_next() (only the half's windows are read); decode_collect() waits for it and
-     * writes the rows of the half's windows (n_windows, 256), leaving the others' untouched.
-     * Each half alternates submit, collect. The rows are decode_next()'s, bit for bit. */
-    lmc_status (*decode_submit)(void *ctx, int half, const uint8_t *prev);
-    lmc_status (*decode_collect)(void *ctx, int half, int32_t *rows);
 } lmc_predictor_vtable;
 
 typedef struct lmc_predictor {

@@ -4,12 +4,11 @@
  * size or layout, a function's signature or meaning; test/unit/test_abi.cpp records the struct
  * layouts of this MAJOR); MINOR for additions that keep every old program working.
  * 1 (liblmc.so.1): lmc_train_params grew micro_batches, a layout liblmc.so.0's programs do not
- * allocate. 2 (liblmc.so.2): lmc_predictor_vtable grew decode_submit and decode_collect (the
- * pipelined decode), which the codec reads from a program's own vtable of liblmc.so.1's size. */
+ * allocate. */
 #ifndef LMC_VERSION_H
 #define LMC_VERSION_H
 
-#define LMC_VERSION_MAJOR 2
+#define LMC_VERSION_MAJOR 1
 #define LMC_VERSION_MINOR 0
 #define LMC_VERSION_PATCH 0
 

@@ -70,27 +70,20 @@ typedef struct ex_pred {
     size_t kv_per_window, sc_per_window; /* ints (cpu-ref) */
     /* cpu-ref state */
     int32_t *kv, *sc;
-    /* decode state: windows, the position of the next decode_next() (t_dec) or of the next
-     * decode_submit() of each half (t_half) */
-    size_t n_dec, t_dec, t_half[2];
+    /* decode state */
+    size_t n_dec, t_dec;
     int32_t *lens;
-    int32_t *ref_rows;              /* cpu-ref: (max_windows, 256) rows of decode_submit() until collected */
     /* OpenCL */
     cl_program program;
     cl_kernel k_embed, k_linear, k_qkv, k_attention, k_linear_ln, k_decode;
     size_t decode_local;            /* exb_decode's work-group size (one row per group) */
     size_t decode_local_max;        /* ... at most: CL_KERNEL_WORK_GROUP_SIZE of exb_decode */
     size_t enc_rows;                /* rows per encoding chunk (EX_ENC_ROWS(_CPU) or calibrated) */
-    /* exb_decode, per slot (0: every window, or the even ones; 1: the odd ones, which a
-     * pipelined decode keeps in flight while the caller codes the other slot's rows): the rows'
-     * table (max_windows, 4), its output rows (max_windows, 256), and the step in flight */
-    cl_mem d_drt[2], d_dout[2], d_dsc; /* d_dsc: scratch (max_windows, dsc_per_row), one step at a time */
+    cl_mem d_drt, d_dsc;            /* exb_decode's rows (max_windows, 4) and scratch (max_windows, dsc_per_row) */
     size_t dsc_per_row;
-    cl_int *h_drt[2];
-    cl_int *h_dwin[2];              /* the windows of d_drt's rows as last written, dwin_n of them */
-    size_t dwin_n[2];
-    size_t dec_m[2];                /* rows of the step in flight (0: none) */
-    cl_event dec_ev[2];             /* its read of the rows */
+    cl_int *h_drt;
+    cl_int *h_dwin;                 /* the windows of d_drt's rows as last written, dwin_n of them */
+    size_t dwin_n;
     cl_mem d_blob, d_lay;
     cl_mem d_w16;                   /* the I16 tensors as int16 at their blob offsets (the kernels' weights) */
     cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
@@ -100,7 +93,7 @@ typedef struct ex_pred {
     size_t rows_cap, sc_cap;        /* rows the row buffers hold; ints in d_sc */
     uint8_t *h_in;                  /* (rows_cap) */
     cl_int *h_rt;                   /* (rows_cap, 2) */
-    int32_t *h_out[2];              /* (max_windows, 256) decode rows before scattering, per slot */
+    int32_t *h_out;                 /* (max_windows, 256) decode rows before scattering */
     cl_command_queue queue;         /* the device's queue, or own_queue while profiling */
     cl_command_queue own_queue;     /* a profiling queue of this predictor's own */
     const char *batch_source;
@@ -393,63 +386,37 @@ static lmc_status cl_encode(ex_pred *p, size_t n, const uint8_t *const *windows,
     return LMC_OK;
 }
 
-/* Slot of a half: 0 for every window (half < 0) or the even ones, 1 for the odd ones. */
-static int dec_slot(int half) { return half > 0; }
-static int in_half(size_t w, int half) { return half < 0 || (int)(w & 1) == half; }
-
-/* Read the device times of the launches that have completed (the others stay pending). */
-static void prof_drain_done(ex_pred *p) {
-    size_t keep = 0;
-    for (size_t i = 0; i < p->pend_n; i++) {
-        cl_int st = CL_QUEUED;
-        if (clGetEventInfo(p->pend[i].ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof st, &st, NULL) == CL_SUCCESS &&
-            st != CL_COMPLETE && st >= 0) {
-            p->pend[keep++] = p->pend[i];
-            continue;
-        }
-        cl_ulong t0 = 0, t1 = 0;
-        if (clGetEventProfilingInfo(p->pend[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
-            clGetEventProfilingInfo(p->pend[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS && t1 > t0)
-            p->prof[p->pend[i].dir][p->pend[i].role].seconds += 1e-9 * (double)(t1 - t0);
-        clReleaseEvent(p->pend[i].ev);
-    }
-    p->pend_n = keep;
-}
-
-/* Position t of the unfinished decode windows of `half` (in_half()): one row each, against the
- * K/V cache, enqueued with the read of the rows into h_out[slot]; dec_wait() takes them. */
-static lmc_status dec_launch(ex_pred *p, int half, size_t t, const uint8_t *prev) {
+/* One position of every unfinished decode window: one row each, against the K/V cache. */
+static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int32_t *rows) {
     const lmc_model_config *c = &p->m->config;
     const size_t C = (size_t)c->d_model, T8 = kv_positions((size_t)c->context), L = (size_t)c->n_layers;
-    const int s = dec_slot(half);
-    cl_int *drt = p->h_drt[s];
     size_t M = 0;
     for (size_t w = 0; w < p->n_dec; w++) {
-        if (!in_half(w, half) || t >= (size_t)p->lens[w]) continue;
-        cl_int *d = drt + 4 * M++;
+        if (t >= (size_t)p->lens[w]) continue;
+        cl_int *d = p->h_drt + 4 * M++;
         d[0] = (cl_int)w;
         d[1] = (cl_int)t;
         d[2] = t ? prev[w] : 0;
         d[3] = 0;
     }
-    p->dec_m[s] = M;
+    memset(rows, 0, p->n_dec * 256 * sizeof *rows);
     if (M == 0) return LMC_OK;
     /* one launch (exb_decode: the whole forward pass, a work-group per row) and one read; the
      * position and the first 64 rows' bytes are arguments, so the rows' table is written only
      * when the set of unfinished windows changes (or for rows past 64, every step) */
-    int same = M == p->dwin_n[s] && M <= 64;
-    for (size_t r = 0; r < M && same; r++) same = p->h_dwin[s][r] == drt[4 * r];
+    int same = M == p->dwin_n && M <= 64;
+    for (size_t r = 0; r < M && same; r++) same = p->h_dwin[r] == p->h_drt[4 * r];
     if (!same) {
-        LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_drt[s], CL_FALSE, 0, M * 4 * sizeof(cl_int), drt, 0, NULL, NULL));
-        for (size_t r = 0; r < M; r++) p->h_dwin[s][r] = drt[4 * r];
-        p->dwin_n[s] = M;
+        LMC_CL_CHECK(clEnqueueWriteBuffer(p->queue, p->d_drt, CL_FALSE, 0, M * 4 * sizeof(cl_int), p->h_drt, 0, NULL, NULL));
+        for (size_t r = 0; r < M; r++) p->h_dwin[r] = p->h_drt[4 * r];
+        p->dwin_n = M;
     }
     cl_uint pb[16] = {0};
-    for (size_t r = 0; r < M && r < 64; r++) pb[r >> 2] |= (cl_uint)drt[4 * r + 2] << (8 * (r & 3));
+    for (size_t r = 0; r < M && r < 64; r++) pb[r >> 2] |= (cl_uint)p->h_drt[4 * r + 2] << (8 * (r & 3));
     cl_kernel k = p->k_decode;
     ARG_MEM(k, 0, p->d_blob);
     ARG_MEM(k, 1, p->d_lay);
-    ARG_MEM(k, 2, p->d_drt[s]);
+    ARG_MEM(k, 2, p->d_drt);
     ARG_INT(k, 3, M);
     ARG_INT(k, 4, t);
     LMC_TRY(arg(k, 5, sizeof pb, pb));
@@ -459,7 +426,7 @@ static lmc_status dec_launch(ex_pred *p, int half, size_t t, const uint8_t *prev
     ARG_INT(k, 9, T8);
     ARG_MEM(k, 10, p->d_dsc);
     ARG_INT(k, 11, p->dsc_per_row);
-    ARG_MEM(k, 12, p->d_dout[s]);
+    ARG_MEM(k, 12, p->d_out);
     ARG_MEM(k, 13, p->d_w16);
     size_t global = M * p->decode_local;
     const double Cd = (double)C, Ld = (double)L, keys = (double)M * (double)(t + 1);
@@ -467,44 +434,10 @@ static lmc_status dec_launch(ex_pred *p, int half, size_t t, const uint8_t *prev
     LMC_TRY(launch(p, k, 1, &global, p->decode_local, EXR_DECODE,
                    2.0 * M * (Ld * 12 * Cd * Cd + 256 * Cd) + 4.0 * Ld * Cd * keys,
                    4.0 * (Ld * (12 * Cd * Cd + 2 * Cd * keys) + 256 * Cd + (double)M * 256)));
-    LMC_CL_CHECK(clEnqueueReadBuffer(p->queue, p->d_dout[s], CL_FALSE, 0, M * 256 * 4, p->h_out[s], 0, NULL, &p->dec_ev[s]));
-    LMC_CL_CHECK(clFlush(p->queue));
+    LMC_CL_CHECK(clEnqueueReadBuffer(p->queue, p->d_out, CL_TRUE, 0, M * 256 * 4, p->h_out, 0, NULL, NULL));
+    if (p->profiling) prof_drain(p);
+    for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_drt[4 * r] * 256, p->h_out + r * 256, 256 * sizeof *rows);
     return LMC_OK;
-}
-
-/* The rows of dec_launch(p, half, ..) into rows (n_dec, 256): those of the half's unfinished
- * windows; its finished windows' rows 0; other windows' rows untouched. */
-static lmc_status dec_wait(ex_pred *p, int half, int32_t *rows) {
-    const int s = dec_slot(half);
-    for (size_t w = 0; w < p->n_dec; w++)
-        if (in_half(w, half)) memset(rows + w * 256, 0, 256 * sizeof *rows);
-    if (p->dec_m[s] == 0) return LMC_OK;
-    cl_int err = clWaitForEvents(1, &p->dec_ev[s]);
-    clReleaseEvent(p->dec_ev[s]);
-    p->dec_ev[s] = NULL;
-    const size_t M = p->dec_m[s];
-    p->dec_m[s] = 0;
-    LMC_CL_CHECK(err);
-    if (p->profiling) prof_drain_done(p);
-    for (size_t r = 0; r < M; r++) memcpy(rows + (size_t)p->h_drt[s][4 * r] * 256, p->h_out[s] + r * 256, 256 * sizeof *rows);
-    return LMC_OK;
-}
-
-/* One position of every unfinished decode window, waited for. */
-static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int32_t *rows) {
-    LMC_TRY(dec_launch(p, -1, t, prev));
-    return dec_wait(p, -1, rows);
-}
-
-/* Steps in flight waited for and dropped (a decode cut short, a new one, the end). */
-static void dec_drain(ex_pred *p) {
-    for (int s = 0; s < 2; s++)
-        if (p->dec_ev[s]) {
-            clWaitForEvents(1, &p->dec_ev[s]);
-            clReleaseEvent(p->dec_ev[s]);
-            p->dec_ev[s] = NULL;
-            p->dec_m[s] = 0;
-        }
 }
 
 /* ---- the vtable ---- */
@@ -536,7 +469,6 @@ static lmc_status ex_encode_rows(void *ctx, size_t n, const uint8_t *const *wind
 
 static lmc_status ex_decode_begin(void *ctx, size_t n, const size_t *lens) {
     ex_pred *p = ctx;
-    if (p->is_cl) dec_drain(p);
     LMC_RETURN_IF(n > p->max_windows, LMC_ERR_INVALID_ARGUMENT, "%zu windows, at most %zu per call", n, p->max_windows);
     for (size_t w = 0; w < n; w++) {
         LMC_TRY(check_window(p, lens[w]));
@@ -544,24 +476,7 @@ static lmc_status ex_decode_begin(void *ctx, size_t n, const size_t *lens) {
     }
     p->n_dec = n;
     p->t_dec = 0;
-    p->t_half[0] = p->t_half[1] = 0;
     return LMC_OK;
-}
-
-/* cpu-ref: position t of the windows of `half` (in_half()) into rows (n_dec, 256); finished
- * windows' rows 0. */
-static void ref_decode(ex_pred *p, int half, size_t t, const uint8_t *prev, int32_t *rows) {
-    for (size_t w = 0; w < p->n_dec; w++) {
-        if (!in_half(w, half)) continue;
-        int32_t *row = rows + w * 256;
-        if (t >= (size_t)p->lens[w]) {
-            memset(row, 0, 256 * sizeof *row);
-            continue;
-        }
-        int32_t *kv = p->kv + w * p->kv_per_window;
-        if (t == 0) memset(kv, 0, p->kv_per_window * sizeof *kv);
-        ex_position(p->m->blob, p->m->lay, kv, p->sc, (int)t, t ? prev[w] : 0, 0, row);
-    }
 }
 
 static lmc_status ex_decode_next(void *ctx, const uint8_t *prev, int32_t *rows) {
@@ -569,65 +484,42 @@ static lmc_status ex_decode_next(void *ctx, const uint8_t *prev, int32_t *rows) 
     size_t t = p->t_dec++;
     LMC_RETURN_IF(t >= (size_t)p->m->config.context, LMC_ERR_INVALID_ARGUMENT, "decode past the model's context");
     if (!p->is_cl) {
-        ref_decode(p, -1, t, prev, rows);
+        for (size_t w = 0; w < p->n_dec; w++) {
+            int32_t *row = rows + w * 256;
+            if (t >= (size_t)p->lens[w]) {
+                memset(row, 0, 256 * sizeof *row);
+                continue;
+            }
+            int32_t *kv = p->kv + w * p->kv_per_window;
+            if (t == 0) memset(kv, 0, p->kv_per_window * sizeof *kv);
+            ex_position(p->m->blob, p->m->lay, kv, p->sc, (int)t, t ? prev[w] : 0, 0, row);
+        }
         return LMC_OK;
     }
     p->dir = 1;
     return cl_decode_step(p, t, prev, rows);
 }
 
-/* decode_submit() / decode_collect(): the two halves' steps, each in flight while the caller
- * codes the other's rows (on cpu-ref computed at once and held). */
-static lmc_status ex_decode_submit(void *ctx, int half, const uint8_t *prev) {
-    ex_pred *p = ctx;
-    LMC_RETURN_IF(half != 0 && half != 1, LMC_ERR_INVALID_ARGUMENT, "decode half %d (0 or 1)", half);
-    const size_t t = p->t_half[half]++;
-    LMC_RETURN_IF(t >= (size_t)p->m->config.context, LMC_ERR_INVALID_ARGUMENT, "decode past the model's context");
-    if (!p->is_cl) {
-        ref_decode(p, half, t, prev, p->ref_rows);
-        return LMC_OK;
-    }
-    LMC_RETURN_IF(p->dec_ev[half] != NULL, LMC_ERR_INVALID_ARGUMENT, "decode half %d submitted twice", half);
-    p->dir = 1;
-    return dec_launch(p, half, t, prev);
-}
-
-static lmc_status ex_decode_collect(void *ctx, int half, int32_t *rows) {
-    ex_pred *p = ctx;
-    LMC_RETURN_IF(half != 0 && half != 1, LMC_ERR_INVALID_ARGUMENT, "decode half %d (0 or 1)", half);
-    if (!p->is_cl) {
-        for (size_t w = (size_t)half; w < p->n_dec; w += 2) memcpy(rows + w * 256, p->ref_rows + w * 256, 256 * sizeof *rows);
-        return LMC_OK;
-    }
-    return dec_wait(p, half, rows);
-}
-
-static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, ex_decode_next, ex_decode_submit,
-                                               ex_decode_collect};
+static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, ex_decode_next};
 
 void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     if (!pred) return;
     ex_pred *p = (ex_pred *)pred;
-    if (p->is_cl) dec_drain(p);
     cl_mem *mems[] = {&p->d_blob, &p->d_w16, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
-                      &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt[0], &p->d_drt[1], &p->d_dout[0],
-                      &p->d_dout[1], &p->d_dsc};
+                      &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt, &p->d_dsc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
     cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln, p->k_decode};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
-    for (int s = 0; s < 2; s++) {
-        free(p->h_drt[s]);
-        free(p->h_dwin[s]);
-        free(p->h_out[s]);
-    }
-    free(p->ref_rows);
+    free(p->h_drt);
+    free(p->h_dwin);
     free(p->kv);
     free(p->sc);
     free(p->lens);
     free(p->h_in);
     free(p->h_rt);
+    free(p->h_out);
     if (p->own_queue) {
         clFinish(p->own_queue);
         prof_drain(p);
@@ -712,7 +604,7 @@ static size_t auto_windows(const lmc_device *device, size_t kv_bytes_per_window)
 
 /* ---- the automatic choices: calibration at first use, cached per device and model shape ---- */
 
-#define EX_CALIB_VERSION "lmc-exact-batch-6"
+#define EX_CALIB_VERSION "lmc-exact-batch-5"
 #define EX_CALIB_STEPS 3        /* decode steps per timed block at least, after one untimed step */
 #define EX_CALIB_BLOCK_S 0.02   /* ... and seconds per timed block at least: one step of a small batch */
                                 /* takes a fraction of a millisecond, less than a scheduler's tick */
@@ -788,33 +680,22 @@ static void calib_store(const char *path, const ex_tuning *t, const char *detail
 }
 
 /* Decode rows per second of p at batch b over one block of steps of b rows at the middle of the
- * context (the K/V caches' contents do not change the time, their size does), as the codec
- * decodes a batch (include/lmc/codec.h): b >= 2 in two halves, one half's step in flight while
- * the other's is collected (ex_decode_submit), b = 1 one step at a time. After one untimed step,
- * steps until the block has lasted EX_CALIB_BLOCK_S and counts EX_CALIB_STEPS at least, so
+ * context (the K/V caches' contents do not change the time, their size does): after one untimed
+ * step, steps until the block has lasted EX_CALIB_BLOCK_S and counts EX_CALIB_STEPS at least, so
  * the rate is a sustained one (caches, worker threads' wake-ups) and no single step sets it. */
 static lmc_status calib_decode_rate(ex_pred *p, size_t b, int32_t *rows, uint8_t *prev, double *rate) {
     const size_t T = (size_t)p->m->config.context;
     p->n_dec = b;
     for (size_t w = 0; w < b; w++) p->lens[w] = (int32_t)T;
-    const int halves = b >= 2;
-    lmc_status st = LMC_OK;
-    double t0 = 0, dt = 0;
-    int steps = -1; /* the first step untimed */
-    if (halves) st = dec_launch(p, 0, T / 2, prev);
-    if (halves && st == LMC_OK) st = dec_launch(p, 1, T / 2, prev);
-    while (st == LMC_OK && (steps < EX_CALIB_STEPS || dt < EX_CALIB_BLOCK_S)) {
-        if (!halves) st = cl_decode_step(p, T / 2, prev, rows);
-        for (int h = 0; h < 2 && halves && st == LMC_OK; h++) {
-            st = dec_wait(p, h, rows);
-            if (st == LMC_OK) st = dec_launch(p, h, T / 2, prev);
-        }
-        if (++steps == 0) t0 = ex_now();
+    LMC_TRY(cl_decode_step(p, T / 2, prev, rows));
+    double t0 = ex_now(), dt = 0;
+    int steps = 0;
+    while (steps < EX_CALIB_STEPS || dt < EX_CALIB_BLOCK_S) {
+        LMC_TRY(cl_decode_step(p, T / 2, prev, rows));
+        steps++;
         dt = ex_now() - t0;
     }
-    dec_drain(p);
     p->n_dec = 0;
-    LMC_TRY(st);
     *rate = (double)b * steps / dt;
     return LMC_OK;
 }
@@ -887,15 +768,14 @@ static lmc_status calib_decode_sweeps(ex_pred *p, const size_t *batches, size_t 
 }
 
 /* t->batch: the smallest batch within 3% of the best decoding rate among b0, 2 b0, ..
- * p->max_windows (b0: the power of two at or above twice the compute units). */
+ * p->max_windows (b0: the power of two at or above the compute units). */
 static lmc_status calib_batch(ex_pred *p, int32_t *rows, uint8_t *prev, ex_tuning *t, char *detail, size_t cap) {
-    /* from twice the compute units up: a step's launch has a half of the batch, and fewer rows
-     * than units leave units idle by construction (a window's row is one work-group), whatever a
-     * loaded machine's timings say */
+    /* from the compute units up: fewer windows than units leave units idle by construction (a
+     * window's row is one work-group), whatever a loaded machine's timings say */
     cl_uint units = 1;
     if (clGetDeviceInfo(p->dev->id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS || units < 1) units = 1;
     size_t b0 = 1, bs[EX_CALIB_MAX], nb = 0;
-    while (b0 < 2 * (size_t)units && b0 * 2 <= p->max_windows) b0 *= 2;
+    while (b0 < units && b0 * 2 <= p->max_windows) b0 *= 2;
     for (size_t b = b0; b <= p->max_windows && nb < EX_CALIB_MAX; b *= 2) bs[nb++] = b;
     double rate[EX_CALIB_MAX], top = 0;
     LMC_TRY(calib_decode_sweeps(p, bs, 0, NULL, nb, rows, prev, rate));
@@ -1095,8 +975,7 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     if (!p->is_cl) {
         p->kv = malloc(pp.max_windows * p->kv_per_window * sizeof *p->kv);
         p->sc = malloc(p->sc_per_window * sizeof *p->sc);
-        p->ref_rows = calloc(pp.max_windows * 256, sizeof *p->ref_rows);
-        if (!p->kv || !p->sc || !p->ref_rows) {
+        if (!p->kv || !p->sc) {
             st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "KV cache of %zu windows", pp.max_windows);
             goto fail;
         }
@@ -1152,15 +1031,11 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
      * kernels' one lookup gives the oracle's value; the device's layout names its offset. */
     size_t kvn = pp.max_windows * kv_cl_per_window + EX_PAD;
     const size_t etab = (m->blob_n + EX_PAD + 16) / 16 * 16, dblob_n = etab + EX_EXP_TAB + EX_PAD;
-    int host_ok = 1;
-    for (int s = 0; s < 2; s++) {
-        p->h_out[s] = malloc(pp.max_windows * 256 * sizeof *p->h_out[s]);
-        p->h_drt[s] = malloc(pp.max_windows * 4 * sizeof *p->h_drt[s]);
-        p->h_dwin[s] = malloc(pp.max_windows * sizeof *p->h_dwin[s]);
-        host_ok = host_ok && p->h_out[s] && p->h_drt[s] && p->h_dwin[s];
-    }
+    p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
+    p->h_drt = malloc(pp.max_windows * 4 * sizeof *p->h_drt);
+    p->h_dwin = malloc(pp.max_windows * sizeof *p->h_dwin);
     int32_t *blob = calloc(dblob_n, sizeof *blob), *lay = malloc((size_t)m->lay_n * sizeof *lay);
-    if (!host_ok || !blob || !lay) {
+    if (!p->h_out || !p->h_drt || !p->h_dwin || !blob || !lay) {
         free(blob);
         free(lay);
         st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
@@ -1190,10 +1065,7 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     if (st != LMC_OK ||
         (st = cl_alloc(p, &p->d_kt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_vt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_drt[0], pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_drt[1], pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_dout[0], pp.max_windows * 256 * sizeof(cl_int), CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_dout[1], pp.max_windows * 256 * sizeof(cl_int), CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_drt, pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_dsc, (pp.max_windows * p->dsc_per_row + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_reserve(p, pp.max_windows, T8)) != LMC_OK)
         goto fail;

@@ -276,46 +276,6 @@ TEST(Container, OutputIndependentOfBatchSize) {
     }
 }
 
-// The driver decodes a batch of two or more windows through the predictor's halves
-// (decode_submit / decode_collect, include/lmc/codec.h) when it has them, else through
-// decode_next(): both give back the input, for batches of 5 windows (halves of 3 and 2) and of 2,
-// with a short last window. The negative control proves the halves are what decoded: the same
-// predictor whose collect() corrupts one odd window's row fails to decode.
-namespace halves_test {
-const lmc_predictor_vtable *real;  // the synthetic predictor's own vtable
-lmc_status CorruptCollect(void *ctx, int half, int32_t *rows) {
-    lmc_status s = real->decode_collect(ctx, half, rows);
-    if (half == 1) std::swap(rows[1 * 256 + 0], rows[1 * 256 + 255]); // window 1's row
-    return s;
-}
-}  // namespace halves_test
-
-TEST(Container, DecodingInHalvesEqualsDecodingStepByStep) {
-    const uint32_t W = 100;
-    Pred p5 = MakePred(LMC_SYNTHETIC_RANDOM, 8, 5), p2 = MakePred(LMC_SYNTHETIC_RANDOM, 8, 2);
-    Bytes in = Mixed(p5.get(), W, "CCCCCCc"), packed;
-    ASSERT_EQ(Compress(in, p5.get(), W, 0, &packed), LMC_OK) << lmc_last_error();
-    ASSERT_EQ(lmc_test::FrameKinds(packed), "CCCCCCC");
-    ASSERT_NE(p5->vtable->decode_submit, nullptr);
-    halves_test::real = p5->vtable;
-    lmc_predictor_vtable step_by_step = *p5->vtable, corrupt = *p5->vtable;
-    step_by_step.decode_submit = nullptr;
-    step_by_step.decode_collect = nullptr;
-    corrupt.decode_collect = halves_test::CorruptCollect;
-    for (lmc_predictor *p : {p5.get(), p2.get()}) {
-        Bytes halves, steps;
-        ASSERT_EQ(Decompress(packed, p, &halves, in.size()), LMC_OK) << lmc_last_error();
-        lmc_predictor q = *p;
-        q.vtable = &step_by_step;
-        ASSERT_EQ(Decompress(packed, &q, &steps, in.size()), LMC_OK) << lmc_last_error();
-        EXPECT_EQ(halves, in) << "batch " << p->max_windows;
-        EXPECT_EQ(steps, in) << "batch " << p->max_windows;
-        q.vtable = &corrupt;
-        Bytes bad;
-        EXPECT_NE(Decompress(packed, &q, &bad, in.size()), LMC_OK) << "batch " << p->max_windows;
-    }
-}
-
 // Several MB from a real pipe through the FILE * streaming API into a second pipe, decoded from
 // it by another thread: neither side ever holds the whole input.
 TEST(Container, SeveralMegabytesThroughPipes) {
@@ -425,9 +385,7 @@ TEST(Container, VerifyCatchesMismatchedPredictor) {
         [](void *ctx, const uint8_t *prev, int32_t *rows) {
             lmc_predictor *o = ((Liar *)ctx)->other;
             return o->vtable->decode_next(o->ctx, prev, rows);
-        },
-        nullptr,  // no halves: the driver decodes through decode_next()
-        nullptr};
+        }};
     Pred honest = MakePred(LMC_SYNTHETIC_RANDOM, 1), other = MakePred(LMC_SYNTHETIC_RANDOM, 2);
     Liar liar{{&vt, nullptr, {0}, 4}, honest.get(), other.get()};
     liar.pred.ctx = &liar;
@@ -671,9 +629,7 @@ TEST(Container, StoredWindowsDecodeWithoutTheModel) {
             return r->vtable->encode_rows(r->ctx, n, w, l, ws, rows);
         },
         [](void *, size_t, const size_t *) { return lmc_set_error(LMC_ERR_UNSUPPORTED, "decode_begin was called"); },
-        [](void *, const uint8_t *, int32_t *) { return lmc_set_error(LMC_ERR_UNSUPPORTED, "decode_next was called"); },
-        nullptr,
-        nullptr};
+        [](void *, const uint8_t *, int32_t *) { return lmc_set_error(LMC_ERR_UNSUPPORTED, "decode_next was called"); }};
     Pred real = MakePred(LMC_SYNTHETIC_RANDOM, 4);
     NoDecode nd{{&vt, nullptr, {0}, 4}, real.get()};
     nd.pred.ctx = &nd;
