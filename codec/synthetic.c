@@ -103,7 +103,10 @@ lmc_status lmc_predictor_synthetic_create(lmc_synthetic_kind kind, uint64_t seed
     *out = &s->pred;
     return LMC_OK;
 fail:
-    if (s) free(s);
+    if (s) {
+        free(s->lens);
+        free(s);
+    }
     return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "synthetic predictor: out of memory");
 }
 
