@@ -57,7 +57,9 @@ typedef ulong ex_u64;
 // computed by ex_exp() itself, the int before it holding a0, the a from which on every entry is 0
 // (so lanes with a >= a0 weigh 0); the model's own layout leaves this slot 0 and never reads it.
 #define EX_LAY_EXP_TAB 15
-#define EX_LAY_LAYER0 16
+// The format: 1 (lmc-exact-1) or 2 (lmc-exact-2, whose products take int16 operands: EXACT.md §4).
+#define EX_LAY_FORMAT 16
+#define EX_LAY_LAYER0 17
 #define EX_LAY_PER_LAYER 24
 // Per-layer offsets, relative to EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER.
 #define EX_WQ 0
@@ -76,6 +78,12 @@ typedef ulong ex_u64;
 #define EX_ACT_LIM 524288       // 2^19: activations stay within +-128.0 in Q12
 #define EX_LOGIT_LIM 1073741824 // 2^30: logits stay within +-16384 nats in Q16
 #define EX_LN_EPS_Q24 168       // round(1e-5 * 2^24): LayerNorm's eps in the variance's Q24
+// lmc-exact-2: every activation entering a product is taken as ex_q9() of its Q12 value, an int16
+// on a 1/512 grid (+-64.0), and attention weights are Q15 at most 32767, so that every product is
+// of two int16 values (|product| < 2^30, a pair of them < 2^31: vpmaddwd, dp2a-like paths).
+#define EX2_IN_SHIFT 3      // Q12 -> Q9
+#define EX2_IN_LIM 32767
+#define EX2_WEIGHT_MAX 32767 // exp(0) in Q15, capped to int16
 
 // floor(v / 2^s) for any v, 0 <= s < 63, with unsigned shifts only.
 EX_STATIC ex_i64 ex_asr(ex_i64 v, int s) {
@@ -101,6 +109,12 @@ EX_STATIC ex_i64 ex_rounddiv(ex_i64 a, ex_i64 b) { return ex_floordiv(2 * a + b,
 
 EX_STATIC ex_i64 ex_clamp(ex_i64 v, ex_i64 lim) { return v < -lim ? -lim : v > lim ? lim : v; }
 
+// A product operand of a Q12 activation: itself (lmc-exact-1, in_shift 0) or, lmc-exact-2
+// (in_shift EX2_IN_SHIFT), round(x / 8) halves up, clamped to +-32767: Q9 as int16.
+EX_STATIC ex_i64 ex_operand(ex_i64 x, int in_shift) {
+    return in_shift ? ex_clamp(ex_round_shift(x, EX2_IN_SHIFT, 0), EX2_IN_LIM) : x;
+}
+
 // floor(sqrt(v)), bit by bit (v < 2^62).
 EX_STATIC ex_u64 ex_isqrt(ex_u64 v) {
     ex_u64 r = 0, bit = (ex_u64)1 << 62;
@@ -119,13 +133,15 @@ EX_STATIC ex_u64 ex_isqrt(ex_u64 v) {
 
 // y (N) = requant(x (K) . W (K, N)) + bias, clamped to +-lim. w, m, s, b are blob offsets of the
 // weights (K, N), multipliers (N), shifts (N) and bias (N) (b < 0: no bias).
+// in_shift: the format's (ex_operand()): the products take x's operands, and the requantisation
+// shifts in_shift bits fewer (the file's m_j / 2^s_j is the same real factor in both formats).
 EX_STATIC void ex_linear(EX_G const ex_i32 *blob, EX_G const ex_i32 *x, int K, int N, int w, int m,
-                         int s, int b, ex_i64 lim, int perturb, EX_G ex_i32 *y) {
+                         int s, int b, ex_i64 lim, int in_shift, int perturb, EX_G ex_i32 *y) {
     for (int j = 0; j < N; j++) {
         ex_u64 acc = 0; // wrap-around sum: exact and order-independent
         for (int i = 0; i < K; i++)
-            acc += (ex_u64)(ex_i64)x[i] * (ex_u64)(ex_i64)blob[w + (size_t)i * N + j];
-        ex_i64 v = ex_round_shift((ex_i64)(acc * (ex_u64)(ex_i64)blob[m + j]), blob[s + j], perturb);
+            acc += (ex_u64)ex_operand(x[i], in_shift) * (ex_u64)(ex_i64)blob[w + (size_t)i * N + j];
+        ex_i64 v = ex_round_shift((ex_i64)(acc * (ex_u64)(ex_i64)blob[m + j]), blob[s + j] - in_shift, perturb);
         if (b >= 0) v += blob[b + j];
         y[j] = (ex_i32)ex_clamp(v, lim);
     }
@@ -172,6 +188,17 @@ EX_STATIC ex_i64 ex_exp(EX_G const ex_i32 *blob, int hi, int lo, ex_i64 x, int p
     return ex_round_shift((ex_i64)p, 44, perturb);
 }
 
+// An attention weight of score - max = x <= 0 (Q12): ex_exp() (Q16, lmc-exact-1) or, in
+// lmc-exact-2 (in_shift != 0), the same product rounded to Q15 and capped at 32767 (an int16).
+EX_STATIC ex_i64 ex_attn_weight(EX_G const ex_i32 *blob, int hi, int lo, ex_i64 x, int in_shift, int perturb) {
+    if (!in_shift) return ex_exp(blob, hi, lo, x, perturb);
+    ex_i64 a = -x;
+    if (a >= 65536) return 0;
+    ex_u64 p = (ex_u64)(ex_i64)blob[hi + (int)(a >> 8)] * (ex_u64)(ex_i64)blob[lo + (int)(a & 255)];
+    ex_i64 w = ex_round_shift((ex_i64)p, 45, perturb);
+    return w > EX2_WEIGHT_MAX ? EX2_WEIGHT_MAX : w;
+}
+
 // The forward pass of position t of one window whose input byte (the previous byte, 0 at t = 0)
 // is `byte`. kv: (2, L, T, C) K then V caches of the window, positions < t already filled.
 // sc: scratch of 9C + T ints. row: 256 Q16 logits out.
@@ -179,6 +206,7 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
                            EX_G ex_i32 *sc, int t, int byte, int perturb, EX_G ex_i32 *row) {
     const int C = lay[EX_LAY_C], L = lay[EX_LAY_L], NH = lay[EX_LAY_NH], T = lay[EX_LAY_T];
     const int hs = C / NH;
+    const int qs = lay[EX_LAY_FORMAT] == 2 ? EX2_IN_SHIFT : 0; // ex_operand()'s shift
     EX_G ex_i32 *h = sc, *q = sc + C, *att = sc + 2 * C, *tmp = sc + 3 * C, *a = sc + 4 * C;
     EX_G ex_i32 *ff = sc + 5 * C, *e = sc + 9 * C;
     for (int i = 0; i < C; i++)
@@ -186,47 +214,48 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
     for (int l = 0; l < L; l++) {
         EX_G const ex_i32 *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
         EX_G ex_i32 *kc = kv + (size_t)l * T * C, *vc = kv + ((size_t)L + l) * T * C;
-        ex_linear(blob, h, C, C, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, EX_ACT_LIM, perturb, q);
-        ex_linear(blob, h, C, C, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, EX_ACT_LIM, perturb,
+        ex_linear(blob, h, C, C, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, EX_ACT_LIM, qs, perturb, q);
+        ex_linear(blob, h, C, C, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, EX_ACT_LIM, qs, perturb,
                   kc + (size_t)t * C);
-        ex_linear(blob, h, C, C, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, EX_ACT_LIM, perturb,
+        ex_linear(blob, h, C, C, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, EX_ACT_LIM, qs, perturb,
                   vc + (size_t)t * C);
         for (int hd = 0; hd < NH; hd++) {
-            // scores Q12 = round(q.k * att_m / 2^att_s) (att_m / 2^att_s = 1/sqrt(hs) / 2^12)
+            // scores Q12 = round(q.k * att_m / 2^att_s) (att_m / 2^att_s = 1/sqrt(hs) / 2^12); in
+            // lmc-exact-2 q.k is of the operands (Q18), so 2 * qs bits fewer
             ex_i64 mx = 0;
             for (int p = 0; p <= t; p++) {
                 ex_u64 dot = 0;
                 for (int d = 0; d < hs; d++)
-                    dot += (ex_u64)(ex_i64)q[hd * hs + d] * (ex_u64)(ex_i64)kc[(size_t)p * C + hd * hs + d];
+                    dot += (ex_u64)ex_operand(q[hd * hs + d], qs) * (ex_u64)ex_operand(kc[(size_t)p * C + hd * hs + d], qs);
                 ex_i64 s = ex_round_shift((ex_i64)(dot * (ex_u64)(ex_i64)blob[lay[EX_LAY_ATT_M]]),
-                                          blob[lay[EX_LAY_ATT_S]], perturb);
+                                          blob[lay[EX_LAY_ATT_S]] - 2 * qs, perturb);
                 s = ex_clamp(s, (ex_i64)1 << 30);
                 e[p] = (ex_i32)s;
                 if (p == 0 || s > mx) mx = s;
             }
             ex_i64 z = 0;
             for (int p = 0; p <= t; p++) {
-                ex_i64 w = ex_exp(blob, lay[EX_LAY_EXP_HI], lay[EX_LAY_EXP_LO], e[p] - mx, perturb);
-                e[p] = (ex_i32)w; // Q16, the maximum's is 65536
+                ex_i64 w = ex_attn_weight(blob, lay[EX_LAY_EXP_HI], lay[EX_LAY_EXP_LO], e[p] - mx, qs, perturb);
+                e[p] = (ex_i32)w; // Q16, the maximum's 65536 (lmc-exact-2: Q15, at most 32767)
                 z += w;
             }
             for (int d = 0; d < hs; d++) {
                 ex_i64 num = 0;
-                for (int p = 0; p <= t; p++) num += (ex_i64)e[p] * vc[(size_t)p * C + hd * hs + d];
-                att[hd * hs + d] = (ex_i32)ex_rounddiv(num, z);
+                for (int p = 0; p <= t; p++) num += (ex_i64)e[p] * ex_operand(vc[(size_t)p * C + hd * hs + d], qs);
+                att[hd * hs + d] = (ex_i32)ex_rounddiv(num * ((ex_i64)1 << qs), z); // Q12 (lmc-exact-2: from Q9)
             }
         }
-        ex_linear(blob, att, C, C, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, EX_ACT_LIM, perturb, tmp);
+        ex_linear(blob, att, C, C, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, EX_ACT_LIM, qs, perturb, tmp);
         for (int i = 0; i < C; i++) tmp[i] += h[i];
         ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
-        ex_linear(blob, a, C, 4 * C, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], EX_ACT_LIM, perturb, ff);
+        ex_linear(blob, a, C, 4 * C, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], EX_ACT_LIM, qs, perturb, ff);
         for (int i = 0; i < 4 * C; i++) ff[i] = ex_gelu(blob, lay[EX_LAY_GELU], ff[i], perturb);
-        ex_linear(blob, ff, 4 * C, C, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], EX_ACT_LIM, perturb, tmp);
+        ex_linear(blob, ff, 4 * C, C, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], EX_ACT_LIM, qs, perturb, tmp);
         for (int i = 0; i < C; i++) tmp[i] += a[i];
         ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
     }
     ex_linear(blob, h, C, 256, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B],
-              EX_LOGIT_LIM, perturb, row);
+              EX_LOGIT_LIM, qs, perturb, row);
 }
 
 #ifndef LMC_EXACT_HOST
@@ -277,10 +306,18 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 
 #define EXB_RB 4 // rows per work-item of exb_linear
 
+// The format the program is built for (the predictor defines LMC_EXACT_FORMAT2 for lmc-exact-2
+// models): ex_operand()'s shift of every product operand.
+#ifdef LMC_EXACT_FORMAT2
+#define EXB_QS EX2_IN_SHIFT
+#else
+#define EXB_QS 0
+#endif
+
 // Column j of a linear layer from its 64-bit sum acc: requantised by the column's multiplier and
 // shift (blob offsets mo, so), plus its bias (bo < 0: none), clamped to +-lim; ex_linear()'s rule.
 int exb_requant(__global const int *blob, ulong acc, int mo, int so, int bo, int j, long lim, int perturb) {
-    long v = ex_round_shift((long)(acc * (ulong)(long)blob[mo + j]), blob[so + j], perturb);
+    long v = ex_round_shift((long)(acc * (ulong)(long)blob[mo + j]), blob[so + j] - EXB_QS, perturb);
     if (bo >= 0) v += blob[bo + j];
     return (int)ex_clamp(v, lim);
 }
@@ -297,6 +334,15 @@ ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
     ulong8 u = v + (perturb ? (ulong)0 : ((ulong)1 << (s - 1)));
     ulong8 neg = (ulong8)0 - (u >> (ulong)63); // all ones where negative
     return ((u ^ neg) >> s) ^ neg;            // floor(u / 2^s) as ex_asr() computes it
+}
+
+// ex_operand() on 8 lanes (the format's product operands of 8 Q12 values), two's complement.
+ulong8 exb_op8(int8 v) {
+    long8 x = convert_long8(v);
+#if EXB_QS
+    x = clamp(as_long8(exb_rs8(as_ulong8(x), EXB_QS, 0)), (long8)(-EX2_IN_LIM), (long8)EX2_IN_LIM);
+#endif
+    return as_ulong8(x);
 }
 
 // ex_exp(-a) on 8 lanes, a >= 0 (0 from a = 2^16 on): one lookup in the table of ex_exp()'s own
@@ -357,8 +403,8 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
     for (int i = 0; i < K; i++) {
         ulong8 wv = as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
         ulong8 wu = as_ulong8(convert_long8(vload8(0, wq + (size_t)i * N)));
-        ulong8 v0 = (ulong8)(ulong)(long)x0[i], v1 = (ulong8)(ulong)(long)x1[i];
-        ulong8 v2 = (ulong8)(ulong)(long)x2[i], v3 = (ulong8)(ulong)(long)x3[i];
+        ulong8 v0 = (ulong8)(ulong)ex_operand(x0[i], EXB_QS), v1 = (ulong8)(ulong)ex_operand(x1[i], EXB_QS);
+        ulong8 v2 = (ulong8)(ulong)ex_operand(x2[i], EXB_QS), v3 = (ulong8)(ulong)ex_operand(x3[i], EXB_QS);
         a0 += v0 * wv;
         b0 += v0 * wu;
         a1 += v1 * wv;
@@ -429,7 +475,7 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
         __global const short *wp = w16 + wo + j0, *wq = w16 + wo + jb; // the weights as int16
         ulong8 a = (ulong8)0, b = (ulong8)0;
         for (int i = 0; i < K; i++) {
-            ulong8 xv = (ulong8)(ulong)(long)xr[i];
+            ulong8 xv = (ulong8)(ulong)ex_operand(xr[i], EXB_QS);
             a += xv * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
             b += xv * as_ulong8(convert_long8(vload8(0, wq + (size_t)i * C)));
         }
@@ -456,45 +502,45 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
                 int nk, int hs, __global const int *restrict kb, __global const int *restrict vb, int ps,
                 int cs, __global int *restrict e, int perturb, __global int *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
-    const int att_s = blob[lay[EX_LAY_ATT_S]];
+    const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS; // q.k of the operands (ex_position())
     const long lim = (long)1 << 30;
     const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
     long8 mx8 = (long8)(-lim);
     const int hs8 = (hs & 7) == 0 ? hs : 0; // channels taken 8 at a time (unrolled), then one by one
     // 8 channels (the presets' heads): the query's lanes held in registers across the keys
-    const ulong8 Q0 = (ulong8)(ulong)(long)qr[0], Q1 = (ulong8)(ulong)(long)qr[min(1, hs - 1)];
-    const ulong8 Q2 = (ulong8)(ulong)(long)qr[min(2, hs - 1)], Q3 = (ulong8)(ulong)(long)qr[min(3, hs - 1)];
-    const ulong8 Q4 = (ulong8)(ulong)(long)qr[min(4, hs - 1)], Q5 = (ulong8)(ulong)(long)qr[min(5, hs - 1)];
-    const ulong8 Q6 = (ulong8)(ulong)(long)qr[min(6, hs - 1)], Q7 = (ulong8)(ulong)(long)qr[min(7, hs - 1)];
+    const ulong8 Q0 = (ulong8)(ulong)ex_operand(qr[0], EXB_QS), Q1 = (ulong8)(ulong)ex_operand(qr[min(1, hs - 1)], EXB_QS);
+    const ulong8 Q2 = (ulong8)(ulong)ex_operand(qr[min(2, hs - 1)], EXB_QS), Q3 = (ulong8)(ulong)ex_operand(qr[min(3, hs - 1)], EXB_QS);
+    const ulong8 Q4 = (ulong8)(ulong)ex_operand(qr[min(4, hs - 1)], EXB_QS), Q5 = (ulong8)(ulong)ex_operand(qr[min(5, hs - 1)], EXB_QS);
+    const ulong8 Q6 = (ulong8)(ulong)ex_operand(qr[min(6, hs - 1)], EXB_QS), Q7 = (ulong8)(ulong)ex_operand(qr[min(7, hs - 1)], EXB_QS);
     for (int p = 0; p < nk; p += 8) {
         ulong8 dot = (ulong8)0;
         if (hs == 8) {
             __global const int *kp = kb + (size_t)p * ps;
-            ulong8 u0 = Q0 * as_ulong8(convert_long8(vload8(0, kp)));
-            ulong8 u1 = Q1 * as_ulong8(convert_long8(vload8(0, kp + cs)));
-            ulong8 u2 = Q2 * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)cs)));
-            ulong8 u3 = Q3 * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)cs)));
-            u0 += Q4 * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)cs)));
-            u1 += Q5 * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)cs)));
-            u2 += Q6 * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)cs)));
-            u3 += Q7 * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)cs)));
+            ulong8 u0 = Q0 * exb_op8(vload8(0, kp));
+            ulong8 u1 = Q1 * exb_op8(vload8(0, kp + cs));
+            ulong8 u2 = Q2 * exb_op8(vload8(0, kp + 2 * (size_t)cs));
+            ulong8 u3 = Q3 * exb_op8(vload8(0, kp + 3 * (size_t)cs));
+            u0 += Q4 * exb_op8(vload8(0, kp + 4 * (size_t)cs));
+            u1 += Q5 * exb_op8(vload8(0, kp + 5 * (size_t)cs));
+            u2 += Q6 * exb_op8(vload8(0, kp + 6 * (size_t)cs));
+            u3 += Q7 * exb_op8(vload8(0, kp + 7 * (size_t)cs));
             dot = (u0 + u1) + (u2 + u3);
         } else {
             for (int d0 = 0; d0 < hs8; d0 += 8) {
                 __global const int *kp = kb + (size_t)p * ps + (size_t)d0 * cs;
-                ulong8 u0 = (ulong8)(ulong)(long)qr[d0] * as_ulong8(convert_long8(vload8(0, kp)));
-                ulong8 u1 = (ulong8)(ulong)(long)qr[d0 + 1] * as_ulong8(convert_long8(vload8(0, kp + cs)));
-                ulong8 u2 = (ulong8)(ulong)(long)qr[d0 + 2] * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)cs)));
-                ulong8 u3 = (ulong8)(ulong)(long)qr[d0 + 3] * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)cs)));
-                u0 += (ulong8)(ulong)(long)qr[d0 + 4] * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)cs)));
-                u1 += (ulong8)(ulong)(long)qr[d0 + 5] * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)cs)));
-                u2 += (ulong8)(ulong)(long)qr[d0 + 6] * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)cs)));
-                u3 += (ulong8)(ulong)(long)qr[d0 + 7] * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)cs)));
+                ulong8 u0 = (ulong8)(ulong)ex_operand(qr[d0], EXB_QS) * exb_op8(vload8(0, kp));
+                ulong8 u1 = (ulong8)(ulong)ex_operand(qr[d0 + 1], EXB_QS) * exb_op8(vload8(0, kp + cs));
+                ulong8 u2 = (ulong8)(ulong)ex_operand(qr[d0 + 2], EXB_QS) * exb_op8(vload8(0, kp + 2 * (size_t)cs));
+                ulong8 u3 = (ulong8)(ulong)ex_operand(qr[d0 + 3], EXB_QS) * exb_op8(vload8(0, kp + 3 * (size_t)cs));
+                u0 += (ulong8)(ulong)ex_operand(qr[d0 + 4], EXB_QS) * exb_op8(vload8(0, kp + 4 * (size_t)cs));
+                u1 += (ulong8)(ulong)ex_operand(qr[d0 + 5], EXB_QS) * exb_op8(vload8(0, kp + 5 * (size_t)cs));
+                u2 += (ulong8)(ulong)ex_operand(qr[d0 + 6], EXB_QS) * exb_op8(vload8(0, kp + 6 * (size_t)cs));
+                u3 += (ulong8)(ulong)ex_operand(qr[d0 + 7], EXB_QS) * exb_op8(vload8(0, kp + 7 * (size_t)cs));
                 dot += (u0 + u1) + (u2 + u3);
             }
         }
         for (int d = hs8; d < hs; d++) // a head of other than a multiple of 8 channels
-            dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)p * ps + (size_t)d * cs)));
+            dot += (ulong8)(ulong)ex_operand(qr[d], EXB_QS) * exb_op8(vload8(0, kb + (size_t)p * ps + (size_t)d * cs));
         long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
         s = clamp(s, (long8)(-lim), (long8)lim);
         s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
@@ -532,14 +578,14 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
             }
             const long8 w = convert_long8(wi);
             const size_t pb = (size_t)p * ps;
-            n0 += w * convert_long8(vload8(0, v0 + pb));
-            n1 += w * convert_long8(vload8(0, v1 + pb));
-            n2 += w * convert_long8(vload8(0, v2 + pb));
-            n3 += w * convert_long8(vload8(0, v3 + pb));
-            n4 += w * convert_long8(vload8(0, v4 + pb));
-            n5 += w * convert_long8(vload8(0, v5 + pb));
-            n6 += w * convert_long8(vload8(0, v6 + pb));
-            n7 += w * convert_long8(vload8(0, v7 + pb));
+            n0 += w * as_long8(exb_op8(vload8(0, v0 + pb)));
+            n1 += w * as_long8(exb_op8(vload8(0, v1 + pb)));
+            n2 += w * as_long8(exb_op8(vload8(0, v2 + pb)));
+            n3 += w * as_long8(exb_op8(vload8(0, v3 + pb)));
+            n4 += w * as_long8(exb_op8(vload8(0, v4 + pb)));
+            n5 += w * as_long8(exb_op8(vload8(0, v5 + pb)));
+            n6 += w * as_long8(exb_op8(vload8(0, v6 + pb)));
+            n7 += w * as_long8(exb_op8(vload8(0, v7 + pb)));
         }
         if (d0 == 0) {
             long4 z4 = z8.lo + z8.hi;
@@ -549,7 +595,7 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
         long8 acc[8] = {n0, n1, n2, n3, n4, n5, n6, n7};
         for (int k = 0; k < 8 && d0 + k < hs; k++) {
             long4 s4 = acc[k].lo + acc[k].hi;
-            out[d0 + k] = (int)ex_rounddiv(s4.x + s4.y + s4.z + s4.w, z);
+            out[d0 + k] = (int)ex_rounddiv((s4.x + s4.y + s4.z + s4.w) * ((long)1 << EXB_QS), z);
         }
     }
 }
@@ -562,7 +608,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
                  int qs, int t0, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
                  __global int *restrict e, int perturb, __global int *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
-    const int att_s = blob[lay[EX_LAY_ATT_S]];
+    const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS; // q.k of the operands (ex_position())
     const long lim = (long)1 << 30;
     const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
     const int nk = t0 + 4, es = TS + 8;
@@ -571,11 +617,11 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
     for (int p = 0; p < nk; p += 8) {
         ulong8 d0 = (ulong8)0, d1 = (ulong8)0, d2 = (ulong8)0, d3 = (ulong8)0;
         for (int d = 0; d < hs; d++) {
-            ulong8 kv = as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
-            d0 += (ulong8)(ulong)(long)q0[d] * kv;
-            d1 += (ulong8)(ulong)(long)q1[d] * kv;
-            d2 += (ulong8)(ulong)(long)q2[d] * kv;
-            d3 += (ulong8)(ulong)(long)q3[d] * kv;
+            ulong8 kv = exb_op8(vload8(0, kb + (size_t)d * TS + p));
+            d0 += (ulong8)(ulong)ex_operand(q0[d], EXB_QS) * kv;
+            d1 += (ulong8)(ulong)ex_operand(q1[d], EXB_QS) * kv;
+            d2 += (ulong8)(ulong)ex_operand(q2[d], EXB_QS) * kv;
+            d3 += (ulong8)(ulong)ex_operand(q3[d], EXB_QS) * kv;
         }
         long8 pl = lane + (long)p;
         long8 s0 = clamp(as_long8(exb_rs8(d0 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
@@ -623,7 +669,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         __global const int *va = vb + (size_t)d0 * TS, *vc = vb + (size_t)min(d0 + 1, hs - 1) * TS;
         long8 a0 = (long8)0, a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
         for (int p = 0; p < nk; p += 8) {
-            long8 x = convert_long8(vload8(0, va + p)), y = convert_long8(vload8(0, vc + p));
+            long8 x = as_long8(exb_op8(vload8(0, va + p))), y = as_long8(exb_op8(vload8(0, vc + p)));
             long8 e0 = convert_long8(vload8(0, e + p)), e1 = convert_long8(vload8(0, e + es + p));
             long8 e2 = convert_long8(vload8(0, e + 2 * es + p)), e3 = convert_long8(vload8(0, e + 3 * es + p));
             a0 += e0 * x;
@@ -641,7 +687,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
             if (d >= hs) continue;
             long4 s4 = acc[k].lo + acc[k].hi;
             long num = s4.x + s4.y + s4.z + s4.w;
-            out[row * qs + d] = (int)ex_rounddiv(num, z[row]);
+            out[row * qs + d] = (int)ex_rounddiv(num * ((long)1 << EXB_QS), z[row]);
         }
     }
 }
@@ -706,7 +752,7 @@ void exd_linear(__global const int *blob, __global const short *w16, int wo, int
         __global const short *wa = w16 + wo + ja, *wb = w16 + wo + jb;
         ulong8 a = (ulong8)0, b = (ulong8)0;
         for (int i = 0; i < K; i++) {
-            ulong8 xv = (ulong8)(ulong)(long)x[i];
+            ulong8 xv = (ulong8)(ulong)ex_operand(x[i], EXB_QS);
             a += xv * as_ulong8(convert_long8(vload8(0, wa + (size_t)i * N)));
             b += xv * as_ulong8(convert_long8(vload8(0, wb + (size_t)i * N)));
         }
@@ -724,13 +770,177 @@ void exd_linear(__global const int *blob, __global const short *w16, int wo, int
     }
 }
 
+#if EXB_QS
+// ---- lmc-exact-2's decoding row: int16 operands multiplied in pairs --------------------------
+//
+// The operands are int16 (ex_operand()), so two products and their sum fit an int (|sum| <=
+// 2 * 32767^2 < 2^31): convert_int16(a) * convert_int16(b) then .even + .odd is one vpmaddwd on
+// x86 (pairs of 16-bit products, as GPUs' dot2 paths), and only these pair sums are widened to
+// 64 bits and added: exact, so the order and grouping do not change any value. The decoding K/V
+// caches hold the operands as short: K in blocks of 8 positions with the head's channels in
+// pairs, (NH, TS / 8, hp, 8, 2) with hp = ceil(hs / 2) (a pad channel stays 0), so one short16 is
+// 8 keys x 2 channels; V as in lmc-exact-1, (NH, TS / 8, hs, 8) but short, so one short16 is 2
+// channels x 8 keys, paired along the keys for sum_p e_p v_pd. Head hd of a layer starts at
+// hd * 2 * hp * TS in both. The linear layers read w2, the I16 tensors with rows in pairs:
+// element (i, j) of a (K, N) tensor at its blob offset + (i >> 1) * 2N + 2j + (i & 1) (K is even:
+// d_model is).
+
+// The offset of channel j at position t in a window's K (kmode 1) or V cache (above).
+size_t exd2_kv_index(int j, int t, int hs, int TS, int kmode) {
+    const int hd = j / hs, d = j - hd * hs, hp = (hs + 1) / 2;
+    const size_t head = (size_t)hd * 2 * hp * TS, blk = (size_t)(t >> 3);
+    if (kmode) return head + blk * hp * 16 + (size_t)(d >> 1) * 16 + (size_t)(t & 7) * 2 + (size_t)(d & 1);
+    return head + blk * hs * 8 + (size_t)d * 8 + (size_t)(t & 7);
+}
+
+// exd_linear() with operand pairs: y[j * ys] (kv_mode 1/2: the K/V cache of heads of kv_hs channels,
+// TS = ys, position kv_t, stored as the operand short) for j < N.
+void exd2_linear(__global const int *blob, __global const short *w2, int wo, int mo, int so, int bo, int K, int N,
+                 __global const int *x, long lim, int gelu_tab, __global const int *res, int res_on, int perturb,
+                 __global int *y, int ys, __global short *kvc, int kv_mode, int kv_hs, int kv_t) {
+    const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
+    for (int b0 = lid; 8 * b0 < N; b0 += 2 * LS) {
+        const int ja = 8 * b0, jb = 8 * (b0 + LS) < N ? 8 * (b0 + LS) : ja; // jb = ja: computed, not stored
+        __global const short *wa = w2 + wo + 2 * ja, *wb = w2 + wo + 2 * jb;
+        long8 a = (long8)0, b = (long8)0;
+        for (int i = 0; i < K; i += 2) {
+            const short2 xp = (short2)((short)ex_operand(x[i], EXB_QS), (short)ex_operand(x[i + 1], EXB_QS));
+            const int16 xx = convert_int16((short16)(xp, xp, xp, xp, xp, xp, xp, xp));
+            const size_t ro = (size_t)(i >> 1) * 2 * N;
+            const int16 pa = convert_int16(vload16(0, wa + ro)) * xx, pb = convert_int16(vload16(0, wb + ro)) * xx;
+            a += convert_long8(pa.even + pa.odd);
+            b += convert_long8(pb.even + pb.odd);
+        }
+        long acc[16];
+        vstore8(a, 0, acc);
+        vstore8(b, 0, acc + 8);
+        for (int c = 0; c < 16; c++) {
+            int j = (c < 8 ? ja : jb) + (c & 7);
+            if (j >= N || (c >= 8 && jb == ja)) continue;
+            int o = exb_requant(blob, (ulong)acc[c], mo, so, bo, j, lim, perturb);
+            if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
+            if (res_on) o += res[j];
+            if (kv_mode) kvc[exd2_kv_index(j, kv_t, kv_hs, ys, kv_mode == 1)] = (short)ex_operand(o, EXB_QS);
+            else y[(size_t)j * ys] = o;
+        }
+    }
+}
+
+// exb_attend() of one decoding row and head with the caches above (kb, vb: the head's K and V),
+// keys 0..nk-1: the scores (Q12) and their max, then per block of 8 keys the weights (Q15,
+// ex_attn_weight() by the table) and, for every channel, the pair sums of e_p v_pd. e: scratch of
+// nk + 8 ints (the scores; then the weights as short over its first half).
+void exd2_attend(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
+                 int nk, int hs, __global const short *restrict kb, __global const short *restrict vb,
+                 __global int *restrict e, int perturb, __global int *restrict out) {
+    const long att_m = blob[lay[EX_LAY_ATT_M]];
+    const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS;
+    const long lim = (long)1 << 30;
+    const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
+    const int hp = (hs + 1) / 2;
+    long8 mx8 = (long8)(-lim);
+    // heads of 8 channels (the presets'): the 4 operand pairs of the query held across the keys
+    short2 q01 = (short2)0, q23 = q01, q45 = q01, q67 = q01;
+    if (hs == 8) {
+        q01 = (short2)((short)ex_operand(qr[0], EXB_QS), (short)ex_operand(qr[1], EXB_QS));
+        q23 = (short2)((short)ex_operand(qr[2], EXB_QS), (short)ex_operand(qr[3], EXB_QS));
+        q45 = (short2)((short)ex_operand(qr[4], EXB_QS), (short)ex_operand(qr[5], EXB_QS));
+        q67 = (short2)((short)ex_operand(qr[6], EXB_QS), (short)ex_operand(qr[7], EXB_QS));
+    }
+    const int16 Q01 = convert_int16((short16)(q01, q01, q01, q01, q01, q01, q01, q01));
+    const int16 Q23 = convert_int16((short16)(q23, q23, q23, q23, q23, q23, q23, q23));
+    const int16 Q45 = convert_int16((short16)(q45, q45, q45, q45, q45, q45, q45, q45));
+    const int16 Q67 = convert_int16((short16)(q67, q67, q67, q67, q67, q67, q67, q67));
+    for (int p = 0; p < nk; p += 8) {
+        __global const short *kp = kb + (size_t)(p >> 3) * hp * 16;
+        long8 dot = (long8)0;
+        if (hs == 8) {
+            const int16 u0 = convert_int16(vload16(0, kp)) * Q01, u1 = convert_int16(vload16(0, kp + 16)) * Q23;
+            const int16 u2 = convert_int16(vload16(0, kp + 32)) * Q45, u3 = convert_int16(vload16(0, kp + 48)) * Q67;
+            dot = (convert_long8(u0.even + u0.odd) + convert_long8(u1.even + u1.odd)) +
+                  (convert_long8(u2.even + u2.odd) + convert_long8(u3.even + u3.odd));
+        } else
+        for (int c = 0; c < hp; c++) {
+            const short2 qp = (short2)((short)ex_operand(qr[2 * c], EXB_QS),
+                                       2 * c + 1 < hs ? (short)ex_operand(qr[2 * c + 1], EXB_QS) : (short)0);
+            const int16 pr = convert_int16(vload16(0, kp + 16 * c)) * convert_int16((short16)(qp, qp, qp, qp, qp, qp, qp, qp));
+            dot += convert_long8(pr.even + pr.odd);
+        }
+        long8 s = as_long8(exb_rs8(as_ulong8(dot) * (ulong)att_m, (ulong)att_s, perturb));
+        s = clamp(s, (long8)(-lim), (long8)lim);
+        s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
+        vstore8(convert_int8(s), 0, e + p);
+        mx8 = max(mx8, s);
+    }
+    long4 m4 = max(mx8.lo, mx8.hi);
+    long2 m2 = max(m4.lo, m4.hi);
+    const long mx = max(m2.lo, m2.hi);
+    const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0
+    __global short *ew = (__global short *)e;        // weight of key p at ew[p], written after its score is read
+    // the weights (Q15) and their sum z, stored as short so that the products below read both
+    // operands as int16
+    long8 z8 = (long8)0;
+    for (int p = 0; p < nk; p += 8) {
+        long8 a = (long8)mx - convert_long8(vload8(0, e + p));
+        long8 wl = (long8)0;
+        if (any(a < (long8)a0)) // else every lane so far below the max that its weight is 0
+            wl = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk);
+        z8 += wl;
+        vstore8(convert_short8_sat(wl), 0, ew + p); // the identity (<= 32767) but in the negative controls
+    }
+    long4 z4 = z8.lo + z8.hi;
+    long2 z2 = z4.lo + z4.hi;
+    const long z = z2.lo + z2.hi;
+    // channels in groups of 8 (4 short16 loads of V per 8 keys)
+    for (int d0 = 0; d0 < hs; d0 += 8) {
+        long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0;
+        const int g = min(8, hs - d0); // channels in this group
+        for (int p = 0; p < nk; p += 8) {
+            const short8 w = vload8(0, ew + p);
+            if (!any(w != (short8)0)) continue;
+            const int16 ww = convert_int16((short16)(w, w));
+            __global const short *vp = vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8;
+            // channels d0 + 2k, d0 + 2k + 1: lanes 0-3 and 4-7 of n_k (key pairs); past the group: 0
+            if (g == 8) {
+                const int16 p0 = convert_int16(vload16(0, vp)) * ww, p1 = convert_int16(vload16(0, vp + 16)) * ww;
+                const int16 p2 = convert_int16(vload16(0, vp + 32)) * ww, p3 = convert_int16(vload16(0, vp + 48)) * ww;
+                n0 += convert_long8(p0.even + p0.odd);
+                n1 += convert_long8(p1.even + p1.odd);
+                n2 += convert_long8(p2.even + p2.odd);
+                n3 += convert_long8(p3.even + p3.odd);
+                continue;
+            }
+            int16 p0 = convert_int16(vload16(0, vp)) * ww;
+            n0 += convert_long8(p0.even + p0.odd);
+            if (g > 2) {
+                int16 p1 = convert_int16(vload16(0, vp + 16)) * ww;
+                n1 += convert_long8(p1.even + p1.odd);
+            }
+            if (g > 4) {
+                int16 p2 = convert_int16(vload16(0, vp + 32)) * ww;
+                n2 += convert_long8(p2.even + p2.odd);
+            }
+            if (g > 6) {
+                int16 p3 = convert_int16(vload16(0, vp + 48)) * ww;
+                n3 += convert_long8(p3.even + p3.odd);
+            }
+        }
+        long8 acc[4] = {n0, n1, n2, n3};
+        for (int k = 0; k < g; k++) {
+            long4 h4 = (k & 1) ? acc[k >> 1].hi : acc[k >> 1].lo;
+            out[d0 + k] = (int)ex_rounddiv((h4.x + h4.y + h4.z + h4.w) * ((long)1 << EXB_QS), z);
+        }
+    }
+}
+#endif
+
 // Rows r < M (one per work-group), all at position t: rt[r].x the row's window; its input byte
 // is byte r & 3 of pb's word r >> 2 for the first 64 rows (an argument: no transfer per step),
 // rt[r].z for any later one. K/V caches in the blocked layout (TS a multiple of 8), per-layer stride C * TS,
 // per-window stride ws; sc: scs ints per row; out (M, 256); w16: the weights as int16 (exd_linear).
 __kernel void exb_decode(__global const int *restrict blob, __global const int *restrict lay, __global const int4 *rt, int M,
                          int t, uint16 pb, __global int *kt, __global int *vt, int ws, int TS, __global int *sc, int scs,
-                         __global int *out, __global const short *restrict w16) {
+                         __global int *out, __global const short *restrict w16, __global const short *restrict w2) {
     const int r = (int)get_group_id(0);
     if (r >= M) return; // the whole group
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
@@ -747,32 +957,53 @@ __kernel void exb_decode(__global const int *restrict blob, __global const int *
     for (int i = lid; i < C; i += LS)
         h[i] = blob[lay[EX_LAY_EMBED] + wt.z * C + i] + blob[lay[EX_LAY_POS] + (size_t)t * C + i];
     barrier(CLK_GLOBAL_MEM_FENCE);
+#if EXB_QS
+    // lmc-exact-2: short caches of the operands (exd2_kv_index()), per layer NH * 2 hp * TS of them
+    const size_t hstride = (size_t)2 * ((hs + 1) / 2) * TS, lstride = (size_t)NH * hstride;
+#define EXD_LINEAR(wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, y)                                                        \
+    exd2_linear(blob, w2, wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, perturb, y, 1, (__global short *)0, 0, 0, 0)
+#else
+#define EXD_LINEAR(wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, y)                                                        \
+    exd_linear(blob, w16, wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, perturb, y, 1, 0, 0)
+#endif
     for (int l = 0; l < L; l++) {
         __global const int *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
+        EXD_LINEAR(ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, q);
+#if EXB_QS
+        __global short *kw = (__global short *)kt + (size_t)l * lstride + (size_t)wt.x * ws;
+        __global short *vw = (__global short *)vt + (size_t)l * lstride + (size_t)wt.x * ws;
+        exd2_linear(blob, w2, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, tmp, TS, kw, 1,
+                    hs, t);
+        exd2_linear(blob, w2, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, tmp, TS, vw, 2,
+                    hs, t);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        for (int hd = lid; hd < NH; hd += LS)
+            exd2_attend(blob, lay, q + hd * hs, t + 1, hs, kw + hd * hstride, vw + hd * hstride, e + (size_t)hd * (TS + 8), perturb,
+                        att + hd * hs);
+#else
         __global int *kw = kt + (size_t)l * C * TS + (size_t)wt.x * ws, *vw = vt + (size_t)l * C * TS + (size_t)wt.x * ws;
-        exd_linear(blob, w16, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, q, 1, 0, 0);
         exd_linear(blob, w16, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, kw, TS, hs, t);
         exd_linear(blob, w16, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, vw, TS, hs, t);
         barrier(CLK_GLOBAL_MEM_FENCE);
         for (int hd = lid; hd < NH; hd += LS)
             exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, hs, 8,
                        e + (size_t)hd * (TS + 8), perturb, att + hd * hs);
+#endif
         barrier(CLK_GLOBAL_MEM_FENCE);
-        exd_linear(blob, w16, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1, 0, 0);
+        EXD_LINEAR(ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, tmp);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        exd_linear(blob, w16, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0,
-                   perturb, ff, 1, 0, 0);
+        EXD_LINEAR(ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0, ff);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        exd_linear(blob, w16, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, perturb, tmp,
-                   1, 0, 0);
+        EXD_LINEAR(ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, tmp);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
-    exd_linear(blob, w16, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1,
-               h, 0, perturb, out + (size_t)r * 256, 1, 0, 0);
+    EXD_LINEAR(lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1, h, 0,
+               out + (size_t)r * 256);
+#undef EXD_LINEAR
 }
 
 #endif

@@ -23,11 +23,19 @@ extern "C" {
 #endif
 
 #define LMC_EXACT_FORMAT "lmc-exact-1"
+/* The second format: the same tensors, products of int16 operands (runtime/exact/EXACT.md §4). */
+#define LMC_EXACT_FORMAT_2 "lmc-exact-2"
 
 typedef struct lmc_exact_model lmc_exact_model;
 
-/* lmc_exact_quantize() : the coding model of a float model. @return *out owned by the caller. */
+/* lmc_exact_quantize() : the coding model of a float model, format lmc-exact-1. @return *out owned
+ * by the caller. */
 lmc_status lmc_exact_quantize(const lmc_model *model, lmc_exact_model **out);
+/* lmc_exact_quantize_format() : the same in format `version` (1: lmc-exact-1, 2: lmc-exact-2);
+ * both formats hold the same tensors, only the arithmetic that reads them differs. */
+lmc_status lmc_exact_quantize_format(const lmc_model *model, int version, lmc_exact_model **out);
+/* lmc_exact_model_format() : the model's format version, 1 or 2. */
+int lmc_exact_model_format(const lmc_exact_model *m);
 
 /* Loading is strict: exactly the tensors, dtypes and shapes of the metadata's configuration,
  * the data section covered exactly, every multiplier/shift/table in its range; else

@@ -33,7 +33,11 @@ struct lmc_exact_model {
     int32_t *lay;    /* (lay_n) layout read by cl/exact/exact.cl */
     int lay_n;
     uint8_t id[LMC_MODEL_ID_SIZE];
+    int format;      /* 1: lmc-exact-1, 2: lmc-exact-2 (lay[EX_LAY_FORMAT] holds it too) */
 };
+
+/* The metadata name of format version v (1 or 2). */
+const char *lmc_exact_format_name(int v);
 
 /* lmc_exact_model_finish() : compute m->id from the tensors (after they are filled). */
 lmc_status lmc_exact_model_finish(lmc_exact_model *m);

@@ -1,4 +1,4 @@
-/* exact_model.c : coding models, format lmc-exact-1 (runtime/exact/EXACT.md): quantisation from a
+/* exact_model.c : coding models, formats lmc-exact-1 and lmc-exact-2 (runtime/exact/EXACT.md): quantisation from a
  * float model, canonical safetensors image, strict loader, model id, and the flat int32 "blob"
  * plus layout array that cl/exact/exact.cl reads (on cpu-ref and on OpenCL alike).
  *
@@ -42,12 +42,17 @@ static void add_linear(lmc_exact_model *m, const char *base, size_t in, size_t o
     add_tensor(m, n, 0, out, 0, slot + 2);
 }
 
-/* Allocates m with its tensor table for cfg (values zero). */
-static lmc_status model_alloc(const lmc_model_config *cfg, lmc_exact_model **out) {
+const char *lmc_exact_format_name(int v) { return v == 2 ? LMC_EXACT_FORMAT_2 : LMC_EXACT_FORMAT; }
+
+int lmc_exact_model_format(const lmc_exact_model *m) { return m ? m->format : 0; }
+
+/* Allocates m with its tensor table for cfg (values zero), format version `format`. */
+static lmc_status model_alloc(const lmc_model_config *cfg, int format, lmc_exact_model **out) {
     size_t C = (size_t)cfg->d_model, T = (size_t)cfg->context;
     lmc_exact_model *m = calloc(1, sizeof *m);
     if (!m) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "coding model");
     m->config = *cfg;
+    m->format = format;
     m->t = calloc(16 + 32 * (size_t)cfg->n_layers, sizeof *m->t);
     m->lay_n = EX_LAY_LAYER0 + EX_LAY_PER_LAYER * cfg->n_layers;
     m->lay = calloc((size_t)m->lay_n, sizeof *m->lay);
@@ -107,6 +112,7 @@ static lmc_status model_alloc(const lmc_model_config *cfg, lmc_exact_model **out
     m->lay[EX_LAY_L] = cfg->n_layers;
     m->lay[EX_LAY_NH] = cfg->n_heads;
     m->lay[EX_LAY_T] = cfg->context;
+    m->lay[EX_LAY_FORMAT] = format;
     for (size_t i = 0; i < m->nt; i++)
         if (m->t[i].slot >= 0) m->lay[m->t[i].slot] = (int32_t)m->t[i].offset;
     m->lay[EX_LAY_ATT_S] = m->lay[EX_LAY_ATT_M] + 1;
@@ -157,6 +163,8 @@ static lmc_status requant_factor(double r, int32_t *mult, int32_t *shift, const 
     *shift = s;
     return LMC_OK;
 }
+
+static lmc_status check_values(const lmc_exact_model *m);
 
 static int32_t round_clamp(double v, double lim) {
     double r = nearbyint(v);
@@ -211,14 +219,17 @@ static double gelu_tanh(double x) {
     return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
 }
 
-lmc_status lmc_exact_quantize(const lmc_model *fm, lmc_exact_model **out) {
+lmc_status lmc_exact_quantize(const lmc_model *fm, lmc_exact_model **out) { return lmc_exact_quantize_format(fm, 1, out); }
+
+lmc_status lmc_exact_quantize_format(const lmc_model *fm, int version, lmc_exact_model **out) {
     LMC_RETURN_IF(!fm || !out, LMC_ERR_INVALID_ARGUMENT, "lmc_exact_quantize: NULL argument");
     *out = NULL;
+    LMC_RETURN_IF(version != 1 && version != 2, LMC_ERR_INVALID_ARGUMENT, "quantize: no coding model format version %d (1 or 2)", version);
     const lmc_model_config *cfg = lmc_model_get_config(fm);
     lmc_exact_model *m = NULL;
     float *pos = NULL;
     lmc_status st;
-    LMC_TRY(model_alloc(cfg, &m));
+    LMC_TRY(model_alloc(cfg, version, &m));
     size_t C = (size_t)cfg->d_model, T = (size_t)cfg->context;
     /* embed * sqrt(C), Q12 */
     const float *emb = float_tensor(fm, "embed");
@@ -254,6 +265,8 @@ lmc_status lmc_exact_quantize(const lmc_model *fm, lmc_exact_model **out) {
     }
     if ((st = quant_linear(m, fm, "out.w", 1)) != LMC_OK) goto fail;
     if ((st = quant_vector(m, fm, "out.b", Q_LOGIT)) != LMC_OK) goto fail;
+    /* a scale so large that lmc-exact-2's shifts would leave their range: say so now, not at load */
+    if ((st = check_values(m)) != LMC_OK) goto fail;
     if ((st = lmc_exact_model_finish(m)) != LMC_OK) goto fail;
     free(pos);
     *out = m;
@@ -299,7 +312,7 @@ lmc_status lmc_exact_model_finish(lmc_exact_model *m) {
     char line[160];
     const lmc_model_config *c = &m->config;
     int k = snprintf(line, sizeof line, "context=%d\nd_model=%d\nformat=%s\nn_heads=%d\nn_layers=%d\n", c->context,
-                     c->d_model, LMC_EXACT_FORMAT, c->n_heads, c->n_layers);
+                     c->d_model, lmc_exact_format_name(m->format), c->n_heads, c->n_layers);
     lmc_sha256_update(&ctx, line, (size_t)k);
     for (size_t i = 0; i < m->nt; i++) {
         const ex_tensor *t = o[i];
@@ -341,7 +354,7 @@ lmc_status lmc_exact_model_serialize(const lmc_exact_model *m, uint8_t **data, s
     n += (size_t)snprintf(js + n, cap - n,
                           "{\"__metadata__\":{\"context\":\"%d\",\"d_model\":\"%d\",\"format\":\"%s\","
                           "\"n_heads\":\"%d\",\"n_layers\":\"%d\"}",
-                          c->context, c->d_model, LMC_EXACT_FORMAT, c->n_heads, c->n_layers);
+                          c->context, c->d_model, lmc_exact_format_name(m->format), c->n_heads, c->n_layers);
     for (size_t i = 0; i < m->nt; i++) {
         const ex_tensor *t = o[i];
         size_t nb = t->size * (t->is_i16 ? 2 : 4);
@@ -394,8 +407,11 @@ static lmc_status parse_meta_int(const char *name, const char *text, int *out) {
     return LMC_OK;
 }
 
-/* Ranges a loaded model must respect, so that the integer path stays within its bounds. */
+/* Ranges a loaded model must respect, so that the integer path stays within its bounds. In
+ * lmc-exact-2 the arithmetic shifts a linear layer's column by shift - 3 and the scores by
+ * attn_scale's shift - 6 (EXACT.md §4), so those must stay >= 1 there. */
 static lmc_status check_values(const lmc_exact_model *m) {
+    const int lin_min = m->format == 2 ? 1 + EX2_IN_SHIFT : 1, att_min = m->format == 2 ? 1 + 2 * EX2_IN_SHIFT : 1;
     for (size_t i = 0; i < m->nt; i++) {
         const ex_tensor *t = &m->t[i];
         size_t nl = strlen(t->name);
@@ -407,7 +423,8 @@ static lmc_status check_values(const lmc_exact_model *m) {
             int32_t v = m->blob[t->offset + k];
             int ok;
             if (is_mult || (is_att && k == 0)) ok = v >= (1 << 14) && v < (1 << 15);
-            else if (is_shift || is_att) ok = v >= 1 && v <= 62;
+            else if (is_shift) ok = v >= lin_min && v <= 62;
+            else if (is_att) ok = v >= att_min && v <= 62;
             else if (is_exp) ok = v >= 0 && v <= (1 << 30);
             else if (t->is_i16) ok = v >= -32767 && v <= 32767;
             else ok = v >= -EX_VALUE_LIM && v <= EX_VALUE_LIM;
@@ -427,9 +444,10 @@ lmc_status lmc_exact_model_load_memory(const void *data, size_t size, lmc_exact_
     lmc_exact_model *m = NULL;
     lmc_status st = lmc_st_parse(data, size, &h, &body, &body_len);
     if (st) goto fail;
-    if (strcmp(h.format, LMC_EXACT_FORMAT) != 0) {
-        st = lmc_set_error(LMC_ERR_MODEL, "coding model: metadata format '%s', expected '%s'%s", h.format[0] ? h.format : "(missing)",
-                           LMC_EXACT_FORMAT, strcmp(h.format, LMC_MODEL_FORMAT) == 0 ? " (a float model: make a coding model with 'lmc quantize')" : "");
+    int version = strcmp(h.format, LMC_EXACT_FORMAT) == 0 ? 1 : strcmp(h.format, LMC_EXACT_FORMAT_2) == 0 ? 2 : 0;
+    if (!version) {
+        st = lmc_set_error(LMC_ERR_MODEL, "coding model: metadata format '%s', expected '%s' or '%s'%s", h.format[0] ? h.format : "(missing)",
+                           LMC_EXACT_FORMAT, LMC_EXACT_FORMAT_2, strcmp(h.format, LMC_MODEL_FORMAT) == 0 ? " (a float model: make a coding model with 'lmc quantize')" : "");
         goto fail;
     }
     lmc_model_config cfg;
@@ -441,7 +459,7 @@ lmc_status lmc_exact_model_load_memory(const void *data, size_t size, lmc_exact_
                            cfg.d_model, cfg.n_layers, cfg.n_heads);
         goto fail;
     }
-    if ((st = model_alloc(&cfg, &m)) != LMC_OK) goto fail;
+    if ((st = model_alloc(&cfg, version, &m)) != LMC_OK) goto fail;
     for (size_t i = 0; i < m->nt; i++) {
         ex_tensor *t = &m->t[i];
         st_entry *e = NULL;

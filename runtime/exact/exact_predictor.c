@@ -86,7 +86,10 @@ typedef struct ex_pred {
     size_t dwin_n;
     cl_mem d_blob, d_lay;
     cl_mem d_w16;                   /* the I16 tensors as int16 at their blob offsets (the kernels' weights) */
-    cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad */
+    cl_mem d_kt, d_vt;              /* decode K/V caches (max_windows, L, C, T) + pad; lmc-exact-2: short,
+                                       (max_windows, L, NH, 2 ceil(hs / 2), T) (exd2_kv_index()) */
+    size_t dec_ws;                  /* elements of one window's decode cache (every layer) */
+    cl_mem d_w2;                    /* lmc-exact-2: the I16 tensors with rows in pairs (exd2_linear()) */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
     size_t ekv_cap;                 /* ints in d_ekt */
     cl_mem d_in, d_rt, d_h, d_q, d_att, d_tmp, d_a, d_ff, d_out, d_sc;
@@ -422,12 +425,14 @@ static lmc_status cl_decode_step(ex_pred *p, size_t t, const uint8_t *prev, int3
     LMC_TRY(arg(k, 5, sizeof pb, pb));
     ARG_MEM(k, 6, p->d_kt);
     ARG_MEM(k, 7, p->d_vt);
-    ARG_INT(k, 8, L * C * T8);
+    ARG_INT(k, 8, p->dec_ws);
     ARG_INT(k, 9, T8);
     ARG_MEM(k, 10, p->d_dsc);
     ARG_INT(k, 11, p->dsc_per_row);
     ARG_MEM(k, 12, p->d_out);
     ARG_MEM(k, 13, p->d_w16);
+    if (p->d_w2) ARG_MEM(k, 14, p->d_w2);
+    else ARG_MEM(k, 14, p->d_w16); /* lmc-exact-1's kernel does not read it */
     size_t global = M * p->decode_local;
     const double Cd = (double)C, Ld = (double)L, keys = (double)M * (double)(t + 1);
     if (p->profiling) p->prof_positions[1] += M;
@@ -505,7 +510,7 @@ static const lmc_predictor_vtable ex_vtable = {ex_encode_rows, ex_decode_begin, 
 void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     if (!pred) return;
     ex_pred *p = (ex_pred *)pred;
-    cl_mem *mems[] = {&p->d_blob, &p->d_w16, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
+    cl_mem *mems[] = {&p->d_blob, &p->d_w16, &p->d_w2, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
                       &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt, &p->d_dsc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
@@ -628,7 +633,7 @@ static double ex_now(void) {
 
 /* The calibration's cache file: the SHA-256 of (version, platform, device, driver, model shape,
  * kernel source, the largest candidate) names it, in the program cache's folder; 0: no cache. */
-static int calib_path(const lmc_device *device, const lmc_model_config *c, size_t bmax, char *path, size_t cap) {
+static int calib_path(const lmc_device *device, const lmc_model_config *c, int format, size_t bmax, char *path, size_t cap) {
     char dir[4096], num[128];
     lmc_program_cache_dir(dir, sizeof dir);
     if (dir[0] == '\0') return 0;
@@ -639,7 +644,8 @@ static int calib_path(const lmc_device *device, const lmc_model_config *c, size_
     const char *parts[] = {EX_CALIB_VERSION, device->info.platform, device->info.name, device->info.driver_version, src};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) lmc_sha256_update(&ctx, parts[i], strlen(parts[i]) + 1);
     free(src);
-    snprintf(num, sizeof num, "C=%d L=%d NH=%d T=%d bmax=%zu", c->d_model, c->n_layers, c->n_heads, c->context, bmax);
+    snprintf(num, sizeof num, "C=%d L=%d NH=%d T=%d bmax=%zu F=%d", c->d_model, c->n_layers, c->n_heads, c->context, bmax,
+             format);
     lmc_sha256_update(&ctx, num, strlen(num) + 1);
     uint8_t digest[32];
     char hex[65];
@@ -918,7 +924,7 @@ static lmc_status choose_tuning(const lmc_exact_model *m, lmc_device *device, co
     }
     const size_t bmax = calib_max_windows(device, kv_bytes);
     char path[4400];
-    int cached = calib_path(device, &m->config, bmax, path, sizeof path);
+    int cached = calib_path(device, &m->config, m->format, bmax, path, sizeof path);
     if (cached && calib_load(path, out)) {
         *source = "cached";
         return LMC_OK;
@@ -948,7 +954,7 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     const char *source = "params";
     ex_tuning tuned = {0, 0, 0};
     if (pp.max_windows == 0) {
-        LMC_TRY(choose_tuning(m, device, &pp, kv_per_window * 4, &tuned, &source));
+        LMC_TRY(choose_tuning(m, device, &pp, kv_per_window * (m->format == 2 ? 2 : 4), &tuned, &source));
         pp.max_windows = tuned.batch;
     }
     ex_pred *p = calloc(1, sizeof *p);
@@ -983,12 +989,26 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         return LMC_OK;
     }
     /* the kernels take cache offsets (L * C * T, T rounded up to the layout's 8) and blob offsets as int */
-    const size_t T8 = kv_positions((size_t)c->context), kv_cl_per_window = (size_t)c->n_layers * (size_t)c->d_model * T8;
+    const size_t T8 = kv_positions((size_t)c->context), hs = (size_t)(c->d_model / c->n_heads);
+    const size_t kv_cl_per_window = (size_t)c->n_layers * (m->format == 2 ? (size_t)c->n_heads * 2 * ((hs + 1) / 2) : (size_t)c->d_model) * T8;
+    const size_t kv_elem = m->format == 2 ? 2 : 4; /* bytes */
+    p->dec_ws = kv_cl_per_window;
     if (kv_cl_per_window > (size_t)INT32_MAX || m->blob_n > (size_t)INT32_MAX - EX_EXP_TAB - 4 * EX_PAD) {
         st = lmc_set_error(LMC_ERR_INVALID_ARGUMENT, "coding model too large for the OpenCL path (L*C*T = %zu)", kv_cl_per_window);
         goto fail;
     }
-    if ((st = lmc_program_get(device, "exact", pp.kernel_preamble, &p->program)) != LMC_OK) goto fail;
+    { /* lmc-exact-2's kernels are the same source built for that format (EXB_QS) */
+        const char *extra = pp.kernel_preamble ? pp.kernel_preamble : "";
+        char *pre = malloc(strlen(extra) + 64);
+        if (!pre) {
+            st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
+            goto fail;
+        }
+        snprintf(pre, strlen(extra) + 64, "%s%s", m->format == 2 ? "#define LMC_EXACT_FORMAT2 1\n" : "", extra);
+        st = lmc_program_get(device, "exact", pre[0] ? pre : NULL, &p->program);
+        free(pre);
+        if (st != LMC_OK) goto fail;
+    }
     const char *names[] = {"exb_embed", "exb_linear", "exb_qkv", "exb_attention", "exb_linear_ln", "exb_decode"};
     cl_kernel *ks[] = {&p->k_embed, &p->k_linear, &p->k_qkv, &p->k_attention, &p->k_linear_ln, &p->k_decode};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
@@ -1027,9 +1047,9 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     }
     p->dsc_per_row = 9 * (size_t)c->d_model + (size_t)c->n_heads * (T8 + 8) + EX_PAD;
     /* The blob is padded: exb_linear reads 8 columns at a time, past the last one of a tensor.
-     * After it, the table of ex_exp(-a) for a < 2^16 (EX_EXP_TAB), by ex_exp() itself, so the
+     * After it, the table of ex_exp(-a) for a < 2^16 (EX_EXP_TAB), by ex_attn_weight() itself (the format's weights), so the
      * kernels' one lookup gives the oracle's value; the device's layout names its offset. */
-    size_t kvn = pp.max_windows * kv_cl_per_window + EX_PAD;
+    size_t kvn = (pp.max_windows * kv_cl_per_window + 2 * EX_PAD) & ~(size_t)1; /* even: filled 4 bytes at a time */
     const size_t etab = (m->blob_n + EX_PAD + 16) / 16 * 16, dblob_n = etab + EX_EXP_TAB + EX_PAD;
     p->h_out = malloc(pp.max_windows * 256 * sizeof *p->h_out);
     p->h_drt = malloc(pp.max_windows * 4 * sizeof *p->h_drt);
@@ -1044,7 +1064,8 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     memcpy(blob, m->blob, m->blob_n * sizeof *blob);
     int32_t a0 = 0; /* from a0 on every entry is 0: blocks of such lanes skip their lookups and V */
     for (ex_i64 a = 0; a < EX_EXP_TAB; a++)
-        if ((blob[etab + (size_t)a] = (int32_t)ex_exp(m->blob, m->lay[EX_LAY_EXP_HI], m->lay[EX_LAY_EXP_LO], -a, 0)) != 0)
+        if ((blob[etab + (size_t)a] = (int32_t)ex_attn_weight(m->blob, m->lay[EX_LAY_EXP_HI], m->lay[EX_LAY_EXP_LO], -a,
+                                                              m->format == 2 ? EX2_IN_SHIFT : 0, 0)) != 0)
             a0 = (int32_t)a + 1;
     blob[etab - 1] = a0;
     memcpy(lay, m->lay, (size_t)m->lay_n * sizeof *lay);
@@ -1059,19 +1080,35 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
         if (m->t[i].is_i16)
             for (size_t k = 0; k < m->t[i].size; k++) w16[m->t[i].offset + k] = (int16_t)m->blob[m->t[i].offset + k];
     if (st == LMC_OK) st = cl_alloc(p, &p->d_w16, (m->blob_n + EX_PAD) * sizeof *w16, CL_MEM_READ_ONLY, w16);
+    /* lmc-exact-2's decoding row multiplies operand pairs: the same weights, rows i and i + 1 (i
+     * even) interleaved, element (i, j) of a (K, N) tensor at offset + (i >> 1) * 2N + 2j + (i & 1) */
+    if (st == LMC_OK && m->format == 2) {
+        int16_t *w2 = calloc(m->blob_n + EX_PAD, sizeof *w2);
+        if (!w2) st = lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "predictor");
+        for (size_t i = 0; w2 && i < m->nt; i++) {
+            const ex_tensor *t = &m->t[i];
+            if (!t->is_i16 || t->ndim != 2 || t->slot < 0 || t->slot == EX_LAY_POS) continue;
+            const size_t K = t->shape[0], N = t->shape[1];
+            for (size_t r = 0; r < K; r++)
+                for (size_t j = 0; j < N; j++)
+                    w2[t->offset + (r >> 1) * 2 * N + 2 * j + (r & 1)] = w16[t->offset + r * N + j];
+        }
+        if (st == LMC_OK) st = cl_alloc(p, &p->d_w2, (m->blob_n + EX_PAD) * sizeof *w2, CL_MEM_READ_ONLY, w2);
+        free(w2);
+    }
     free(w16);
     if (st == LMC_OK) st = cl_alloc(p, &p->d_lay, (size_t)m->lay_n * 4, CL_MEM_READ_ONLY, lay);
     free(lay);
     if (st != LMC_OK ||
-        (st = cl_alloc(p, &p->d_kt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
-        (st = cl_alloc(p, &p->d_vt, kvn * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_kt, kvn * kv_elem, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
+        (st = cl_alloc(p, &p->d_vt, kvn * kv_elem, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_drt, pp.max_windows * 4 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL)) != LMC_OK ||
         (st = cl_alloc(p, &p->d_dsc, (pp.max_windows * p->dsc_per_row + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL)) != LMC_OK ||
         (st = cl_reserve(p, pp.max_windows, T8)) != LMC_OK)
         goto fail;
     { /* the caches' pages are touched now, not inside the first timed steps */
-        cl_int zero = 0, err = clEnqueueFillBuffer(p->queue, p->d_kt, &zero, sizeof zero, 0, kvn * 4, 0, NULL, NULL);
-        if (err == CL_SUCCESS) err = clEnqueueFillBuffer(p->queue, p->d_vt, &zero, sizeof zero, 0, kvn * 4, 0, NULL, NULL);
+        cl_int zero = 0, err = clEnqueueFillBuffer(p->queue, p->d_kt, &zero, sizeof zero, 0, kvn * kv_elem, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clEnqueueFillBuffer(p->queue, p->d_vt, &zero, sizeof zero, 0, kvn * kv_elem, 0, NULL, NULL);
         if (err == CL_SUCCESS) err = clFinish(p->queue);
         if (err != CL_SUCCESS) {
             st = lmc_set_error(LMC_ERR_OPENCL, "K/V caches on %s: %s", device->info.selector, lmc_cl_error_name(err));

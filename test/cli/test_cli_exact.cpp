@@ -23,10 +23,18 @@ bool Exists(const std::string &p) { return lmc_test::FileExists(p); }
 
 const std::string kText = "Exact coding: every device writes the same bytes, and every device reads them back.\n";
 
+// `lmc quantize` writes lmc-exact-2 by default and lmc-exact-1 when asked, byte for byte the
+// committed tiny models of both formats; a foreign --format is a usage error writing nothing.
 TEST(CliExact, QuantizeWritesTheCommittedTinyCodingModel) {
     lmc_test::TempDir tmp;
     const std::string &dir = tmp.path;
-    auto r = RunLmc("quantize " + Golden("tiny.float.safetensors") + " -o " + dir + "/t.safetensors");
+    auto d = RunLmc("quantize " + Golden("tiny.float.safetensors") + " -o " + dir + "/t2.safetensors");
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_NE(d.out.find("(lmc-exact-2)"), std::string::npos) << d.out;
+    EXPECT_EQ(Read(dir + "/t2.safetensors"), Read(Golden("tiny.exact2.safetensors")));
+    EXPECT_EQ(RunLmc("quantize --format lmc-exact-3 " + Golden("tiny.float.safetensors") + " -o " + dir + "/v.safetensors").exit_code, 2);
+    EXPECT_FALSE(Exists(dir + "/v.safetensors"));
+    auto r = RunLmc("quantize --format lmc-exact-1 " + Golden("tiny.float.safetensors") + " -o " + dir + "/t.safetensors");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("model id 1064ef74e44a4aa2e129cb45394ba4e6fcf1a333d7e8719239fee59886cf2a5b"), std::string::npos) << r.out;
     EXPECT_EQ(Read(dir + "/t.safetensors"), Read(Golden("tiny.exact.safetensors")));
