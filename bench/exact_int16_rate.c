@@ -53,10 +53,10 @@ static void position(const ex_i32 *blob, const ex_i32 *lay, ex_i32 *kv, ex_i32 *
     for (int l = 0; l < L; l++) {
         const ex_i32 *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
         ex_i32 *kc = kv + (size_t)l * T * C, *vc = kv + ((size_t)L + l) * T * C;
-        ex_linear(blob, h, C, C, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, EX_ACT_LIM, 0, 0, q);
-        ex_linear(blob, h, C, C, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, EX_ACT_LIM, 0, 0,
+        ex_linear(blob, h, C, C, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, EX_ACT_LIM, 0, 0, 0, q);
+        ex_linear(blob, h, C, C, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, EX_ACT_LIM, 0, 0, 0,
                   kc + (size_t)t * C);
-        ex_linear(blob, h, C, C, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, EX_ACT_LIM, 0, 0,
+        ex_linear(blob, h, C, C, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, EX_ACT_LIM, 0, 0, 0,
                   vc + (size_t)t * C);
         to_int16_grid(q, C, k);
         to_int16_grid(kc + (size_t)t * C, C, k);
@@ -86,20 +86,20 @@ static void position(const ex_i32 *blob, const ex_i32 *lay, ex_i32 *kv, ex_i32 *
             }
         }
         to_int16_grid(att, C, k);
-        ex_linear(blob, att, C, C, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, EX_ACT_LIM, 0, 0, tmp);
+        ex_linear(blob, att, C, C, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, EX_ACT_LIM, 0, 0, 0, tmp);
         for (int i = 0; i < C; i++) tmp[i] += h[i];
         ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], 0, a);
         to_int16_grid(a, C, k);
-        ex_linear(blob, a, C, 4 * C, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], EX_ACT_LIM, 0, 0, ff);
+        ex_linear(blob, a, C, 4 * C, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], EX_ACT_LIM, 0, 0, 0, ff);
         for (int i = 0; i < 4 * C; i++) ff[i] = ex_gelu(blob, lay[EX_LAY_GELU], ff[i], 0);
         to_int16_grid(ff, 4 * C, k);
-        ex_linear(blob, ff, 4 * C, C, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], EX_ACT_LIM, 0, 0, tmp);
+        ex_linear(blob, ff, 4 * C, C, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], EX_ACT_LIM, 0, 0, 0, tmp);
         for (int i = 0; i < C; i++) tmp[i] += a[i];
         ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], 0, h);
         to_int16_grid(h, C, k);
     }
     ex_linear(blob, h, C, 256, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B],
-              EX_LOGIT_LIM, 0, 0, row);
+              EX_LOGIT_LIM, 0, 0, 0, row);
 }
 
 int main(int argc, char **argv) {

@@ -133,14 +133,15 @@ EX_STATIC ex_u64 ex_isqrt(ex_u64 v) {
 
 // y (N) = requant(x (K) . W (K, N)) + bias, clamped to +-lim. w, m, s, b are blob offsets of the
 // weights (K, N), multipliers (N), shifts (N) and bias (N) (b < 0: no bias).
-// in_shift: the format's (ex_operand()): the products take x's operands, and the requantisation
-// shifts in_shift bits fewer (the file's m_j / 2^s_j is the same real factor in both formats).
+// in_shift: the format's (ex_operand()): the products take x's operands (x_is_operand: x holds
+// them already, lmc-exact-2's attention output), and the requantisation shifts in_shift bits
+// fewer (the file's m_j / 2^s_j is the same real factor in both formats).
 EX_STATIC void ex_linear(EX_G const ex_i32 *blob, EX_G const ex_i32 *x, int K, int N, int w, int m,
-                         int s, int b, ex_i64 lim, int in_shift, int perturb, EX_G ex_i32 *y) {
+                         int s, int b, ex_i64 lim, int in_shift, int x_is_operand, int perturb, EX_G ex_i32 *y) {
     for (int j = 0; j < N; j++) {
         ex_u64 acc = 0; // wrap-around sum: exact and order-independent
         for (int i = 0; i < K; i++)
-            acc += (ex_u64)ex_operand(x[i], in_shift) * (ex_u64)(ex_i64)blob[w + (size_t)i * N + j];
+            acc += (ex_u64)ex_operand(x[i], x_is_operand ? 0 : in_shift) * (ex_u64)(ex_i64)blob[w + (size_t)i * N + j];
         ex_i64 v = ex_round_shift((ex_i64)(acc * (ex_u64)(ex_i64)blob[m + j]), blob[s + j] - in_shift, perturb);
         if (b >= 0) v += blob[b + j];
         y[j] = (ex_i32)ex_clamp(v, lim);
@@ -214,10 +215,10 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
     for (int l = 0; l < L; l++) {
         EX_G const ex_i32 *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
         EX_G ex_i32 *kc = kv + (size_t)l * T * C, *vc = kv + ((size_t)L + l) * T * C;
-        ex_linear(blob, h, C, C, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, EX_ACT_LIM, qs, perturb, q);
-        ex_linear(blob, h, C, C, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, EX_ACT_LIM, qs, perturb,
+        ex_linear(blob, h, C, C, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, EX_ACT_LIM, qs, 0, perturb, q);
+        ex_linear(blob, h, C, C, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, EX_ACT_LIM, qs, 0, perturb,
                   kc + (size_t)t * C);
-        ex_linear(blob, h, C, C, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, EX_ACT_LIM, qs, perturb,
+        ex_linear(blob, h, C, C, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, EX_ACT_LIM, qs, 0, perturb,
                   vc + (size_t)t * C);
         for (int hd = 0; hd < NH; hd++) {
             // scores Q12 = round(q.k * att_m / 2^att_s) (att_m / 2^att_s = 1/sqrt(hs) / 2^12); in
@@ -242,20 +243,22 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
             for (int d = 0; d < hs; d++) {
                 ex_i64 num = 0;
                 for (int p = 0; p <= t; p++) num += (ex_i64)e[p] * ex_operand(vc[(size_t)p * C + hd * hs + d], qs);
-                att[hd * hs + d] = (ex_i32)ex_rounddiv(num * ((ex_i64)1 << qs), z); // Q12 (lmc-exact-2: from Q9)
+                // Q12; lmc-exact-2: Q9, the operands' own grid (a weighted mean of them, so within
+                // +-32767), which Wo takes as they are
+                att[hd * hs + d] = (ex_i32)ex_rounddiv(num, z);
             }
         }
-        ex_linear(blob, att, C, C, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, EX_ACT_LIM, qs, perturb, tmp);
+        ex_linear(blob, att, C, C, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, EX_ACT_LIM, qs, qs != 0, perturb, tmp);
         for (int i = 0; i < C; i++) tmp[i] += h[i];
         ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
-        ex_linear(blob, a, C, 4 * C, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], EX_ACT_LIM, qs, perturb, ff);
+        ex_linear(blob, a, C, 4 * C, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], EX_ACT_LIM, qs, 0, perturb, ff);
         for (int i = 0; i < 4 * C; i++) ff[i] = ex_gelu(blob, lay[EX_LAY_GELU], ff[i], perturb);
-        ex_linear(blob, ff, 4 * C, C, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], EX_ACT_LIM, qs, perturb, tmp);
+        ex_linear(blob, ff, 4 * C, C, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], EX_ACT_LIM, qs, 0, perturb, tmp);
         for (int i = 0; i < C; i++) tmp[i] += a[i];
         ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
     }
     ex_linear(blob, h, C, 256, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B],
-              EX_LOGIT_LIM, qs, perturb, row);
+              EX_LOGIT_LIM, qs, 0, perturb, row);
 }
 
 #ifndef LMC_EXACT_HOST
@@ -336,14 +339,6 @@ ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
     return ((u ^ neg) >> s) ^ neg;            // floor(u / 2^s) as ex_asr() computes it
 }
 
-// ex_operand() on 8 lanes (the format's product operands of 8 Q12 values), two's complement.
-ulong8 exb_op8(int8 v) {
-    long8 x = convert_long8(v);
-#if EXB_QS
-    x = clamp(as_long8(exb_rs8(as_ulong8(x), EXB_QS, 0)), (long8)(-EX2_IN_LIM), (long8)EX2_IN_LIM);
-#endif
-    return as_ulong8(x);
-}
 
 // ex_exp(-a) on 8 lanes, a >= 0 (0 from a = 2^16 on): one lookup in the table of ex_exp()'s own
 // values (lay[EX_LAY_EXP_TAB]); the perturbed variants (perturb != 0) compute it from the two
@@ -388,7 +383,7 @@ __kernel void exb_embed(__global const int *blob, __global const int *lay, __glo
 // w16, the int16 copy of the I16 tensors at the blob's offsets (exd_linear): half the bytes.
 void exb_linear_tile(__global const int *blob, __global const short *w16, __global const int *lay, int li, int bi, int K,
                      int N, __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
-                     __global int *y, int omode, int obase, int ows, int ots) {
+                     __global int *y, int omode, int obase, int ows, int ots, int op_out) {
     int g = (int)get_global_id(0), rb = (int)get_global_id(1);
     int j0 = 16 * g, r0 = EXB_RB * rb;
     if (j0 >= N || r0 >= M) return;
@@ -432,6 +427,7 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
             if (j >= N || (c >= 8 && jb == j0)) continue;
             int o = exb_requant(blob, acc[q][c], mo, so, bo, j, lim, perturb);
             if (gelu) o = ex_gelu(blob, lay[EX_LAY_GELU], o, perturb);
+            if (op_out) o = (int)ex_operand(o, EXB_QS); // a value only products read: stored as its operand
             if (omode == 0)
                 y[(size_t)r * N + j] = o;
             else
@@ -443,7 +439,8 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
 __kernel void exb_linear(__global const int *blob, __global const int *lay, int li, int bi, int K, int N,
                          __global const int *x, int M, __global const int2 *rt, int incr, int gelu, long lim,
                          __global int *y, __global const short *w16) {
-    exb_linear_tile(blob, w16, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0);
+    // lmc-exact-2: GELU's output (ffn.w2's input only) is stored as its operands
+    exb_linear_tile(blob, w16, lay, li, bi, K, N, x, M, rt, incr, gelu, lim, y, 0, 0, 0, 0, EXB_QS && gelu);
 }
 
 // Q, K and V of one layer in one launch (global dimension 2 = 0, 1, 2): the triples at lay slots
@@ -453,7 +450,8 @@ __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li,
                       int obase, int ows, int ots, __global const short *w16) {
     const int C = lay[EX_LAY_C], part = (int)get_global_id(2);
     __global int *y = part == 0 ? q : part == 1 ? kt : vt;
-    exb_linear_tile(blob, w16, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots);
+    // lmc-exact-2: Q, K and V (attention's inputs only) are stored as their operands
+    exb_linear_tile(blob, w16, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots, EXB_QS);
 }
 
 // y = LayerNorm(linear(x) + res) for rows r < M, one row per work-item: the linear as in
@@ -475,7 +473,7 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
         __global const short *wp = w16 + wo + j0, *wq = w16 + wo + jb; // the weights as int16
         ulong8 a = (ulong8)0, b = (ulong8)0;
         for (int i = 0; i < K; i++) {
-            ulong8 xv = (ulong8)(ulong)ex_operand(xr[i], EXB_QS);
+            ulong8 xv = (ulong8)(ulong)(long)xr[i]; // lmc-exact-2: operands already (att, ff)
             a += xv * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
             b += xv * as_ulong8(convert_long8(vload8(0, wq + (size_t)i * C)));
         }
@@ -508,39 +506,39 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
     long8 mx8 = (long8)(-lim);
     const int hs8 = (hs & 7) == 0 ? hs : 0; // channels taken 8 at a time (unrolled), then one by one
     // 8 channels (the presets' heads): the query's lanes held in registers across the keys
-    const ulong8 Q0 = (ulong8)(ulong)ex_operand(qr[0], EXB_QS), Q1 = (ulong8)(ulong)ex_operand(qr[min(1, hs - 1)], EXB_QS);
-    const ulong8 Q2 = (ulong8)(ulong)ex_operand(qr[min(2, hs - 1)], EXB_QS), Q3 = (ulong8)(ulong)ex_operand(qr[min(3, hs - 1)], EXB_QS);
-    const ulong8 Q4 = (ulong8)(ulong)ex_operand(qr[min(4, hs - 1)], EXB_QS), Q5 = (ulong8)(ulong)ex_operand(qr[min(5, hs - 1)], EXB_QS);
-    const ulong8 Q6 = (ulong8)(ulong)ex_operand(qr[min(6, hs - 1)], EXB_QS), Q7 = (ulong8)(ulong)ex_operand(qr[min(7, hs - 1)], EXB_QS);
+    const ulong8 Q0 = (ulong8)(ulong)(long)qr[0], Q1 = (ulong8)(ulong)(long)qr[min(1, hs - 1)];
+    const ulong8 Q2 = (ulong8)(ulong)(long)qr[min(2, hs - 1)], Q3 = (ulong8)(ulong)(long)qr[min(3, hs - 1)];
+    const ulong8 Q4 = (ulong8)(ulong)(long)qr[min(4, hs - 1)], Q5 = (ulong8)(ulong)(long)qr[min(5, hs - 1)];
+    const ulong8 Q6 = (ulong8)(ulong)(long)qr[min(6, hs - 1)], Q7 = (ulong8)(ulong)(long)qr[min(7, hs - 1)];
     for (int p = 0; p < nk; p += 8) {
         ulong8 dot = (ulong8)0;
         if (hs == 8) {
             __global const int *kp = kb + (size_t)p * ps;
-            ulong8 u0 = Q0 * exb_op8(vload8(0, kp));
-            ulong8 u1 = Q1 * exb_op8(vload8(0, kp + cs));
-            ulong8 u2 = Q2 * exb_op8(vload8(0, kp + 2 * (size_t)cs));
-            ulong8 u3 = Q3 * exb_op8(vload8(0, kp + 3 * (size_t)cs));
-            u0 += Q4 * exb_op8(vload8(0, kp + 4 * (size_t)cs));
-            u1 += Q5 * exb_op8(vload8(0, kp + 5 * (size_t)cs));
-            u2 += Q6 * exb_op8(vload8(0, kp + 6 * (size_t)cs));
-            u3 += Q7 * exb_op8(vload8(0, kp + 7 * (size_t)cs));
+            ulong8 u0 = Q0 * as_ulong8(convert_long8(vload8(0, kp)));
+            ulong8 u1 = Q1 * as_ulong8(convert_long8(vload8(0, kp + cs)));
+            ulong8 u2 = Q2 * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)cs)));
+            ulong8 u3 = Q3 * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)cs)));
+            u0 += Q4 * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)cs)));
+            u1 += Q5 * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)cs)));
+            u2 += Q6 * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)cs)));
+            u3 += Q7 * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)cs)));
             dot = (u0 + u1) + (u2 + u3);
         } else {
             for (int d0 = 0; d0 < hs8; d0 += 8) {
                 __global const int *kp = kb + (size_t)p * ps + (size_t)d0 * cs;
-                ulong8 u0 = (ulong8)(ulong)ex_operand(qr[d0], EXB_QS) * exb_op8(vload8(0, kp));
-                ulong8 u1 = (ulong8)(ulong)ex_operand(qr[d0 + 1], EXB_QS) * exb_op8(vload8(0, kp + cs));
-                ulong8 u2 = (ulong8)(ulong)ex_operand(qr[d0 + 2], EXB_QS) * exb_op8(vload8(0, kp + 2 * (size_t)cs));
-                ulong8 u3 = (ulong8)(ulong)ex_operand(qr[d0 + 3], EXB_QS) * exb_op8(vload8(0, kp + 3 * (size_t)cs));
-                u0 += (ulong8)(ulong)ex_operand(qr[d0 + 4], EXB_QS) * exb_op8(vload8(0, kp + 4 * (size_t)cs));
-                u1 += (ulong8)(ulong)ex_operand(qr[d0 + 5], EXB_QS) * exb_op8(vload8(0, kp + 5 * (size_t)cs));
-                u2 += (ulong8)(ulong)ex_operand(qr[d0 + 6], EXB_QS) * exb_op8(vload8(0, kp + 6 * (size_t)cs));
-                u3 += (ulong8)(ulong)ex_operand(qr[d0 + 7], EXB_QS) * exb_op8(vload8(0, kp + 7 * (size_t)cs));
+                ulong8 u0 = (ulong8)(ulong)(long)qr[d0] * as_ulong8(convert_long8(vload8(0, kp)));
+                ulong8 u1 = (ulong8)(ulong)(long)qr[d0 + 1] * as_ulong8(convert_long8(vload8(0, kp + cs)));
+                ulong8 u2 = (ulong8)(ulong)(long)qr[d0 + 2] * as_ulong8(convert_long8(vload8(0, kp + 2 * (size_t)cs)));
+                ulong8 u3 = (ulong8)(ulong)(long)qr[d0 + 3] * as_ulong8(convert_long8(vload8(0, kp + 3 * (size_t)cs)));
+                u0 += (ulong8)(ulong)(long)qr[d0 + 4] * as_ulong8(convert_long8(vload8(0, kp + 4 * (size_t)cs)));
+                u1 += (ulong8)(ulong)(long)qr[d0 + 5] * as_ulong8(convert_long8(vload8(0, kp + 5 * (size_t)cs)));
+                u2 += (ulong8)(ulong)(long)qr[d0 + 6] * as_ulong8(convert_long8(vload8(0, kp + 6 * (size_t)cs)));
+                u3 += (ulong8)(ulong)(long)qr[d0 + 7] * as_ulong8(convert_long8(vload8(0, kp + 7 * (size_t)cs)));
                 dot += (u0 + u1) + (u2 + u3);
             }
         }
         for (int d = hs8; d < hs; d++) // a head of other than a multiple of 8 channels
-            dot += (ulong8)(ulong)ex_operand(qr[d], EXB_QS) * exb_op8(vload8(0, kb + (size_t)p * ps + (size_t)d * cs));
+            dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)p * ps + (size_t)d * cs)));
         long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
         s = clamp(s, (long8)(-lim), (long8)lim);
         s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
@@ -578,14 +576,14 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
             }
             const long8 w = convert_long8(wi);
             const size_t pb = (size_t)p * ps;
-            n0 += w * as_long8(exb_op8(vload8(0, v0 + pb)));
-            n1 += w * as_long8(exb_op8(vload8(0, v1 + pb)));
-            n2 += w * as_long8(exb_op8(vload8(0, v2 + pb)));
-            n3 += w * as_long8(exb_op8(vload8(0, v3 + pb)));
-            n4 += w * as_long8(exb_op8(vload8(0, v4 + pb)));
-            n5 += w * as_long8(exb_op8(vload8(0, v5 + pb)));
-            n6 += w * as_long8(exb_op8(vload8(0, v6 + pb)));
-            n7 += w * as_long8(exb_op8(vload8(0, v7 + pb)));
+            n0 += w * convert_long8(vload8(0, v0 + pb));
+            n1 += w * convert_long8(vload8(0, v1 + pb));
+            n2 += w * convert_long8(vload8(0, v2 + pb));
+            n3 += w * convert_long8(vload8(0, v3 + pb));
+            n4 += w * convert_long8(vload8(0, v4 + pb));
+            n5 += w * convert_long8(vload8(0, v5 + pb));
+            n6 += w * convert_long8(vload8(0, v6 + pb));
+            n7 += w * convert_long8(vload8(0, v7 + pb));
         }
         if (d0 == 0) {
             long4 z4 = z8.lo + z8.hi;
@@ -595,7 +593,7 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
         long8 acc[8] = {n0, n1, n2, n3, n4, n5, n6, n7};
         for (int k = 0; k < 8 && d0 + k < hs; k++) {
             long4 s4 = acc[k].lo + acc[k].hi;
-            out[d0 + k] = (int)ex_rounddiv((s4.x + s4.y + s4.z + s4.w) * ((long)1 << EXB_QS), z);
+            out[d0 + k] = (int)ex_rounddiv(s4.x + s4.y + s4.z + s4.w, z); // lmc-exact-2: the Q9 operand
         }
     }
 }
@@ -617,11 +615,11 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
     for (int p = 0; p < nk; p += 8) {
         ulong8 d0 = (ulong8)0, d1 = (ulong8)0, d2 = (ulong8)0, d3 = (ulong8)0;
         for (int d = 0; d < hs; d++) {
-            ulong8 kv = exb_op8(vload8(0, kb + (size_t)d * TS + p));
-            d0 += (ulong8)(ulong)ex_operand(q0[d], EXB_QS) * kv;
-            d1 += (ulong8)(ulong)ex_operand(q1[d], EXB_QS) * kv;
-            d2 += (ulong8)(ulong)ex_operand(q2[d], EXB_QS) * kv;
-            d3 += (ulong8)(ulong)ex_operand(q3[d], EXB_QS) * kv;
+            ulong8 kv = as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
+            d0 += (ulong8)(ulong)(long)q0[d] * kv;
+            d1 += (ulong8)(ulong)(long)q1[d] * kv;
+            d2 += (ulong8)(ulong)(long)q2[d] * kv;
+            d3 += (ulong8)(ulong)(long)q3[d] * kv;
         }
         long8 pl = lane + (long)p;
         long8 s0 = clamp(as_long8(exb_rs8(d0 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
@@ -669,7 +667,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         __global const int *va = vb + (size_t)d0 * TS, *vc = vb + (size_t)min(d0 + 1, hs - 1) * TS;
         long8 a0 = (long8)0, a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
         for (int p = 0; p < nk; p += 8) {
-            long8 x = as_long8(exb_op8(vload8(0, va + p))), y = as_long8(exb_op8(vload8(0, vc + p)));
+            long8 x = convert_long8(vload8(0, va + p)), y = convert_long8(vload8(0, vc + p));
             long8 e0 = convert_long8(vload8(0, e + p)), e1 = convert_long8(vload8(0, e + es + p));
             long8 e2 = convert_long8(vload8(0, e + 2 * es + p)), e3 = convert_long8(vload8(0, e + 3 * es + p));
             a0 += e0 * x;
@@ -687,7 +685,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
             if (d >= hs) continue;
             long4 s4 = acc[k].lo + acc[k].hi;
             long num = s4.x + s4.y + s4.z + s4.w;
-            out[row * qs + d] = (int)ex_rounddiv(num * ((long)1 << EXB_QS), z[row]);
+            out[row * qs + d] = (int)ex_rounddiv(num, z[row]); // lmc-exact-2: the Q9 operand
         }
     }
 }
@@ -793,18 +791,20 @@ size_t exd2_kv_index(int j, int t, int hs, int TS, int kmode) {
     return head + blk * hs * 8 + (size_t)d * 8 + (size_t)(t & 7);
 }
 
-// exd_linear() with operand pairs: y[j * ys] (kv_mode 1/2: the K/V cache of heads of kv_hs channels,
-// TS = ys, position kv_t, stored as the operand short) for j < N.
+// exd_linear() with operand pairs, x (K) the operands (short) of the layer's input: output j
+// (clamp(requant(x . W_j) (+ b_j), lim), then gelu (gelu_tab >= 0) or + res[j] (res_on)) to
+// omode 0: y[j] (int); 1: yo[j], its operand (short); 2, 3: its operand in the K (2) or V (3) cache
+// yo of heads of kv_hs channels, TS positions, at position kv_t (exd2_kv_index()).
 void exd2_linear(__global const int *blob, __global const short *w2, int wo, int mo, int so, int bo, int K, int N,
-                 __global const int *x, long lim, int gelu_tab, __global const int *res, int res_on, int perturb,
-                 __global int *y, int ys, __global short *kvc, int kv_mode, int kv_hs, int kv_t) {
+                 __global const short *x, long lim, int gelu_tab, __global const int *res, int res_on, int perturb,
+                 __global int *y, __global short *yo, int omode, int kv_hs, int TS, int kv_t) {
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
     for (int b0 = lid; 8 * b0 < N; b0 += 2 * LS) {
         const int ja = 8 * b0, jb = 8 * (b0 + LS) < N ? 8 * (b0 + LS) : ja; // jb = ja: computed, not stored
         __global const short *wa = w2 + wo + 2 * ja, *wb = w2 + wo + 2 * jb;
         long8 a = (long8)0, b = (long8)0;
         for (int i = 0; i < K; i += 2) {
-            const short2 xp = (short2)((short)ex_operand(x[i], EXB_QS), (short)ex_operand(x[i + 1], EXB_QS));
+            const short2 xp = vload2(0, x + i);
             const int16 xx = convert_int16((short16)(xp, xp, xp, xp, xp, xp, xp, xp));
             const size_t ro = (size_t)(i >> 1) * 2 * N;
             const int16 pa = convert_int16(vload16(0, wa + ro)) * xx, pb = convert_int16(vload16(0, wb + ro)) * xx;
@@ -820,19 +820,25 @@ void exd2_linear(__global const int *blob, __global const short *w2, int wo, int
             int o = exb_requant(blob, (ulong)acc[c], mo, so, bo, j, lim, perturb);
             if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
             if (res_on) o += res[j];
-            if (kv_mode) kvc[exd2_kv_index(j, kv_t, kv_hs, ys, kv_mode == 1)] = (short)ex_operand(o, EXB_QS);
-            else y[(size_t)j * ys] = o;
+            if (omode == 0) y[j] = o;
+            else if (omode == 1) yo[j] = (short)ex_operand(o, EXB_QS);
+            else yo[exd2_kv_index(j, kv_t, kv_hs, TS, omode == 2)] = (short)ex_operand(o, EXB_QS);
         }
     }
+}
+
+// x (n) -> xo (n): the operands of Q12 values.
+void exd2_operands(__global const int *x, int n, __global short *xo) {
+    for (int i = (int)get_local_id(0); i < n; i += (int)get_local_size(0)) xo[i] = (short)ex_operand(x[i], EXB_QS);
 }
 
 // exb_attend() of one decoding row and head with the caches above (kb, vb: the head's K and V),
 // keys 0..nk-1: the scores (Q12) and their max, then per block of 8 keys the weights (Q15,
 // ex_attn_weight() by the table) and, for every channel, the pair sums of e_p v_pd. e: scratch of
 // nk + 8 ints (the scores; then the weights as short over its first half).
-void exd2_attend(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
+void exd2_attend(__global const int *restrict blob, __global const int *restrict lay, __global const short *restrict qr,
                  int nk, int hs, __global const short *restrict kb, __global const short *restrict vb,
-                 __global int *restrict e, int perturb, __global int *restrict out) {
+                 __global int *restrict e, int perturb, __global short *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS;
     const long lim = (long)1 << 30;
@@ -842,10 +848,10 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     // heads of 8 channels (the presets'): the 4 operand pairs of the query held across the keys
     short2 q01 = (short2)0, q23 = q01, q45 = q01, q67 = q01;
     if (hs == 8) {
-        q01 = (short2)((short)ex_operand(qr[0], EXB_QS), (short)ex_operand(qr[1], EXB_QS));
-        q23 = (short2)((short)ex_operand(qr[2], EXB_QS), (short)ex_operand(qr[3], EXB_QS));
-        q45 = (short2)((short)ex_operand(qr[4], EXB_QS), (short)ex_operand(qr[5], EXB_QS));
-        q67 = (short2)((short)ex_operand(qr[6], EXB_QS), (short)ex_operand(qr[7], EXB_QS));
+        q01 = vload2(0, qr);
+        q23 = vload2(0, qr + 2);
+        q45 = vload2(0, qr + 4);
+        q67 = vload2(0, qr + 6);
     }
     const int16 Q01 = convert_int16((short16)(q01, q01, q01, q01, q01, q01, q01, q01));
     const int16 Q23 = convert_int16((short16)(q23, q23, q23, q23, q23, q23, q23, q23));
@@ -861,8 +867,7 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
                   (convert_long8(u2.even + u2.odd) + convert_long8(u3.even + u3.odd));
         } else
         for (int c = 0; c < hp; c++) {
-            const short2 qp = (short2)((short)ex_operand(qr[2 * c], EXB_QS),
-                                       2 * c + 1 < hs ? (short)ex_operand(qr[2 * c + 1], EXB_QS) : (short)0);
+            const short2 qp = (short2)(qr[2 * c], 2 * c + 1 < hs ? qr[2 * c + 1] : (short)0);
             const int16 pr = convert_int16(vload16(0, kp + 16 * c)) * convert_int16((short16)(qp, qp, qp, qp, qp, qp, qp, qp));
             dot += convert_long8(pr.even + pr.odd);
         }
@@ -928,7 +933,7 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
         long8 acc[4] = {n0, n1, n2, n3};
         for (int k = 0; k < g; k++) {
             long4 h4 = (k & 1) ? acc[k >> 1].hi : acc[k >> 1].lo;
-            out[d0 + k] = (int)ex_rounddiv((h4.x + h4.y + h4.z + h4.w) * ((long)1 << EXB_QS), z);
+            out[d0 + k] = (short)ex_rounddiv(h4.x + h4.y + h4.z + h4.w, z); // Q9: Wo's operand
         }
     }
 }
@@ -958,52 +963,74 @@ __kernel void exb_decode(__global const int *restrict blob, __global const int *
         h[i] = blob[lay[EX_LAY_EMBED] + wt.z * C + i] + blob[lay[EX_LAY_POS] + (size_t)t * C + i];
     barrier(CLK_GLOBAL_MEM_FENCE);
 #if EXB_QS
-    // lmc-exact-2: short caches of the operands (exd2_kv_index()), per layer NH * 2 hp * TS of them
+    // lmc-exact-2: q, att, ff as their operands (short, in their int slots), xo (C shorts in ff's
+    // slot after its 4C shorts):
+    // the operands of h (Wq, Wk, Wv, out.w's input) or a (ffn.w1's); short caches of the operands
+    // (exd2_kv_index()), per layer NH * 2 hp * TS of them
     const size_t hstride = (size_t)2 * ((hs + 1) / 2) * TS, lstride = (size_t)NH * hstride;
-#define EXD_LINEAR(wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, y)                                                        \
-    exd2_linear(blob, w2, wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, perturb, y, 1, (__global short *)0, 0, 0, 0)
-#else
-#define EXD_LINEAR(wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, y)                                                        \
-    exd_linear(blob, w16, wo, mo, so, bo, K, N, x, lim, gtab, res, res_on, perturb, y, 1, 0, 0)
-#endif
+    __global short *qo = (__global short *)q, *atto = (__global short *)att, *ffo = (__global short *)ff;
+    __global short *xo = (__global short *)(ff + 2 * C);
+    exd2_operands(h, C, xo);
+    barrier(CLK_GLOBAL_MEM_FENCE);
     for (int l = 0; l < L; l++) {
         __global const int *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
-        EXD_LINEAR(ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, q);
-#if EXB_QS
         __global short *kw = (__global short *)kt + (size_t)l * lstride + (size_t)wt.x * ws;
         __global short *vw = (__global short *)vt + (size_t)l * lstride + (size_t)wt.x * ws;
-        exd2_linear(blob, w2, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, tmp, TS, kw, 1,
-                    hs, t);
-        exd2_linear(blob, w2, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, tmp, TS, vw, 2,
-                    hs, t);
+        exd2_linear(blob, w2, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, xo, EX_ACT_LIM, -1, h, 0, perturb, tmp, qo, 1, 0, 0, 0);
+        exd2_linear(blob, w2, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, xo, EX_ACT_LIM, -1, h, 0, perturb, tmp, kw, 2, hs, TS, t);
+        exd2_linear(blob, w2, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, xo, EX_ACT_LIM, -1, h, 0, perturb, tmp, vw, 3, hs, TS, t);
         barrier(CLK_GLOBAL_MEM_FENCE);
         for (int hd = lid; hd < NH; hd += LS)
-            exd2_attend(blob, lay, q + hd * hs, t + 1, hs, kw + hd * hstride, vw + hd * hstride, e + (size_t)hd * (TS + 8), perturb,
-                        att + hd * hs);
+            exd2_attend(blob, lay, qo + hd * hs, t + 1, hs, kw + hd * hstride, vw + hd * hstride, e + (size_t)hd * (TS + 8), perturb,
+                        atto + hd * hs);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd2_linear(blob, w2, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, atto, EX_ACT_LIM, -1, h, 1, perturb, tmp, qo, 0, 0, 0, 0);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd2_operands(a, C, xo);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd2_linear(blob, w2, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, xo, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0,
+                    perturb, tmp, ffo, 1, 0, 0, 0);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd2_linear(blob, w2, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ffo, EX_ACT_LIM, -1, a, 1, perturb, tmp,
+                    qo, 0, 0, 0, 0);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        exd2_operands(h, C, xo);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+    exd2_linear(blob, w2, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, xo, EX_LOGIT_LIM, -1, h,
+                0, perturb, out + (size_t)r * 256, qo, 0, 0, 0, 0);
 #else
+    for (int l = 0; l < L; l++) {
+        __global const int *ly = lay + EX_LAY_LAYER0 + l * EX_LAY_PER_LAYER;
         __global int *kw = kt + (size_t)l * C * TS + (size_t)wt.x * ws, *vw = vt + (size_t)l * C * TS + (size_t)wt.x * ws;
+        exd_linear(blob, w16, ly[EX_WQ], ly[EX_WQ + 1], ly[EX_WQ + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, q, 1, 0, 0);
         exd_linear(blob, w16, ly[EX_WK], ly[EX_WK + 1], ly[EX_WK + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, kw, TS, hs, t);
         exd_linear(blob, w16, ly[EX_WV], ly[EX_WV + 1], ly[EX_WV + 2], -1, C, C, h, EX_ACT_LIM, -1, h, 0, perturb, vw, TS, hs, t);
         barrier(CLK_GLOBAL_MEM_FENCE);
         for (int hd = lid; hd < NH; hd += LS)
             exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, hs, 8,
                        e + (size_t)hd * (TS + 8), perturb, att + hd * hs);
-#endif
         barrier(CLK_GLOBAL_MEM_FENCE);
-        EXD_LINEAR(ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, tmp);
+        exd_linear(blob, w16, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN1_G], ly[EX_LN1_B], perturb, a);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        EXD_LINEAR(ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0, ff);
+        exd_linear(blob, w16, ly[EX_W1], ly[EX_W1 + 1], ly[EX_W1 + 2], ly[EX_B1], C, 4 * C, a, EX_ACT_LIM, lay[EX_LAY_GELU], a, 0,
+                   perturb, ff, 1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);
-        EXD_LINEAR(ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, tmp);
+        exd_linear(blob, w16, ly[EX_W2], ly[EX_W2 + 1], ly[EX_W2 + 2], ly[EX_B2], 4 * C, C, ff, EX_ACT_LIM, -1, a, 1, perturb, tmp,
+                   1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (lid == 0) ex_layernorm(blob, tmp, C, ly[EX_LN2_G], ly[EX_LN2_B], perturb, h);
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
-    EXD_LINEAR(lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1, h, 0,
-               out + (size_t)r * 256);
-#undef EXD_LINEAR
+    exd_linear(blob, w16, lay[EX_LAY_OUT_W], lay[EX_LAY_OUT_M], lay[EX_LAY_OUT_S], lay[EX_LAY_OUT_B], C, 256, h, EX_LOGIT_LIM, -1,
+               h, 0, perturb, out + (size_t)r * 256, 1, 0, 0);
+#endif
 }
 
 #endif
