@@ -316,11 +316,18 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 #else
 #define EXB_QS 0
 #endif
+// ... and the requantisation's share of it; LMC_EXACT_PERTURB_FORMAT (a negative control of the
+// tests) forgets it: lmc-exact-1's shifts on lmc-exact-2's operands.
+#ifdef LMC_EXACT_PERTURB_FORMAT
+#define EXB_QS_REQUANT 0
+#else
+#define EXB_QS_REQUANT EXB_QS
+#endif
 
 // Column j of a linear layer from its 64-bit sum acc: requantised by the column's multiplier and
 // shift (blob offsets mo, so), plus its bias (bo < 0: none), clamped to +-lim; ex_linear()'s rule.
 int exb_requant(__global const int *blob, ulong acc, int mo, int so, int bo, int j, long lim, int perturb) {
-    long v = ex_round_shift((long)(acc * (ulong)(long)blob[mo + j]), blob[so + j] - EXB_QS, perturb);
+    long v = ex_round_shift((long)(acc * (ulong)(long)blob[mo + j]), blob[so + j] - EXB_QS_REQUANT, perturb);
     if (bo >= 0) v += blob[bo + j];
     return (int)ex_clamp(v, lim);
 }

@@ -15,12 +15,17 @@ namespace exact_test {
 
 inline std::string GoldenDir() { return std::string(LMC_SOURCE_DIR) + "/test/golden"; }
 
-// The frozen tiny coding model (C16 L2 NH2 T64); caller destroys.
-inline lmc_exact_model *LoadTiny() {
+// The frozen tiny coding model (C16 L2 NH2 T64) in format `format` (1: lmc-exact-1, 2:
+// lmc-exact-2: the same float model quantised by `lmc quantize`'s default); caller destroys.
+inline lmc_exact_model *LoadTiny(int format = 1) {
     lmc_exact_model *m = nullptr;
-    if (lmc_exact_model_load((GoldenDir() + "/tiny.exact.safetensors").c_str(), &m) != LMC_OK) return nullptr;
+    const char *file = format == 2 ? "/tiny.exact2.safetensors" : "/tiny.exact.safetensors";
+    if (lmc_exact_model_load((GoldenDir() + file).c_str(), &m) != LMC_OK) return nullptr;
     return m;
 }
+
+// Test-name suffix of a format parameter.
+inline std::string FormatName(int format) { return format == 2 ? "lmc_exact_2" : "lmc_exact_1"; }
 
 // n bytes of one kind: 0 text, 1 image patch (rows of a gradient with texture), 2 audio chunk
 // (a 440 Hz tone as (sample >> 8) + 128), 3 seeded random bytes.

@@ -92,9 +92,17 @@ std::string RowsHash(lmc_predictor *pred) {
 
 }  // namespace
 
+// Every test runs for both coding model formats (lmc-exact-1 and lmc-exact-2).
+class ExactRows : public ::testing::TestWithParam<int> {};
+class ExactCodec : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Formats, ExactRows, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<int> &i) { return FormatName(i.param); });
+INSTANTIATE_TEST_SUITE_P(Formats, ExactCodec, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<int> &i) { return FormatName(i.param); });
+
 // The rows of every device equal the oracle's (lmc_exact_rows_ref), by hash over all rows.
-TEST(ExactRows, SameRowsOnEveryDevice) {
-    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactRows, SameRowsOnEveryDevice) {
+    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m) << lmc_last_error();
     std::string all;
     for (int k = 0; k < 4; k++) {
@@ -120,8 +128,8 @@ TEST(ExactRows, SameRowsOnEveryDevice) {
 
 // Negative control: a kernel variant that rounds its requantisations down instead of half up
 // gives other rows, and the comparison above reports it.
-TEST(ExactRows, PerturbedKernelIsDetected) {
-    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactRows, PerturbedKernelIsDetected) {
+    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     lmc_device *dev = nullptr;
     LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);
@@ -136,8 +144,8 @@ TEST(ExactRows, PerturbedKernelIsDetected) {
 // The same .lmc bytes from every device for the four kinds of input, and each file decodes on
 // every device. Since every device's file is asserted equal to cpu-ref's byte for byte, decoding
 // cpu-ref's file on each device covers every (encoder, decoder) pair.
-TEST(ExactCodec, SameBytesOnEveryDeviceAndEachDecodesEverywhere) {
-    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactCodec, SameBytesOnEveryDeviceAndEachDecodesEverywhere) {
+    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     bool failed = false;
     std::vector<Dev> devs = OpenDevices(&failed);
@@ -165,8 +173,8 @@ TEST(ExactCodec, SameBytesOnEveryDeviceAndEachDecodesEverywhere) {
 
 // Negative control: a file from the perturbed kernel differs from cpu-ref's, and cpu-ref refuses
 // to decode it (an error, never wrong bytes).
-TEST(ExactCodec, PerturbedKernelBytesDifferAndFailToDecode) {
-    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactCodec, PerturbedKernelBytesDifferAndFailToDecode) {
+    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     lmc_device *dev = nullptr, *ref = nullptr;
     LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);
@@ -188,8 +196,8 @@ TEST(ExactCodec, PerturbedKernelBytesDifferAndFailToDecode) {
 // Batch sizes 1, 3, 64 and work-group sizes (driver's choice, 1, 4) give the same bytes on
 // PoCL pthread and basic as cpu-ref with batches of 64, over 70 windows of 16 bytes (a short last
 // window included). (oclgrind is left out of this sweep for time; it is in the tests above.)
-void BatchSweep(const char *device) {
-    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(), lmc_exact_model_destroy);
+void BatchSweep(const char *device, int format) {
+    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(format), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     const uint32_t W = 16;
     std::vector<uint8_t> in = Input(0, 69 * W + 5);
@@ -232,8 +240,8 @@ void BatchSweep(const char *device) {
     lmc_device_destroy(ref);
 }
 
-TEST(ExactCodec, BatchAndWorkGroupSizesGiveSameBytesOnPthread) { BatchSweep("pthread"); }
-TEST(ExactCodec, BatchAndWorkGroupSizesGiveSameBytesOnBasic) { BatchSweep("basic"); }
+TEST_P(ExactCodec, BatchAndWorkGroupSizesGiveSameBytesOnPthread) { BatchSweep("pthread", GetParam()); }
+TEST_P(ExactCodec, BatchAndWorkGroupSizesGiveSameBytesOnBasic) { BatchSweep("basic", GetParam()); }
 
 namespace {
 // Positions where the incremental rows (decode_begin / decode_next with a KV cache) differ from
@@ -263,8 +271,8 @@ size_t IncrementalMismatches(lmc_predictor *pred) {
 }  // namespace
 
 // Incremental rows equal whole-window rows at every position, on every device.
-TEST(ExactRows, IncrementalEqualsWholeWindowOnEveryDevice) {
-    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactRows, IncrementalEqualsWholeWindowOnEveryDevice) {
+    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     bool failed = false;
     std::vector<Dev> devs = OpenDevices(&failed);
@@ -280,8 +288,8 @@ TEST(ExactRows, IncrementalEqualsWholeWindowOnEveryDevice) {
 
 // Negative control: a kernel that computes whole windows differently from single positions is
 // caught at (nearly) every position.
-TEST(ExactRows, WholeWindowOnlyPerturbationIsDetected) {
-    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactRows, WholeWindowOnlyPerturbationIsDetected) {
+    std::unique_ptr<lmc_exact_model, void (*)(lmc_exact_model *)> m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     lmc_device *dev = nullptr;
     LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);

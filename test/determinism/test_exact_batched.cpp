@@ -109,8 +109,9 @@ void Sweep(const lmc_exact_model *m, const std::string &device, const std::vecto
     lmc_device_destroy(dev);
 }
 
-// A coding model of shape (C, L, NH, T) quantised from fresh float weights of the seed.
-lmc_exact_model *FreshModel(int C, int L, int NH, int T, uint64_t seed) {
+// A coding model of shape (C, L, NH, T) quantised from fresh float weights of the seed, in format
+// `format`.
+lmc_exact_model *FreshModel(int C, int L, int NH, int T, uint64_t seed, int format) {
     lmc_model_params p = lmc_model_params_default();
     p.config.d_model = C;
     p.config.n_layers = L;
@@ -120,44 +121,57 @@ lmc_exact_model *FreshModel(int C, int L, int NH, int T, uint64_t seed) {
     lmc_model *f = nullptr;
     lmc_exact_model *m = nullptr;
     if (lmc_model_create(&p, &f) != LMC_OK) return nullptr;
-    lmc_status st = lmc_exact_quantize(f, &m);
+    lmc_status st = lmc_exact_quantize_format(f, format, &m);
     lmc_model_destroy(f);
     return st == LMC_OK ? m : nullptr;
 }
 
 // A model of odd shape: C 12, 1 layer, 3 heads of 4, context 24, fresh weights of seed 5.
-lmc_exact_model *OddModel() { return FreshModel(12, 1, 3, 24, 5); }
+lmc_exact_model *OddModel(int format) { return FreshModel(12, 1, 3, 24, 5, format); }
 
 }  // namespace
 
+// Every test runs for both coding model formats: lmc-exact-1 (64-bit products) and lmc-exact-2
+// (int16 operands, products in pairs: its own decoding row, exd2_*).
+class ExactBatched : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Formats, ExactBatched, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<int> &i) { return FormatName(i.param); });
+
 // The tiny model at its full context (64 keys: 8 blocks of 8) next to short windows, on PoCL
 // pthread and basic with batches 1, 2, 3, 5 and work-groups of the driver's choice, 1, 4 and 3.
-TEST(ExactBatched, RowsEqualTheOracleOnPthreadAndBasic) {
-    ModelPtr m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactBatched, RowsEqualTheOracleOnPthreadAndBasic) {
+    ModelPtr m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m) << lmc_last_error();
     const std::vector<size_t> lens = {64, 17, 1, 40, 9};
     for (const char *d : {"pthread", "basic"}) Sweep(m.get(), d, lens, 64, {{1, 0}, {2, 1}, {5, 4}, {3, 3}});
 }
 
 // oclgrind interprets: short windows, two cases.
-TEST(ExactBatched, RowsEqualTheOracleOnOclgrind) {
-    ModelPtr m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactBatched, RowsEqualTheOracleOnOclgrind) {
+    ModelPtr m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     Sweep(m.get(), "oclgrind", {12, 9, 1}, 16, {{3, 0}, {2, 4}});
 }
 
 // Lane tails: C, 4C and the head size are not multiples of 8.
-TEST(ExactBatched, OddShapedModelRowsEqualTheOracle) {
-    ModelPtr m(OddModel(), lmc_exact_model_destroy);
+TEST_P(ExactBatched, OddShapedModelRowsEqualTheOracle) {
+    ModelPtr m(OddModel(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m) << lmc_last_error();
     Sweep(m.get(), "pthread", {24, 5, 13}, 24, {{3, 0}, {2, 3}});
     Sweep(m.get(), "oclgrind", {11, 3}, 11, {{2, 0}});
     // a context that is not a multiple of 8: the device caches hold 24 positions per channel
     // (blocks of 8), the last block partly unused, and windows of 21 and 19 fill it partly
-    ModelPtr m21(FreshModel(12, 1, 3, 21, 6), lmc_exact_model_destroy);
+    ModelPtr m21(FreshModel(12, 1, 3, 21, 6, GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m21) << lmc_last_error();
     Sweep(m21.get(), "pthread", {21, 19, 4}, 21, {{3, 0}, {2, 3}});
     Sweep(m21.get(), "oclgrind", {21, 3}, 21, {{2, 0}});
+    // heads of an odd number of channels (5 and 3): lmc-exact-2's K cache pairs the channels, the
+    // last pair of a head half padding
+    ModelPtr m5(FreshModel(10, 1, 2, 24, 9, GetParam()), lmc_exact_model_destroy), m3(FreshModel(6, 2, 2, 16, 10, GetParam()), lmc_exact_model_destroy);
+    ASSERT_TRUE(m5 && m3) << lmc_last_error();
+    Sweep(m5.get(), "pthread", {24, 13}, 24, {{2, 0}, {2, 3}});
+    Sweep(m3.get(), "pthread", {16, 7, 2}, 16, {{3, 0}});
+    Sweep(m5.get(), "oclgrind", {9, 2}, 9, {{2, 0}});
 }
 
 // The heads of the 800k and 3.2m presets (d_model 128 and 256, 8 heads: 16 and 32 channels, so
@@ -166,9 +180,9 @@ TEST(ExactBatched, OddShapedModelRowsEqualTheOracle) {
 // masked): rows equal the oracle's on pthread, basic and oclgrind, whole-window and incremental.
 // The perturbed decode step on the 16-channel model is the negative control: the same comparison
 // reports its incremental rows.
-TEST(ExactBatched, PresetHeadWidthModelsRowsEqualTheOracle) {
-    ModelPtr m16(FreshModel(128, 1, 8, 40, 7), lmc_exact_model_destroy);
-    ModelPtr m32(FreshModel(256, 1, 8, 40, 8), lmc_exact_model_destroy);
+TEST_P(ExactBatched, PresetHeadWidthModelsRowsEqualTheOracle) {
+    ModelPtr m16(FreshModel(128, 1, 8, 40, 7, GetParam()), lmc_exact_model_destroy);
+    ModelPtr m32(FreshModel(256, 1, 8, 40, 8, GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m16 && m32) << lmc_last_error();
     for (const lmc_exact_model *m : {m16.get(), m32.get()}) {
         for (const char *d : {"pthread", "basic"}) Sweep(m, d, {40, 37, 9}, 40, {{2, 0}, {3, 1}});
@@ -188,8 +202,8 @@ TEST(ExactBatched, PresetHeadWidthModelsRowsEqualTheOracle) {
 // Negative controls: the same comparison reports a kernel that rounds requantisations down, and
 // one that does so on the whole-window path only (then the incremental rows still agree), or only
 // in exb_attend4() (encoding) or only in exb_decode (decoding).
-TEST(ExactBatched, PerturbedKernelsAreDetected) {
-    ModelPtr m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactBatched, PerturbedKernelsAreDetected) {
+    ModelPtr m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     lmc_device *dev = nullptr;
     LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);
@@ -215,6 +229,16 @@ TEST(ExactBatched, PerturbedKernelsAreDetected) {
     EXPECT_GT(cd.incremental, 0u);
     lmc_exact_predictor_destroy(a4);
     lmc_exact_predictor_destroy(dec);
+    // lmc-exact-2's operands requantised with lmc-exact-1's shifts (kernels that forget the
+    // format in one place): both paths' rows are reported
+    if (GetParam() == 2) {
+        lmc_predictor *one = MakePred(m.get(), dev, 2, 0, "#define LMC_EXACT_PERTURB_FORMAT 1\n");
+        ASSERT_TRUE(one);
+        Counts c1 = Compare(m.get(), one, lens, 64);
+        EXPECT_GT(c1.whole, 0u);
+        EXPECT_GT(c1.incremental, 0u);
+        lmc_exact_predictor_destroy(one);
+    }
     lmc_device_destroy(dev);
 }
 
@@ -223,8 +247,8 @@ TEST(ExactBatched, PerturbedKernelsAreDetected) {
 // to whole windows of 64), 3 windows (192: the 5 windows of a call as 3 + 2) and all of them at
 // once (the default, 2048). Every row equals the oracle's on pthread and basic, at work-groups of
 // the driver's choice and 4.
-TEST(ExactBatched, EncodingChunkSizesGiveTheOraclesRows) {
-    ModelPtr m(LoadTiny(), lmc_exact_model_destroy);
+TEST_P(ExactBatched, EncodingChunkSizesGiveTheOraclesRows) {
+    ModelPtr m(LoadTiny(GetParam()), lmc_exact_model_destroy);
     ASSERT_TRUE(m) << lmc_last_error();
     const char *old = getenv("LMC_EXACT_CHUNK_ROWS");
     std::string old_value = old ? old : "";
@@ -242,7 +266,7 @@ TEST(ExactBatched, EncodingChunkSizesGiveTheOraclesRows) {
 // batches up to 128 MiB of K/V), cached per device and model shape in the cache folder (here a
 // fresh one): the first predictor calibrates, the next reads the cache; LMC_EXACT_BATCH overrides
 // both. Whatever the choice, the bytes equal cpu-ref's and decode (no timing is asserted).
-TEST(ExactBatched, AutomaticBatchSizeIsCalibratedCachedAndCodesTheSameBytes) {
+TEST_P(ExactBatched, AutomaticBatchSizeIsCalibratedCachedAndCodesTheSameBytes) {
     char tmpl[] = "/tmp/lmc-test-calib-XXXXXX";
     ASSERT_TRUE(mkdtemp(tmpl));
     const std::string dir = tmpl;
@@ -250,7 +274,7 @@ TEST(ExactBatched, AutomaticBatchSizeIsCalibratedCachedAndCodesTheSameBytes) {
     std::string old_value = old ? old : "";
     setenv("LMC_CACHE_DIR", dir.c_str(), 1);
     unsetenv("LMC_EXACT_BATCH");
-    ModelPtr m(LoadTiny(), lmc_exact_model_destroy), d(nullptr, lmc_exact_model_destroy);
+    ModelPtr m(LoadTiny(GetParam()), lmc_exact_model_destroy), d(nullptr, lmc_exact_model_destroy);
     ASSERT_TRUE(m);
     lmc_exact_model *dm = nullptr;
     ASSERT_EQ(lmc_exact_model_open("default", &dm), LMC_OK) << lmc_last_error();

@@ -38,7 +38,8 @@ TEST(ExactModel, QuantizeReproducesTheCommittedTinyModel) {
 // The id re-derived from the file by the rule of runtime/exact/EXACT.md: metadata as sorted key=value
 // lines, then each tensor in name order as "name\ndtype\nshape\n" and its bytes.
 TEST(ExactModel, IdIsTheSha256OfTheCanonicalSerialisation) {
-    std::vector<uint8_t> f = ReadFile(GoldenDir() + "/tiny.exact.safetensors");
+  for (int format : {1, 2}) {
+    std::vector<uint8_t> f = ReadFile(GoldenDir() + (format == 2 ? "/tiny.exact2.safetensors" : "/tiny.exact.safetensors"));
     ASSERT_GT(f.size(), 8u);
     uint64_t hl = 0;
     for (int k = 0; k < 8; k++) hl |= (uint64_t)f[k] << (8 * k);
@@ -60,21 +61,25 @@ TEST(ExactModel, IdIsTheSha256OfTheCanonicalSerialisation) {
         pos = hdr.find("}", sh) + 1;
     }
     ASSERT_GT(entries.size(), 10u);
-    std::string canon = "context=64\nd_model=16\nformat=lmc-exact-1\nn_heads=2\nn_layers=2\n";
+    std::string canon = std::string("context=64\nd_model=16\nformat=") + (format == 2 ? "lmc-exact-2" : "lmc-exact-1") +
+                        "\nn_heads=2\nn_layers=2\n";
     for (auto &kv : entries) canon += kv.second;
     uint8_t want[32];
     lmc_sha256(canon.data(), canon.size(), want);
-    lmc_exact_model *m = LoadTiny();
+    lmc_exact_model *m = LoadTiny(format);
     ASSERT_TRUE(m);
     uint8_t got[32];
     lmc_exact_model_id(m, got);
-    EXPECT_EQ(0, std::memcmp(got, want, 32));
+    EXPECT_EQ(0, std::memcmp(got, want, 32)) << "format " << format;
     // The golden files carry this id at offset 24 of their header.
-    std::vector<uint8_t> g = ReadFile(GoldenDir() + "/text.lmc");
+    std::vector<uint8_t> g = ReadFile(GoldenDir() + (format == 2 ? "/text.x2.lmc" : "/text.lmc"));
     ASSERT_GE(g.size(), 56u);
-    EXPECT_EQ(0, std::memcmp(g.data() + 24, got, 32));
+    EXPECT_EQ(0, std::memcmp(g.data() + 24, got, 32)) << "format " << format;
     lmc_exact_model_destroy(m);
+  }
 }
+
+
 
 namespace {
 lmc_status LoadBytes(const std::vector<uint8_t> &b) {
@@ -124,6 +129,71 @@ TEST(ExactModel, LoaderIsStrict) {
     EXPECT_NE(0, std::memcmp(i1, i2, 32));
     lmc_exact_model_destroy(m1);
     lmc_exact_model_destroy(m2);
+}
+
+// lmc-exact-2 holds lmc-exact-1's tensors under its own format name: the committed tiny models of
+// the two formats differ in that name only (same length, so in no other byte), quantize writes
+// each, their ids differ, and their rows differ (the arithmetic reads the format). The loader
+// holds lmc-exact-2 to its own ranges: a linear layer's shift of 3 (lmc-exact-2 shifts 3 bits
+// fewer) or an attention shift of 6 loads as lmc-exact-1 and is refused as lmc-exact-2.
+TEST(ExactModel, SecondFormatIsTheSameTensorsWithItsOwnNameIdRowsAndRanges) {
+    std::vector<uint8_t> one = ReadFile(GoldenDir() + "/tiny.exact.safetensors");
+    std::vector<uint8_t> two = ReadFile(GoldenDir() + "/tiny.exact2.safetensors");
+    ASSERT_EQ(one.size(), two.size());
+    std::string a(one.begin(), one.end()), b(two.begin(), two.end());
+    size_t at = a.find("lmc-exact-1");
+    ASSERT_NE(at, std::string::npos);
+    a.replace(at, 11, "lmc-exact-2");
+    EXPECT_TRUE(a == b) << "the two tiny models differ beyond their format name";
+    lmc_model *fm = nullptr;
+    ASSERT_EQ(lmc_model_load((GoldenDir() + "/tiny.float.safetensors").c_str(), &fm), LMC_OK) << lmc_last_error();
+    lmc_exact_model *e2 = nullptr, *bad = nullptr;
+    ASSERT_EQ(lmc_exact_quantize_format(fm, 2, &e2), LMC_OK) << lmc_last_error();
+    EXPECT_EQ(lmc_exact_quantize_format(fm, 3, &bad), LMC_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(bad, nullptr);
+    uint8_t *data = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(lmc_exact_model_serialize(e2, &data, &size), LMC_OK);
+    EXPECT_EQ(std::vector<uint8_t>(data, data + size), two);
+    free(data);
+    lmc_model_destroy(fm);
+    lmc_exact_model *e1 = LoadTiny(1);
+    ASSERT_TRUE(e1);
+    EXPECT_EQ(lmc_exact_model_format(e1), 1);
+    EXPECT_EQ(lmc_exact_model_format(e2), 2);
+    uint8_t i1[32], i2[32];
+    lmc_exact_model_id(e1, i1);
+    lmc_exact_model_id(e2, i2);
+    EXPECT_NE(0, std::memcmp(i1, i2, 32));
+    std::vector<uint8_t> in = Input(0, 64);
+    std::vector<int32_t> r1(64 * 256), r2(64 * 256);
+    ASSERT_EQ(lmc_exact_rows_ref(e1, in.data(), in.size(), r1.data()), LMC_OK);
+    ASSERT_EQ(lmc_exact_rows_ref(e2, in.data(), in.size(), r2.data()), LMC_OK);
+    size_t differ = 0;
+    for (size_t t = 0; t < 64; t++) differ += std::memcmp(&r1[t * 256], &r2[t * 256], 256 * sizeof(int32_t)) != 0;
+    EXPECT_GT(differ, 32u) << "lmc-exact-2's rows should differ from lmc-exact-1's at most positions";
+    lmc_exact_model_destroy(e1);
+    lmc_exact_model_destroy(e2);
+    // the ranges: one 4-byte value (a tensor's first) set to v, in either file
+    uint64_t hl = 0;
+    for (int k = 0; k < 8; k++) hl |= (uint64_t)one[k] << (8 * k);
+    std::string hdr(one.begin() + 8, one.begin() + 8 + (long)hl);
+    auto with = [&](const std::vector<uint8_t> &f, const char *tensor, size_t index, uint8_t v) {
+        size_t p = hdr.find(std::string("\"") + tensor + "\"");
+        EXPECT_NE(p, std::string::npos) << tensor;
+        size_t o = 8 + hl + std::stoul(hdr.substr(hdr.find("[", p) + 1)) + 4 * index;
+        std::vector<uint8_t> c = f;
+        c[o] = v;
+        c[o + 1] = c[o + 2] = c[o + 3] = 0;
+        return c;
+    };
+    EXPECT_EQ(LoadBytes(with(one, "layer0.attn.wq.shift", 0, 3)), LMC_OK) << lmc_last_error();
+    EXPECT_EQ(LoadBytes(with(two, "layer0.attn.wq.shift", 0, 3)), LMC_ERR_MODEL);
+    EXPECT_NE(std::string(lmc_last_error()).find("layer0.attn.wq.shift"), std::string::npos) << lmc_last_error();
+    EXPECT_EQ(LoadBytes(with(two, "layer0.attn.wq.shift", 0, 4)), LMC_OK) << lmc_last_error();
+    EXPECT_EQ(LoadBytes(with(one, "table.attn_scale", 1, 6)), LMC_OK) << lmc_last_error();
+    EXPECT_EQ(LoadBytes(with(two, "table.attn_scale", 1, 6)), LMC_ERR_MODEL);
+    EXPECT_EQ(LoadBytes(with(two, "table.attn_scale", 1, 7)), LMC_OK) << lmc_last_error();
 }
 
 // "default" is the built-in the build names (LMC_DEFAULT_BUILTIN, passed to this test as

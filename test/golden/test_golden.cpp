@@ -2,7 +2,9 @@
 // test/golden/tiny.exact.safetensors, window 64, decode to their committed originals on cpu-ref
 // and every required OpenCL device, forever: the version-1 files NAME.lmc (written by the
 // version-1 encoder, which no longer exists: no window stored) and the version-2 files
-// NAME.v2.lmc (the same inputs, plus mixed.bin: text, random, text). Today's encoder writes the
+// NAME.v2.lmc (the same inputs, plus mixed.bin: text, random, text); and NAME.x2.lmc, the
+// version-2 files of the same inputs coded with tiny.exact2.safetensors (the tiny model in format
+// lmc-exact-2). Today's encoder writes the
 // version-2 files byte for byte, on cpu-ref and, for mixed.bin (coded and stored windows), on
 // every covered device and with 1, 2 and 3 windows per batch; exactly the windows the tiny model
 // cannot shrink are stored there. Negative controls: a different model is refused
@@ -28,23 +30,28 @@ struct GoldenFile {
     const char *name, *suffix;   // NAME.bin is coded as NAME + suffix
     unsigned version;
     const char *kinds;           // frame kinds ('C' coded, 'S' stored), by FORMAT.md §3
+    int model_format;            // the tiny model's format that coded it (LoadTiny())
 };
 const GoldenFile kFiles[] = {
-    {"text", ".lmc", 1, "CC"},       {"image", ".lmc", 1, "C"},       {"audio", ".lmc", 1, "C"},
-    {"random", ".lmc", 1, "C"},      {"text", ".v2.lmc", 2, "CC"},    {"image", ".v2.lmc", 2, "S"},
-    {"audio", ".v2.lmc", 2, "S"},    {"random", ".v2.lmc", 2, "S"},   {"mixed", ".v2.lmc", 2, "CCSSCC"},
+    {"text", ".lmc", 1, "CC", 1},        {"image", ".lmc", 1, "C", 1},       {"audio", ".lmc", 1, "C", 1},
+    {"random", ".lmc", 1, "C", 1},       {"text", ".v2.lmc", 2, "CC", 1},    {"image", ".v2.lmc", 2, "S", 1},
+    {"audio", ".v2.lmc", 2, "S", 1},     {"random", ".v2.lmc", 2, "S", 1},   {"mixed", ".v2.lmc", 2, "CCSSCC", 1},
+    {"text", ".x2.lmc", 2, "CC", 2},     {"image", ".x2.lmc", 2, "S", 2},    {"audio", ".x2.lmc", 2, "S", 2},
+    {"random", ".x2.lmc", 2, "S", 2},    {"mixed", ".x2.lmc", 2, "CCSSCC", 2},
 };
 
 std::string Path(const GoldenFile &g, const char *suffix) { return GoldenDir() + "/" + g.name + suffix; }
 
 void DecodeAllOn(lmc_device *dev, const char *label) {
-    lmc_exact_model *m = LoadTiny();
+  for (int format : {1, 2}) {
+    lmc_exact_model *m = LoadTiny(format);
     ASSERT_TRUE(m) << lmc_last_error();
     lmc_exact_predictor_params p = lmc_exact_predictor_params_default();
     p.max_windows = 2;
     lmc_predictor *pred = nullptr;
     ASSERT_EQ(lmc_exact_predictor_create(m, dev, &p, &pred), LMC_OK) << lmc_last_error();
     for (const GoldenFile &g : kFiles) {
+        if (g.model_format != format) continue;
         std::vector<uint8_t> lmc = ReadFile(Path(g, g.suffix)), orig = ReadFile(Path(g, ".bin"));
         ASSERT_FALSE(lmc.empty() || orig.empty()) << g.name << g.suffix;
         lmc_status st;
@@ -54,13 +61,17 @@ void DecodeAllOn(lmc_device *dev, const char *label) {
     }
     lmc_exact_predictor_destroy(pred);
     lmc_exact_model_destroy(m);
+  }
 }
 
-// Encode mixed.bin on `dev` with 1, 2 and 3 windows per batch: each gives mixed.v2.lmc.
+// Encode mixed.bin on `dev` with 1, 2 and 3 windows per batch: each gives mixed.v2.lmc (the
+// tiny model of lmc-exact-1) and mixed.x2.lmc (lmc-exact-2).
 void EncodeMixedOn(lmc_device *dev, const char *label, std::initializer_list<size_t> batches) {
-    lmc_exact_model *m = LoadTiny();
+  for (int format : {1, 2}) {
+    lmc_exact_model *m = LoadTiny(format);
     ASSERT_TRUE(m) << lmc_last_error();
-    const std::vector<uint8_t> in = ReadFile(GoldenDir() + "/mixed.bin"), want = ReadFile(GoldenDir() + "/mixed.v2.lmc");
+    const std::vector<uint8_t> in = ReadFile(GoldenDir() + "/mixed.bin"),
+                               want = ReadFile(GoldenDir() + (format == 2 ? "/mixed.x2.lmc" : "/mixed.v2.lmc"));
     ASSERT_FALSE(in.empty() || want.empty());
     for (size_t batch : batches) {
         lmc_exact_predictor_params p = lmc_exact_predictor_params_default();
@@ -68,11 +79,12 @@ void EncodeMixedOn(lmc_device *dev, const char *label, std::initializer_list<siz
         lmc_predictor *pred = nullptr;
         ASSERT_EQ(lmc_exact_predictor_create(m, dev, &p, &pred), LMC_OK) << lmc_last_error();
         lmc_status st;
-        EXPECT_EQ(Compress(pred, in, 64, &st), want) << "mixed on " << label << ", batch " << batch << ": "
-                                                      << lmc_last_error();
+        EXPECT_EQ(Compress(pred, in, 64, &st), want) << "mixed (format " << format << ") on " << label << ", batch " << batch
+                                                      << ": " << lmc_last_error();
         lmc_exact_predictor_destroy(pred);
     }
     lmc_exact_model_destroy(m);
+  }
 }
 }  // namespace
 
@@ -85,12 +97,13 @@ TEST(Golden, DecodesOnCpuRefAndTodaysEncoderWritesTheSameBytes) {
     lmc_device *dev = nullptr;
     ASSERT_EQ(lmc_device_open("cpu-ref", &dev), LMC_OK);
     DecodeAllOn(dev, "cpu-ref");
-    lmc_exact_model *m = LoadTiny();
-    ASSERT_TRUE(m);
-    lmc_predictor *pred = nullptr;
-    ASSERT_EQ(lmc_exact_predictor_create(m, dev, nullptr, &pred), LMC_OK);
+    lmc_exact_model *models[2] = {LoadTiny(1), LoadTiny(2)};
+    ASSERT_TRUE(models[0] && models[1]);
+    lmc_predictor *preds[2] = {nullptr, nullptr};
+    for (int k = 0; k < 2; k++) ASSERT_EQ(lmc_exact_predictor_create(models[k], dev, nullptr, &preds[k]), LMC_OK);
     for (const GoldenFile &g : kFiles) {
         SCOPED_TRACE(std::string(g.name) + g.suffix);
+        lmc_predictor *pred = preds[g.model_format - 1];
         std::vector<uint8_t> file = ReadFile(Path(g, g.suffix)), orig = ReadFile(Path(g, ".bin"));
         lmc_container_info info;
         ASSERT_EQ(lmc_container_info_read(file.data(), file.size(), &info), LMC_OK) << lmc_last_error();
@@ -123,8 +136,10 @@ TEST(Golden, DecodesOnCpuRefAndTodaysEncoderWritesTheSameBytes) {
         EXPECT_EQ(oracle, g.kinds) << "stored exactly where the coded payload would not be shorter";
     }
     EncodeMixedOn(dev, "cpu-ref", {1, 2, 3});
-    lmc_exact_predictor_destroy(pred);
-    lmc_exact_model_destroy(m);
+    for (int k = 0; k < 2; k++) {
+        lmc_exact_predictor_destroy(preds[k]);
+        lmc_exact_model_destroy(models[k]);
+    }
     lmc_device_destroy(dev);
 }
 
@@ -168,19 +183,31 @@ TEST(Golden, NegativeControlsWrongModelAndPerturbedKernel) {
     EXPECT_EQ(st, LMC_ERR_MODEL_MISMATCH);
     lmc_exact_predictor_destroy(pred);
     lmc_exact_model_destroy(other);
+    // The same tensors in the other format are another model: each format's files refuse the other.
+    for (int format : {1, 2}) {
+        lmc_exact_model *wrong = LoadTiny(3 - format);
+        ASSERT_TRUE(wrong);
+        ASSERT_EQ(lmc_exact_predictor_create(wrong, ref, nullptr, &pred), LMC_OK);
+        Decompress(pred, ReadFile(GoldenDir() + (format == 2 ? "/text.x2.lmc" : "/text.v2.lmc")), 80, &st);
+        EXPECT_EQ(st, LMC_ERR_MODEL_MISMATCH) << "format " << format;
+        lmc_exact_predictor_destroy(pred);
+        lmc_exact_model_destroy(wrong);
+    }
     lmc_device_destroy(ref);
     // The real model with a perturbed kernel: the rows differ, so decoding fails its checks.
     lmc_device *dev = nullptr;
     LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);
-    lmc_exact_model *m = LoadTiny();
-    lmc_exact_predictor_params p = lmc_exact_predictor_params_default();
-    p.kernel_preamble = "#define LMC_EXACT_PERTURB 1\n";
-    ASSERT_EQ(lmc_exact_predictor_create(m, dev, &p, &pred), LMC_OK) << lmc_last_error();
-    std::vector<uint8_t> orig = ReadFile(GoldenDir() + "/text.bin");
-    std::vector<uint8_t> back = Decompress(pred, ReadFile(GoldenDir() + "/text.lmc"), orig.size(), &st);
-    EXPECT_NE(st, LMC_OK);
-    EXPECT_NE(back, orig);
-    lmc_exact_predictor_destroy(pred);
-    lmc_exact_model_destroy(m);
+    for (int format : {1, 2}) {
+        lmc_exact_model *m = LoadTiny(format);
+        lmc_exact_predictor_params p = lmc_exact_predictor_params_default();
+        p.kernel_preamble = "#define LMC_EXACT_PERTURB 1\n";
+        ASSERT_EQ(lmc_exact_predictor_create(m, dev, &p, &pred), LMC_OK) << lmc_last_error();
+        std::vector<uint8_t> orig = ReadFile(GoldenDir() + "/text.bin");
+        std::vector<uint8_t> back = Decompress(pred, ReadFile(GoldenDir() + (format == 2 ? "/text.x2.lmc" : "/text.lmc")), orig.size(), &st);
+        EXPECT_NE(st, LMC_OK) << "format " << format;
+        EXPECT_NE(back, orig) << "format " << format;
+        lmc_exact_predictor_destroy(pred);
+        lmc_exact_model_destroy(m);
+    }
     lmc_device_destroy(dev);
 }
