@@ -41,9 +41,10 @@ static void print_help(int decompress) {
                "output file; the input is kept unless --rm.\n\n");
     printf("Options:\n"
            "  -m, --model MODEL  'default' (the build's default built-in), a built-in name, or a\n"
-           "                     coding model file (lmc-exact-1, made by 'lmc quantize')%s\n"
+           "                     coding model file (lmc-exact-1/-2, made by 'lmc quantize')%s\n"
            "                     'auto': the built-in that codes the input's first window smallest\n"
-           "                     (ties: the newest; 'interim*' snapshots left out); the header records\n"
+           "                     (ties: the newest; 'interim*' snapshots and built-ins with an\n"
+           "                     lmc-exact-2 twin NAME-x2 left out); the header records\n"
            "                     it, so decoding needs no -m. It codes that window once per built-in\n"
            "                     first (-v lists the sizes): +62-67%% CPU time on 10 KB files with\n"
            "                     three built-ins, +7.5%% on 100 KB (docs/DESIGN.md): not the default\n"

@@ -5,7 +5,7 @@
  *
  * A compressor name resolves to a row kind: `classical` (the lmc_baseline registry; every chunk
  * is round-tripped before a rate is printed) or `lm:MODEL`:
- * - a coding model (a built-in name, `default`, or an lmc-exact-1 file): the dataset's chunks are
+ * - a coding model (a built-in name, `default`, or an lmc-exact-1/-2 file): the dataset's chunks are
  *   coded as one .lmc stream with 2048-byte windows (one window per chunk, each from BOS), then
  *   decoded and compared byte for byte. chunked_rate = the model's own payload / raw: the range
  *   coder's output summed over every chunk, also the chunks the .lmc file stores as they are
@@ -148,7 +148,7 @@ static void print_eval_help(void) {
            "Options:\n"
            "  --compressor LIST  comma list of gzip, lzma2, png, flac, zstd, lm:MODEL; 'all' = the\n"
            "                     classical five. lm:MODEL is a coding model first (default, a\n"
-           "                     built-in name, an lmc-exact-1 file: its chunks are coded as one\n"
+           "                     built-in name, a coding model file: its chunks are coded as one\n"
            "                     .lmc stream, decoded and compared), else a float model\n"
            "                     (lm:FILE.safetensors, rated by the ideal code length of its Q16\n"
            "                     rows through the codec's quantiser, no file written)\n"
@@ -211,7 +211,7 @@ static lmc_status resolve_compressor(const char *name, eval_compressor *out) {
     if (strncmp(name, "lm:", 3) == 0) {
         const char *path = name + 3;
         LMC_RETURN_IF(!path[0], LMC_ERR_INVALID_ARGUMENT, "lm: needs a model: lm:default, a built-in name or a file");
-        /* A coding model first (built-in names, `default`, lmc-exact-1 files), then a float one. */
+        /* A coding model first (built-in names, `default`, coding model files), then a float one. */
         lmc_status st = lmc_exact_model_open(path, &out->coding);
         if (st == LMC_OK) {
             out->kind = EVAL_LM_CODING;

@@ -3,7 +3,8 @@
  * from BOS, its own window size: -W, else min(2048, its context)) into a .lmc stream in memory;
  * the smallest stream wins, a tie going to the newest (the later in the built-in list). The
  * winner's model id goes into the header as for -m NAME, so decoding needs nothing new.
- * Candidates: every built-in but those named "interim*" (earlier snapshots of a run whose final
+ * Candidates: every built-in but those whose lmc-exact-2 twin NAME-x2 is built in (the same
+ * float model, sizes within a few hundredths of a percent) and those named "interim*" (earlier snapshots of a run whose final
  * model is built in too, kept only so that old files decode; LMC_AUTO_ALL=1 lets them in, for
  * tests and cost measurements) and those whose context is below -W. One candidate, or an empty
  * input, goes without a trial: the default built-in if it is a candidate, else the newest.
@@ -34,7 +35,8 @@ typedef struct cli_auto_choice {
     double seconds;    /* the whole choice: loading, predictors, trials */
 } cli_auto_choice;
 
-/* cli_auto_is_candidate() : whether built-in i takes part (not an "interim*" snapshot). */
+/* cli_auto_is_candidate() : whether built-in i takes part (not an "interim*" snapshot, not a
+ * built-in NAME whose lmc-exact-2 twin "NAME-x2" is built in; LMC_AUTO_ALL=1: every one). */
 int cli_auto_is_candidate(size_t i);
 
 /* cli_auto_pick() : score the candidates on head[0..n) (the input's first bytes; n may be less

@@ -339,6 +339,30 @@ size_t exb_kv_index(int j, int t, int hs, int TS) {
     return (size_t)hd * hs * TS + (size_t)(t & ~7) * hs + (size_t)d * 8 + (size_t)(t & 7);
 }
 
+#if EXB_QS
+// lmc-exact-2's encoding K cache (one call's windows, one layer), short, in the operands' pairs:
+// per window (at twice its int offset) head hd at hd * 2 hp * TS, channel d of position t at
+// (d >> 1) * 2 TS + 2 t + (d & 1), so that one short16 holds 8 keys x 2 channels (hp = ceil(hs /
+// 2); a head's pad channel is never written and meets a query pad of 0). V stays as in lmc-exact-1
+// (int, (C, TS)), holding the operands.
+size_t exe2_k_index(int j, int t, int hs, int TS) {
+    const int hd = j / hs, d = j - hd * hs;
+    return (size_t)hd * 2 * ((hs + 1) / 2) * TS + (size_t)(d >> 1) * 2 * TS + (size_t)t * 2 + (size_t)(d & 1);
+}
+
+// The operand pair (q[2c], q[2c + 1]) (0 past the head's hs channels) on 8 lanes of pairs.
+int16 exe2_qpair(__global const int *q, int c, int hs) {
+    const short2 v = (short2)((short)q[2 * c], 2 * c + 1 < hs ? (short)q[2 * c + 1] : (short)0);
+    return convert_int16((short16)(v, v, v, v, v, v, v, v));
+}
+
+// sum over the pairs of one short16 of K (8 keys x 2 channels) times a query pair, per key.
+long8 exe2_dot(__global const short *k, int16 qp) {
+    const int16 u = convert_int16(vload16(0, k)) * qp;
+    return convert_long8(u.even + u.odd);
+}
+#endif
+
 // ex_round_shift() on 8 lanes: v holds two's-complement values; unsigned operations only.
 ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
     ulong8 u = v + (perturb ? (ulong)0 : ((ulong)1 << (s - 1)));
@@ -370,15 +394,21 @@ __attribute__((always_inline)) inline long8 exb_exp8(__global const int *blob, _
     return select(w, (long8)0, a >= (long8)65536);
 }
 
-// h (M, C) = embed[in[r]] + pos[t] for rows r < M.
+// h (M, C) = embed[in[r]] + pos[t] for rows r < M; lmc-exact-2: xo (M, C) their operands, the
+// input the next linear layers read (exb_qkv; exb_linear_ln writes it for the later ones).
 __kernel void exb_embed(__global const int *blob, __global const int *lay, __global const uchar *in,
-                        __global const int2 *rt, int M, __global int *h) {
+                        __global const int2 *rt, int M, __global int *h, __global int *xo) {
     int r = (int)get_global_id(0);
     if (r >= M) return;
     const int C = lay[EX_LAY_C];
     int t = rt[r].y, byte = in[r];
-    for (int i = 0; i < C; i++)
-        h[(size_t)r * C + i] = blob[lay[EX_LAY_EMBED] + byte * C + i] + blob[lay[EX_LAY_POS] + (size_t)t * C + i];
+    for (int i = 0; i < C; i++) {
+        const int v = blob[lay[EX_LAY_EMBED] + byte * C + i] + blob[lay[EX_LAY_POS] + (size_t)t * C + i];
+        h[(size_t)r * C + i] = v;
+#if EXB_QS
+        xo[(size_t)r * C + i] = (int)ex_operand(v, EXB_QS);
+#endif
+    }
 }
 
 // ex_linear() (then ex_gelu() when gelu) of rows r < M of x (M, K): the weights' blob offsets are
@@ -405,8 +435,8 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
     for (int i = 0; i < K; i++) {
         ulong8 wv = as_ulong8(convert_long8(vload8(0, wp + (size_t)i * N)));
         ulong8 wu = as_ulong8(convert_long8(vload8(0, wq + (size_t)i * N)));
-        ulong8 v0 = (ulong8)(ulong)ex_operand(x0[i], EXB_QS), v1 = (ulong8)(ulong)ex_operand(x1[i], EXB_QS);
-        ulong8 v2 = (ulong8)(ulong)ex_operand(x2[i], EXB_QS), v3 = (ulong8)(ulong)ex_operand(x3[i], EXB_QS);
+        ulong8 v0 = (ulong8)(ulong)(long)x0[i], v1 = (ulong8)(ulong)(long)x1[i]; // lmc-exact-2: operands (exb_embed, exb_linear_ln)
+        ulong8 v2 = (ulong8)(ulong)(long)x2[i], v3 = (ulong8)(ulong)(long)x3[i];
         a0 += v0 * wv;
         b0 += v0 * wu;
         a1 += v1 * wv;
@@ -437,8 +467,13 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
             if (op_out) o = (int)ex_operand(o, EXB_QS); // a value only products read: stored as its operand
             if (omode == 0)
                 y[(size_t)r * N + j] = o;
-            else
+            else if (omode == 1)
                 y[(size_t)obase + (size_t)wt.x * ows + (size_t)j * ots + wt.y] = o;
+#if EXB_QS
+            else // lmc-exact-2's K cache (exe2_k_index())
+                ((__global short *)y)[2 * ((size_t)obase + (size_t)wt.x * ows) +
+                                      exe2_k_index(j, wt.y, lay[EX_LAY_C] / lay[EX_LAY_NH], ots)] = (short)o;
+#endif
         }
     }
 }
@@ -458,7 +493,8 @@ __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li,
     const int C = lay[EX_LAY_C], part = (int)get_global_id(2);
     __global int *y = part == 0 ? q : part == 1 ? kt : vt;
     // lmc-exact-2: Q, K and V (attention's inputs only) are stored as their operands
-    exb_linear_tile(blob, w16, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y, part > 0, obase, ows, ots, EXB_QS);
+    exb_linear_tile(blob, w16, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y,
+                    part == 0 ? 0 : EXB_QS && part == 1 ? 2 : 1, obase, ows, ots, EXB_QS);
 }
 
 // y = LayerNorm(linear(x) + res) for rows r < M, one row per work-item: the linear as in
@@ -467,7 +503,7 @@ __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li,
 __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, int li, int bi, int K,
                             __global const int *x, __global const int *res, int gs, int bs, int M,
                             __global const int2 *rt, int incr, __global int *tmp, __global int *y,
-                            __global const short *w16) {
+                            __global const short *w16, __global int *xo) {
     int r = (int)get_global_id(0);
     if (r >= M) return;
     const int C = lay[EX_LAY_C];
@@ -494,6 +530,9 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
         }
     }
     ex_layernorm(blob, tr, C, lay[gs], lay[bs], perturb, y + (size_t)r * C);
+#if EXB_QS
+    for (int i = 0; i < C; i++) xo[(size_t)r * C + i] = (int)ex_operand(y[(size_t)r * C + i], EXB_QS); // the next layer's input
+#endif
 }
 
 // One (row, head) of causal attention, ex_position()'s operations on 8 lanes: the scores of keys
@@ -503,9 +542,11 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
 // sweep over the keys per 8 channels the exp() weights (the first sweep computes them, their sum
 // z, and keeps them in e for the next), and out[d] = rounddiv(sum_p e_p v_pd, z) for d < hs.
 // e: scratch of nk + 8 ints. Blocks of 8 keys whose weights are all 0 skip the V loads.
+// lmc-exact-2 (encoding only: its decoding rows run exd2_attend()): the keys from kb2, the K cache
+// of exe2_k_index() (kb unused).
 void exb_attend(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
                 int nk, int hs, __global const int *restrict kb, __global const int *restrict vb, int ps,
-                int cs, __global int *restrict e, int perturb, __global int *restrict out) {
+                int cs, __global int *restrict e, int perturb, __global int *restrict out, __global const short *restrict kb2) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS; // q.k of the operands (ex_position())
     const long lim = (long)1 << 30;
@@ -519,6 +560,11 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
     const ulong8 Q6 = (ulong8)(ulong)(long)qr[min(6, hs - 1)], Q7 = (ulong8)(ulong)(long)qr[min(7, hs - 1)];
     for (int p = 0; p < nk; p += 8) {
         ulong8 dot = (ulong8)0;
+#if EXB_QS
+        long8 dp = (long8)0;
+        for (int c = 0; c < (hs + 1) / 2; c++) dp += exe2_dot(kb2 + (size_t)c * 2 * cs + 2 * (size_t)p, exe2_qpair(qr, c, hs));
+        dot = as_ulong8(dp);
+#else
         if (hs == 8) {
             __global const int *kp = kb + (size_t)p * ps;
             ulong8 u0 = Q0 * as_ulong8(convert_long8(vload8(0, kp)));
@@ -546,6 +592,7 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
         }
         for (int d = hs8; d < hs; d++) // a head of other than a multiple of 8 channels
             dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)p * ps + (size_t)d * cs)));
+#endif
         long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
         s = clamp(s, (long8)(-lim), (long8)lim);
         s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
@@ -609,9 +656,11 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
 // each load of K and V between the 4: keys 0..t0+3 are swept once, each row masking the keys past
 // its own position (score -2^30 before the max, weight 0 after it), so every row's values are
 // exb_attend()'s. e: scratch of 4 (TS + 8) ints; out + q * qs: row q's hs outputs.
+// lmc-exact-2: the keys from kb2 (exe2_k_index(); kb unused), the 4 queries' operand pairs held in
+// registers for heads of 8 channels.
 void exb_attend4(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
                  int qs, int t0, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
-                 __global int *restrict e, int perturb, __global int *restrict out) {
+                 __global int *restrict e, int perturb, __global int *restrict out, __global const short *restrict kb2) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS; // q.k of the operands (ex_position())
     const long lim = (long)1 << 30;
@@ -619,8 +668,38 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
     const int nk = t0 + 4, es = TS + 8;
     __global const int *q0 = qr, *q1 = qr + qs, *q2 = qr + 2 * qs, *q3 = qr + 3 * qs;
     long8 mx0 = (long8)(-lim), mx1 = mx0, mx2 = mx0, mx3 = mx0;
+#if EXB_QS
+    const int h8 = hs == 8;
+    const int16 A0 = exe2_qpair(q0, 0, hs), A1 = exe2_qpair(q0, h8, hs), A2 = exe2_qpair(q0, 2 * h8, hs), A3 = exe2_qpair(q0, 3 * h8, hs);
+    const int16 B0 = exe2_qpair(q1, 0, hs), B1 = exe2_qpair(q1, h8, hs), B2 = exe2_qpair(q1, 2 * h8, hs), B3 = exe2_qpair(q1, 3 * h8, hs);
+    const int16 C0 = exe2_qpair(q2, 0, hs), C1 = exe2_qpair(q2, h8, hs), C2 = exe2_qpair(q2, 2 * h8, hs), C3 = exe2_qpair(q2, 3 * h8, hs);
+    const int16 D0 = exe2_qpair(q3, 0, hs), D1 = exe2_qpair(q3, h8, hs), D2 = exe2_qpair(q3, 2 * h8, hs), D3 = exe2_qpair(q3, 3 * h8, hs);
+#endif
     for (int p = 0; p < nk; p += 8) {
         ulong8 d0 = (ulong8)0, d1 = (ulong8)0, d2 = (ulong8)0, d3 = (ulong8)0;
+#if EXB_QS
+        __global const short *kp = kb2 + 2 * (size_t)p; // channel pair c at kp + c * 2 TS
+        if (h8) {
+            const size_t c1 = 2 * (size_t)TS, c2 = 4 * (size_t)TS, c3 = 6 * (size_t)TS;
+            d0 = as_ulong8((exe2_dot(kp, A0) + exe2_dot(kp + c1, A1)) + (exe2_dot(kp + c2, A2) + exe2_dot(kp + c3, A3)));
+            d1 = as_ulong8((exe2_dot(kp, B0) + exe2_dot(kp + c1, B1)) + (exe2_dot(kp + c2, B2) + exe2_dot(kp + c3, B3)));
+            d2 = as_ulong8((exe2_dot(kp, C0) + exe2_dot(kp + c1, C1)) + (exe2_dot(kp + c2, C2) + exe2_dot(kp + c3, C3)));
+            d3 = as_ulong8((exe2_dot(kp, D0) + exe2_dot(kp + c1, D1)) + (exe2_dot(kp + c2, D2) + exe2_dot(kp + c3, D3)));
+        } else {
+            long8 e0 = (long8)0, e1 = e0, e2 = e0, e3 = e0;
+            for (int c = 0; c < (hs + 1) / 2; c++) {
+                __global const short *kc = kp + (size_t)c * 2 * TS;
+                e0 += exe2_dot(kc, exe2_qpair(q0, c, hs));
+                e1 += exe2_dot(kc, exe2_qpair(q1, c, hs));
+                e2 += exe2_dot(kc, exe2_qpair(q2, c, hs));
+                e3 += exe2_dot(kc, exe2_qpair(q3, c, hs));
+            }
+            d0 = as_ulong8(e0);
+            d1 = as_ulong8(e1);
+            d2 = as_ulong8(e2);
+            d3 = as_ulong8(e3);
+        }
+#else
         for (int d = 0; d < hs; d++) {
             ulong8 kv = as_ulong8(convert_long8(vload8(0, kb + (size_t)d * TS + p)));
             d0 += (ulong8)(ulong)(long)q0[d] * kv;
@@ -628,6 +707,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
             d2 += (ulong8)(ulong)(long)q2[d] * kv;
             d3 += (ulong8)(ulong)(long)q3[d] * kv;
         }
+#endif
         long8 pl = lane + (long)p;
         long8 s0 = clamp(as_long8(exb_rs8(d0 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
         long8 s1 = clamp(as_long8(exb_rs8(d1 * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
@@ -718,14 +798,16 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
         size_t kvo = (size_t)base + (size_t)w0.x * ws + (size_t)hd * hs * TS;
         if (whole) {
             exb_attend4(blob, lay, q + (size_t)r0 * C + hd * hs, C, w0.y, hs, kt + kvo, vt + kvo, TS, e,
-                        EXB_PERTURB(w0.x, incr) | EXB_PERTURB_ATTEND4, att + (size_t)r0 * C + hd * hs);
+                        EXB_PERTURB(w0.x, incr) | EXB_PERTURB_ATTEND4, att + (size_t)r0 * C + hd * hs,
+                        (__global const short *)kt + 2 * ((size_t)base + (size_t)w0.x * ws) + (size_t)hd * 2 * ((hs + 1) / 2) * TS);
             continue;
         }
         for (int r = r0; r < r0 + 4 && r < M; r++) {
             int2 wt = rt[r];
             size_t o = (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
             exb_attend(blob, lay, q + (size_t)r * C + hd * hs, wt.y + 1, hs, kt + o, vt + o, 1, TS, e, EXB_PERTURB(wt.x, incr),
-                       att + (size_t)r * C + hd * hs);
+                       att + (size_t)r * C + hd * hs,
+                       (__global const short *)kt + 2 * ((size_t)base + (size_t)wt.x * ws) + (size_t)hd * 2 * ((hs + 1) / 2) * TS);
         }
     }
 }
@@ -1020,7 +1102,7 @@ __kernel void exb_decode(__global const int *restrict blob, __global const int *
         barrier(CLK_GLOBAL_MEM_FENCE);
         for (int hd = lid; hd < NH; hd += LS)
             exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, hs, 8,
-                       e + (size_t)hd * (TS + 8), perturb, att + hd * hs);
+                       e + (size_t)hd * (TS + 8), perturb, att + hd * hs, (__global const short *)0);
         barrier(CLK_GLOBAL_MEM_FENCE);
         exd_linear(blob, w16, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);

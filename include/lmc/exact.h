@@ -1,4 +1,4 @@
-/* exact.h : coding models (format `lmc-exact-1`, DESIGN.md §2) and the exact inference path
+/* exact.h : coding models (formats `lmc-exact-1` and `lmc-exact-2`, DESIGN.md §2) and the exact inference path
  * (DESIGN.md §3) that turns them into the codec's predictor.
  *
  * A coding model holds integer weights and tables made once from a float model by

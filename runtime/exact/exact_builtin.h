@@ -7,7 +7,7 @@
 
 typedef struct lmc_builtin_entry {
     const char *name;          /* file name without .safetensors */
-    const unsigned char *data; /* the lmc-exact-1 image */
+    const unsigned char *data; /* the coding model image (lmc-exact-1 or -2) */
     size_t size;
 } lmc_builtin_entry;
 

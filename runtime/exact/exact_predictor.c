@@ -90,6 +90,7 @@ typedef struct ex_pred {
                                        (max_windows, L, NH, 2 ceil(hs / 2), T) (exd2_kv_index()) */
     size_t dec_ws;                  /* elements of one window's decode cache (every layer) */
     cl_mem d_w2;                    /* lmc-exact-2: the I16 tensors with rows in pairs (exd2_linear()) */
+    cl_mem d_xop;                   /* lmc-exact-2: (rows, C) operands of the last embedding or LayerNorm output */
     cl_mem d_ekt, d_evt;            /* encode K/V of one layer (chunk windows, C, W) + pad */
     size_t ekv_cap;                 /* ints in d_ekt */
     cl_mem d_in, d_rt, d_h, d_q, d_att, d_tmp, d_a, d_ff, d_out, d_sc;
@@ -159,7 +160,7 @@ static lmc_status cl_reserve(ex_pred *p, size_t rows, size_t TS) {
         if (!in || !rt) return lmc_set_error(LMC_ERR_OUT_OF_MEMORY, "row tables of %zu rows", rows);
         LMC_TRY(cl_alloc(p, &p->d_in, rows, CL_MEM_READ_ONLY, NULL));
         LMC_TRY(cl_alloc(p, &p->d_rt, rows * 2 * sizeof(cl_int), CL_MEM_READ_ONLY, NULL));
-        cl_mem *act[] = {&p->d_h, &p->d_q, &p->d_att, &p->d_tmp, &p->d_a};
+        cl_mem *act[] = {&p->d_h, &p->d_q, &p->d_att, &p->d_tmp, &p->d_a, &p->d_xop};
         for (size_t i = 0; i < sizeof act / sizeof act[0]; i++) LMC_TRY(cl_alloc(p, act[i], (rows * C + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL));
         LMC_TRY(cl_alloc(p, &p->d_ff, (rows * 4 * C + EX_PAD) * 4, CL_MEM_READ_WRITE, NULL));
         LMC_TRY(cl_alloc(p, &p->d_out, rows * 256 * 4, CL_MEM_READ_WRITE, NULL));
@@ -266,6 +267,7 @@ static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, 
     ARG_MEM(k, 12, p->d_tmp);
     ARG_MEM(k, 13, y);
     ARG_MEM(k, 14, p->d_w16);
+    ARG_MEM(k, 15, p->d_xop);
     const double C = p->m->config.d_model;
     return launch(p, k, 1, &M, p->local_size, role, 2.0 * (double)M * K * C, 4.0 * ((double)K * C + (double)M * (K + 3 * C)));
 }
@@ -290,7 +292,10 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
     ARG_MEM(k, 3, p->d_rt);
     ARG_INT(k, 4, M);
     ARG_MEM(k, 5, p->d_h);
+    ARG_MEM(k, 6, p->d_xop);
     LMC_TRY(launch(p, k, 1, &M, p->local_size, EXR_EMBED, 0, 12.0 * (double)M * C));
+    /* lmc-exact-2: the linear layers after an embedding or a LayerNorm read its operands (d_xop) */
+    const cl_mem xin = p->m->format == 2 ? p->d_xop : p->d_h;
     size_t items = (M + 3) / 4 * (size_t)NH, G = items < EX_ATT_ITEMS ? items : EX_ATT_ITEMS;
     /* attention items take time in proportion to their position: groups small enough that
      * every core gets some (at least 8 groups when there are 8 items or more), at most 32 */
@@ -306,7 +311,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_MEM(k, 0, p->d_blob);
         ARG_MEM(k, 1, p->d_lay);
         ARG_INT(k, 2, ly + EX_WQ);
-        ARG_MEM(k, 3, p->d_h);
+        ARG_MEM(k, 3, xin);
         ARG_INT(k, 4, M);
         ARG_MEM(k, 5, p->d_rt);
         ARG_INT(k, 6, incr);
@@ -337,11 +342,12 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         /* a = LN1(Wo att + h); ff = gelu(W1 a + b1); h = LN2(W2 ff + b2 + a) */
         LMC_TRY(run_linear_ln(p, M, incr, ly + EX_WO, -1, C, p->d_att, p->d_h, ly + EX_LN1_G, ly + EX_LN1_B, p->d_a,
                               EXR_WO_LN1));
-        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->d_a, 1, act, p->d_ff, EXR_W1_GELU));
+        LMC_TRY(run_linear(p, M, incr, ly + EX_W1, ly + EX_B1, C, 4 * C, p->m->format == 2 ? p->d_xop : p->d_a, 1, act, p->d_ff,
+                           EXR_W1_GELU));
         LMC_TRY(run_linear_ln(p, M, incr, ly + EX_W2, ly + EX_B2, 4 * C, p->d_ff, p->d_a, ly + EX_LN2_G, ly + EX_LN2_B, p->d_h,
                               EXR_W2_LN2));
     }
-    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, p->d_h, 0, logit, p->d_out, EXR_OUT);
+    return run_linear(p, M, incr, EX_LAY_OUT_W, EX_LAY_OUT_B, C, 256, xin, 0, logit, p->d_out, EXR_OUT);
 }
 
 /* Buffers for encoding chunks of `chunk` windows of W: the chunk's K/V of one layer, its rows. */
@@ -511,7 +517,7 @@ void lmc_exact_predictor_destroy(lmc_predictor *pred) {
     if (!pred) return;
     ex_pred *p = (ex_pred *)pred;
     cl_mem *mems[] = {&p->d_blob, &p->d_w16, &p->d_w2, &p->d_lay, &p->d_kt,  &p->d_vt, &p->d_ekt, &p->d_evt, &p->d_in,  &p->d_rt,  &p->d_h,
-                      &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt, &p->d_dsc};
+                      &p->d_q,    &p->d_att, &p->d_tmp, &p->d_a,  &p->d_xop, &p->d_ff,  &p->d_out, &p->d_sc, &p->d_drt, &p->d_dsc};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (*mems[i]) clReleaseMemObject(*mems[i]);
     cl_kernel ks[] = {p->k_embed, p->k_linear, p->k_qkv, p->k_attention, p->k_linear_ln, p->k_decode};

@@ -25,8 +25,8 @@ double CodeBits(const int32_t *row, uint8_t byte) {
     return -std::log2((double)freq[byte] / (double)LMC_FREQ_TOTAL);
 }
 
-// The float model under models/ whose coding model is `id`, or nullptr.
-lmc_model *FindFloatSource(const uint8_t id[32]) {
+// The float model under models/ whose coding model in format `format` is `id`, or nullptr.
+lmc_model *FindFloatSource(const uint8_t id[32], int format) {
     std::string dir = std::string(LMC_SOURCE_DIR) + "/models";
     DIR *d = opendir(dir.c_str());
     if (!d) return nullptr;
@@ -38,7 +38,7 @@ lmc_model *FindFloatSource(const uint8_t id[32]) {
         if (lmc_model_load((dir + "/" + n).c_str(), &fm) != LMC_OK) continue;
         lmc_exact_model *em = nullptr;
         uint8_t q[32];
-        if (lmc_exact_quantize(fm, &em) == LMC_OK) {
+        if (lmc_exact_quantize_format(fm, format, &em) == LMC_OK) {
             lmc_exact_model_id(em, q);
             if (std::memcmp(q, id, 32) == 0) found = fm;
         }
@@ -60,7 +60,7 @@ TEST(ExactRate, CostOfExactnessOnEnwik8EvalUnderOnePercent) {
     ASSERT_EQ(lmc_exact_model_open("default", &em), LMC_OK) << lmc_last_error();
     uint8_t id[32];
     lmc_exact_model_id(em, id);
-    lmc_model *fm = FindFloatSource(id);
+    lmc_model *fm = FindFloatSource(id, lmc_exact_model_format(em));
     ASSERT_TRUE(fm) << "no float model under models/ quantises to the default coding model";
 #ifdef LMC_TEST_SMALL
     const size_t kDefaultWindows = 1, W = 512; // sanitizers: one 512-byte window
