@@ -80,7 +80,7 @@ static uint8_t *load_input(size_t n, char *source, size_t cap) {
     return buf;
 }
 
-/* The float model PyTorch runs: --float-model, else models/<built-in>.safetensors, else the
+/* The float model PyTorch runs: --float-model, else models/<built-in>.safetensors (for NAME-x2: models/NAME.safetensors), else the
  * coding model's file name with ".exact" dropped or "exact" replaced by "float"; "" if none. */
 static void float_model_for(const char *model, char *out, size_t cap) {
     out[0] = '\0';
@@ -89,8 +89,15 @@ static void float_model_for(const char *model, char *out, size_t cap) {
         if (strcmp(model, name) == 0 || (strcmp(model, "default") == 0 && i == lmc_builtin_model_default())) {
             /* "default" is an alias; the files are named after the built-in it stands for */
             const char *real = lmc_builtin_model_name(lmc_builtin_model_default());
-            snprintf(out, cap, "%s/models/%s.safetensors", LMC_SOURCE_DIR, strcmp(model, name) == 0 ? name : real);
+            const char *base = strcmp(model, name) == 0 ? name : real;
+            snprintf(out, cap, "%s/models/%s.safetensors", LMC_SOURCE_DIR, base);
             if (is_file(out)) return;
+            /* NAME-x2, the lmc-exact-2 coding model of models/NAME.safetensors */
+            size_t bl = strlen(base);
+            if (bl > 3 && strcmp(base + bl - 3, "-x2") == 0) {
+                snprintf(out, cap, "%s/models/%.*s.safetensors", LMC_SOURCE_DIR, (int)(bl - 3), base);
+                if (is_file(out)) return;
+            }
         }
     }
     const char *dot = strstr(model, ".exact.");

@@ -379,9 +379,15 @@ __attribute__((always_inline)) inline long8 exb_exp8(__global const int *blob, _
     int8 ia = convert_int8(min(a, (long8)65535));
     long8 w;
     if (!perturb) {
+#if EXB_QS // lmc-exact-2's weights fit int16: the table as short, half the cache lines
+        __global const short *tab = (__global const short *)(blob + lay[EX_LAY_EXP_TAB]);
+        w = convert_long8((short8)(tab[ia.s0], tab[ia.s1], tab[ia.s2], tab[ia.s3], tab[ia.s4], tab[ia.s5], tab[ia.s6],
+                                   tab[ia.s7]));
+#else
         __global const int *tab = blob + lay[EX_LAY_EXP_TAB];
         w = convert_long8((int8)(tab[ia.s0], tab[ia.s1], tab[ia.s2], tab[ia.s3], tab[ia.s4], tab[ia.s5], tab[ia.s6],
                                  tab[ia.s7]));
+#endif
     } else {
         const int exp_hi = lay[EX_LAY_EXP_HI], exp_lo = lay[EX_LAY_EXP_LO];
         int8 ih = (ia >> 8) + exp_hi, il = (ia & 255) + exp_lo;
@@ -970,9 +976,10 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     long2 m2 = max(m4.lo, m4.hi);
     const long mx = max(m2.lo, m2.hi);
     const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0
-    __global short *ew = (__global short *)e;        // weight of key p at ew[p], written after its score is read
-    // the weights (Q15) and their sum z, stored as short so that the products below read both
-    // operands as int16
+    // the weights (Q15) of keys p..p+7 twice over at ew + 2p (16 shorts, over the block's own 8
+    // scores, already read), and their sum z: the products below load them as int16, the 8 keys
+    // once for each of a short16's two channels
+    __global short *ew = (__global short *)e;
     long8 z8 = (long8)0;
     for (int p = 0; p < nk; p += 8) {
         long8 a = (long8)mx - convert_long8(vload8(0, e + p));
@@ -980,7 +987,8 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
         if (any(a < (long8)a0)) // else every lane so far below the max that its weight is 0
             wl = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk);
         z8 += wl;
-        vstore8(convert_short8_sat(wl), 0, ew + p); // the identity (<= 32767) but in the negative controls
+        const short8 w = convert_short8_sat(wl); // the identity (<= 32767) but in the negative controls
+        vstore16((short16)(w, w), 0, ew + 2 * (size_t)p);
     }
     long4 z4 = z8.lo + z8.hi;
     long2 z2 = z4.lo + z4.hi;
@@ -990,9 +998,9 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
         long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0;
         const int g = min(8, hs - d0); // channels in this group
         for (int p = 0; p < nk; p += 8) {
-            const short8 w = vload8(0, ew + p);
-            if (!any(w != (short8)0)) continue;
-            const int16 ww = convert_int16((short16)(w, w));
+            const short16 w2 = vload16(0, ew + 2 * (size_t)p);
+            if (!any(w2.lo != (short8)0)) continue;
+            const int16 ww = convert_int16(w2);
             __global const short *vp = vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8;
             // channels d0 + 2k, d0 + 2k + 1: lanes 0-3 and 4-7 of n_k (key pairs); past the group: 0
             if (g == 8) {

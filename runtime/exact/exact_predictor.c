@@ -1069,10 +1069,18 @@ lmc_status lmc_exact_predictor_create(const lmc_exact_model *m, lmc_device *devi
     }
     memcpy(blob, m->blob, m->blob_n * sizeof *blob);
     int32_t a0 = 0; /* from a0 on every entry is 0: blocks of such lanes skip their lookups and V */
-    for (ex_i64 a = 0; a < EX_EXP_TAB; a++)
-        if ((blob[etab + (size_t)a] = (int32_t)ex_attn_weight(m->blob, m->lay[EX_LAY_EXP_HI], m->lay[EX_LAY_EXP_LO], -a,
-                                                              m->format == 2 ? EX2_IN_SHIFT : 0, 0)) != 0)
-            a0 = (int32_t)a + 1;
+    /* lmc-exact-2's weights (at most 32767) as int16, two to an int: entry a at short a (little-endian
+     * halves, as the device reads them) */
+    for (ex_i64 a = 0; a < EX_EXP_TAB; a++) {
+        const int32_t w = (int32_t)ex_attn_weight(m->blob, m->lay[EX_LAY_EXP_HI], m->lay[EX_LAY_EXP_LO], -a, m->format == 2 ? EX2_IN_SHIFT : 0, 0);
+        if (m->format == 2) {
+            uint32_t *cell = (uint32_t *)&blob[etab + (size_t)(a >> 1)];
+            *cell |= (uint32_t)(uint16_t)w << (16 * (a & 1));
+        } else {
+            blob[etab + (size_t)a] = w;
+        }
+        if (w != 0) a0 = (int32_t)a + 1;
+    }
     blob[etab - 1] = a0;
     memcpy(lay, m->lay, (size_t)m->lay_n * sizeof *lay);
     lay[EX_LAY_EXP_TAB] = (int32_t)etab;
