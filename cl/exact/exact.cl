@@ -371,6 +371,17 @@ ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
 }
 
 
+// The scores (Q12) of keys p..p+7 from their dot products: requantised by att_m / 2^att_s,
+// clamped to +-2^30, lanes at or past nk set to -2^30 (they cannot raise the max); stored at e + p
+// and returned (for the max).
+long8 exb_score8(ulong8 dot, long att_m, int att_s, int p, int nk, __global int *e, int perturb) {
+    const long lim = (long)1 << 30;
+    long8 s = clamp(as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
+    s = select((long8)(-lim), s, (long8)(0, 1, 2, 3, 4, 5, 6, 7) + (long)p < (long8)nk);
+    vstore8(convert_int8(s), 0, e + p);
+    return s;
+}
+
 // ex_exp(-a) on 8 lanes, a >= 0 (0 from a = 2^16 on): one lookup in the table of ex_exp()'s own
 // values (lay[EX_LAY_EXP_TAB]); the perturbed variants (perturb != 0) compute it from the two
 // tables instead, as ex_exp() does, rounding down.
@@ -599,11 +610,7 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
         for (int d = hs8; d < hs; d++) // a head of other than a multiple of 8 channels
             dot += (ulong8)(ulong)(long)qr[d] * as_ulong8(convert_long8(vload8(0, kb + (size_t)p * ps + (size_t)d * cs)));
 #endif
-        long8 s = as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb));
-        s = clamp(s, (long8)(-lim), (long8)lim);
-        s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
-        vstore8(convert_int8(s), 0, e + p);
-        mx8 = max(mx8, s);
+        mx8 = max(mx8, exb_score8(dot, att_m, att_s, p, nk, e, perturb));
     }
     long4 m4 = max(mx8.lo, mx8.hi);
     long2 m2 = max(m4.lo, m4.hi);
@@ -966,11 +973,7 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
             const int16 pr = convert_int16(vload16(0, kp + 16 * c)) * convert_int16((short16)(qp, qp, qp, qp, qp, qp, qp, qp));
             dot += convert_long8(pr.even + pr.odd);
         }
-        long8 s = as_long8(exb_rs8(as_ulong8(dot) * (ulong)att_m, (ulong)att_s, perturb));
-        s = clamp(s, (long8)(-lim), (long8)lim);
-        s = select((long8)(-lim), s, lane + (long)p < (long8)nk); // -2^30 cannot raise the max
-        vstore8(convert_int8(s), 0, e + p);
-        mx8 = max(mx8, s);
+        mx8 = max(mx8, exb_score8(as_ulong8(dot), att_m, att_s, p, nk, e, perturb));
     }
     long4 m4 = max(mx8.lo, mx8.hi);
     long2 m2 = max(m4.lo, m4.hi);
