@@ -1,5 +1,5 @@
-// exact.cl : the exact (integer) forward pass of a coding model, lmc-exact-1 (DESIGN.md §3,
-// runtime/exact/EXACT.md): ex_position(), one position of one window with a KV cache (the definition,
+// exact.cl : the exact (integer) forward pass of a coding model, lmc-exact-1 and lmc-exact-2
+// (DESIGN.md §3, runtime/exact/EXACT.md §3-4): ex_position(), one position of one window with a KV cache (the definition,
 // and the cpu-ref oracle), and the batched kernels exb_* (the OpenCL path): the same operations
 // layer by layer over many rows (positions of windows) at once.
 //
@@ -17,6 +17,8 @@
 // y_j = round_half_up(acc_j * m_j / 2^s_j) + bias_j, acc_j = sum_i x_i * w_ij exact in 64 bits.
 // Logits come out Q16. Attention weights are exp() values Q16 from two tables (exact: the tables
 // are data of the coding model), divided by their sum with an integer rounding division.
+// lmc-exact-2 (the layout's EX_LAY_FORMAT; LMC_EXACT_FORMAT2 for the kernels) takes every product
+// operand as int16: ex_operand() of the Q12 values (Q9), weights Q15, attention's output Q9.
 
 #ifdef LMC_EXACT_HOST
 #include <stddef.h>

@@ -1,6 +1,8 @@
 /* exact_predictor.c : the codec's predictor (lmc_predictor) over a coding model, on cpu-ref (the
  * plain-C oracle: cl/exact/exact.cl compiled as C, position by position) or on an OpenCL device (the
- * batched kernels exb_* of cl/exact/exact.cl, layer by layer over many rows at once).
+ * batched kernels exb_* of cl/exact/exact.cl, layer by layer over many rows at once). An
+ * lmc-exact-2 model builds the program with LMC_EXACT_FORMAT2 (int16 operands: short caches, the
+ * weights also in row pairs for exd2_linear(), the weight table as int16).
  *
  * The scheduler (DESIGN.md §4): encoding gives each position of each window of a call one row
  * (a short last window gets only its length's rows) and runs the layers over chunks of at most
