@@ -21,9 +21,8 @@ static int has_x2_twin(const char *name) {
 
 int cli_auto_is_candidate(size_t i) {
     const char *name = lmc_builtin_model_name(i), *all = getenv("LMC_AUTO_ALL");
-    if (!name) return 0;
-    if (all && strcmp(all, "1") == 0) return 1;
-    return strncmp(name, "interim", 7) != 0 && !has_x2_twin(name);
+    if (!name || has_x2_twin(name)) return 0;
+    return (all && strcmp(all, "1") == 0) || strncmp(name, "interim", 7) != 0;
 }
 
 typedef struct mem_sink {

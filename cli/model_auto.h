@@ -6,7 +6,7 @@
  * Candidates: every built-in but those whose lmc-exact-2 twin NAME-x2 is built in (the same
  * float model, sizes within a few hundredths of a percent) and those named "interim*" (earlier snapshots of a run whose final
  * model is built in too, kept only so that old files decode; LMC_AUTO_ALL=1 lets them in, for
- * tests and cost measurements) and those whose context is below -W. One candidate, or an empty
+ * tests and cost measurements, but not the twins) and those whose context is below -W. One candidate, or an empty
  * input, goes without a trial: the default built-in if it is a candidate, else the newest.
  * Cost: CLI_AUTO_WINDOWS windows of coding per candidate (on a one-window predictor), so it
  * grows linearly with the number of built-ins; docs/DESIGN.md §6 has the measured figures.
@@ -35,8 +35,8 @@ typedef struct cli_auto_choice {
     double seconds;    /* the whole choice: loading, predictors, trials */
 } cli_auto_choice;
 
-/* cli_auto_is_candidate() : whether built-in i takes part (not an "interim*" snapshot, not a
- * built-in NAME whose lmc-exact-2 twin "NAME-x2" is built in; LMC_AUTO_ALL=1: every one). */
+/* cli_auto_is_candidate() : whether built-in i takes part: not a built-in NAME whose lmc-exact-2
+ * twin "NAME-x2" is built in, and not an "interim*" snapshot (unless LMC_AUTO_ALL=1). */
 int cli_auto_is_candidate(size_t i);
 
 /* cli_auto_pick() : score the candidates on head[0..n) (the input's first bytes; n may be less
