@@ -326,23 +326,6 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 #define EXB_QS_REQUANT EXB_QS
 #endif
 
-// lmc-exact-2's narrow sums: a dot product of int16 operands x . y with every |y_i| <= 32767 (the
-// format's operands and I16 weights, loader-checked) has every partial sum at most
-// (sum_i |x_i|) * 32767 in magnitude, under 2^31 when sum_i |x_i| <= 65536; then its pair sums add
-// in int (exact: no partial sum overflows), else each pair is widened to 64 bits first. The
-// tests' preambles set LMC_EXACT_NARROW_L1 0 (every sum widened; a value above 65536 would not be
-// exact) and LMC_EXACT_PERTURB_NARROW (the narrow sums off by 2^24: a negative control showing
-// which rows take them).
-#ifndef LMC_EXACT_NARROW_L1
-#define LMC_EXACT_NARROW_L1 65536u
-#endif
-#ifdef LMC_EXACT_PERTURB_NARROW
-#define EXB_PERTURB_NARROW ((long)1 << 24) // enough to move every linear output and (times the key's
-                                           // lane: a shift common to all keys leaves the weights) score
-#else
-#define EXB_PERTURB_NARROW 0
-#endif
-
 // Column j of a linear layer from its 64-bit sum acc: requantised by the column's multiplier and
 // shift (blob offsets mo, so), plus its bias (bo < 0: none), clamped to +-lim; ex_linear()'s rule.
 int exb_requant(__global const int *blob, ulong acc, int mo, int so, int bo, int j, long lim, int perturb) {
@@ -379,19 +362,6 @@ int16 exe2_qpair(__global const int *q, int c, int hs) {
 long8 exe2_dot(__global const short *k, int16 qp) {
     const int16 u = convert_int16(vload16(0, k)) * qp;
     return convert_long8(u.even + u.odd);
-}
-
-// ... as int, for narrow sums (LMC_EXACT_NARROW_L1).
-int8 exe2_dot32(__global const short *k, int16 qp) {
-    const int16 u = convert_int16(vload16(0, k)) * qp;
-    return u.even + u.odd;
-}
-
-// 1: the sum of |q_d| (d < hs) is at most LMC_EXACT_NARROW_L1, so q's dot products are narrow sums.
-int exe2_narrow(__global const int *q, int hs) {
-    uint l1 = 0;
-    for (int d = 0; d < hs; d++) l1 += abs(q[d]);
-    return l1 <= LMC_EXACT_NARROW_L1;
 }
 #endif
 
@@ -719,7 +689,6 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
     const int16 B0 = exe2_qpair(q1, 0, hs), B1 = exe2_qpair(q1, h8, hs), B2 = exe2_qpair(q1, 2 * h8, hs), B3 = exe2_qpair(q1, 3 * h8, hs);
     const int16 C0 = exe2_qpair(q2, 0, hs), C1 = exe2_qpair(q2, h8, hs), C2 = exe2_qpair(q2, 2 * h8, hs), C3 = exe2_qpair(q2, 3 * h8, hs);
     const int16 D0 = exe2_qpair(q3, 0, hs), D1 = exe2_qpair(q3, h8, hs), D2 = exe2_qpair(q3, 2 * h8, hs), D3 = exe2_qpair(q3, 3 * h8, hs);
-    const int n0 = exe2_narrow(q0, hs), n1 = exe2_narrow(q1, hs), n2 = exe2_narrow(q2, hs), n3 = exe2_narrow(q3, hs);
 #endif
     for (int p = 0; p < nk; p += 8) {
         ulong8 d0 = (ulong8)0, d1 = (ulong8)0, d2 = (ulong8)0, d3 = (ulong8)0;
@@ -727,29 +696,10 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         __global const short *kp = kb2 + 2 * (size_t)p; // channel pair c at kp + c * 2 TS
         if (h8) {
             const size_t c1 = 2 * (size_t)TS, c2 = 4 * (size_t)TS, c3 = 6 * (size_t)TS;
-            // each row's pair sums in int when its query's are narrow sums, else widened
-#define EXE2_DOT4(n, X0, X1, X2, X3)                                                                                         \
-    ((n) ? as_ulong8(convert_long8((exe2_dot32(kp, X0) + exe2_dot32(kp + c1, X1)) + (exe2_dot32(kp + c2, X2) +             \
-                                   exe2_dot32(kp + c3, X3))) + EXB_PERTURB_NARROW * lane)                                   \
-         : as_ulong8((exe2_dot(kp, X0) + exe2_dot(kp + c1, X1)) + (exe2_dot(kp + c2, X2) + exe2_dot(kp + c3, X3))))
-            d0 = EXE2_DOT4(n0, A0, A1, A2, A3);
-            d1 = EXE2_DOT4(n1, B0, B1, B2, B3);
-            d2 = EXE2_DOT4(n2, C0, C1, C2, C3);
-            d3 = EXE2_DOT4(n3, D0, D1, D2, D3);
-#undef EXE2_DOT4
-        } else if (n0 && n1 && n2 && n3) { // the 4 rows' pair sums in int
-            int8 f0 = (int8)0, f1 = f0, f2 = f0, f3 = f0;
-            for (int c = 0; c < (hs + 1) / 2; c++) {
-                __global const short *kc = kp + (size_t)c * 2 * TS;
-                f0 += exe2_dot32(kc, exe2_qpair(q0, c, hs));
-                f1 += exe2_dot32(kc, exe2_qpair(q1, c, hs));
-                f2 += exe2_dot32(kc, exe2_qpair(q2, c, hs));
-                f3 += exe2_dot32(kc, exe2_qpair(q3, c, hs));
-            }
-            d0 = as_ulong8(convert_long8(f0) + EXB_PERTURB_NARROW * lane);
-            d1 = as_ulong8(convert_long8(f1) + EXB_PERTURB_NARROW * lane);
-            d2 = as_ulong8(convert_long8(f2) + EXB_PERTURB_NARROW * lane);
-            d3 = as_ulong8(convert_long8(f3) + EXB_PERTURB_NARROW * lane);
+            d0 = as_ulong8((exe2_dot(kp, A0) + exe2_dot(kp + c1, A1)) + (exe2_dot(kp + c2, A2) + exe2_dot(kp + c3, A3)));
+            d1 = as_ulong8((exe2_dot(kp, B0) + exe2_dot(kp + c1, B1)) + (exe2_dot(kp + c2, B2) + exe2_dot(kp + c3, B3)));
+            d2 = as_ulong8((exe2_dot(kp, C0) + exe2_dot(kp + c1, C1)) + (exe2_dot(kp + c2, C2) + exe2_dot(kp + c3, C3)));
+            d3 = as_ulong8((exe2_dot(kp, D0) + exe2_dot(kp + c1, D1)) + (exe2_dot(kp + c2, D2) + exe2_dot(kp + c3, D3)));
         } else {
             long8 e0 = (long8)0, e1 = e0, e2 = e0, e3 = e0;
             for (int c = 0; c < (hs + 1) / 2; c++) {
@@ -953,34 +903,18 @@ void exd2_linear(__global const int *blob, __global const short *w2, int wo, int
                  __global const short *x, long lim, int gelu_tab, __global const int *res, int res_on, int perturb,
                  __global int *y, __global short *yo, int omode, int kv_hs, int TS, int kv_t) {
     const int lid = (int)get_local_id(0), LS = (int)get_local_size(0);
-    uint xl1 = 0;
-    for (int i = 0; i < K; i++) xl1 += abs((int)x[i]);
-    const int narrow = xl1 <= LMC_EXACT_NARROW_L1; // the products' sums in int (above)
     for (int b0 = lid; 8 * b0 < N; b0 += 2 * LS) {
         const int ja = 8 * b0, jb = 8 * (b0 + LS) < N ? 8 * (b0 + LS) : ja; // jb = ja: computed, not stored
         __global const short *wa = w2 + wo + 2 * ja, *wb = w2 + wo + 2 * jb;
         long8 a = (long8)0, b = (long8)0;
-        if (narrow) {
-            int8 a32 = (int8)0, b32 = (int8)0;
-            for (int i = 0; i < K; i += 2) {
-                const short2 xp = vload2(0, x + i);
-                const int16 xx = convert_int16((short16)(xp, xp, xp, xp, xp, xp, xp, xp));
-                const size_t ro = (size_t)(i >> 1) * 2 * N;
-                const int16 pa = convert_int16(vload16(0, wa + ro)) * xx, pb = convert_int16(vload16(0, wb + ro)) * xx;
-                a32 += pa.even + pa.odd;
-                b32 += pb.even + pb.odd;
-            }
-            a = convert_long8(a32) + EXB_PERTURB_NARROW;
-            b = convert_long8(b32) + EXB_PERTURB_NARROW;
-        } else
-            for (int i = 0; i < K; i += 2) {
-                const short2 xp = vload2(0, x + i);
-                const int16 xx = convert_int16((short16)(xp, xp, xp, xp, xp, xp, xp, xp));
-                const size_t ro = (size_t)(i >> 1) * 2 * N;
-                const int16 pa = convert_int16(vload16(0, wa + ro)) * xx, pb = convert_int16(vload16(0, wb + ro)) * xx;
-                a += convert_long8(pa.even + pa.odd);
-                b += convert_long8(pb.even + pb.odd);
-            }
+        for (int i = 0; i < K; i += 2) {
+            const short2 xp = vload2(0, x + i);
+            const int16 xx = convert_int16((short16)(xp, xp, xp, xp, xp, xp, xp, xp));
+            const size_t ro = (size_t)(i >> 1) * 2 * N;
+            const int16 pa = convert_int16(vload16(0, wa + ro)) * xx, pb = convert_int16(vload16(0, wb + ro)) * xx;
+            a += convert_long8(pa.even + pa.odd);
+            b += convert_long8(pb.even + pb.odd);
+        }
         long acc[16];
         vstore8(a, 0, acc);
         vstore8(b, 0, acc + 8);
@@ -1002,40 +936,10 @@ void exd2_operands(__global const int *x, int n, __global short *xo) {
     for (int i = (int)get_local_id(0); i < n; i += (int)get_local_size(0)) xo[i] = (short)ex_operand(x[i], EXB_QS);
 }
 
-// The pair sums of 8 keys' weights (ww: the 8 weights twice, as int) times one V block of g <= 8
-// channels (vp: 2 channels x 8 keys per short16) added to acc: lanes 0-3 of acc[k] channel 2k's
-// pairs of keys, lanes 4-7 channel 2k + 1's; pairs past g are not read.
-__attribute__((always_inline)) inline void exd2_vblock(__global const short *vp, int16 ww, int g, long8 *acc) {
-    const int16 p0 = convert_int16(vload16(0, vp)) * ww;
-    acc[0] += convert_long8(p0.even + p0.odd);
-    if (g > 2) {
-        const int16 p1 = convert_int16(vload16(0, vp + 16)) * ww;
-        acc[1] += convert_long8(p1.even + p1.odd);
-    }
-    if (g > 4) {
-        const int16 p2 = convert_int16(vload16(0, vp + 32)) * ww;
-        acc[2] += convert_long8(p2.even + p2.odd);
-    }
-    if (g > 6) {
-        const int16 p3 = convert_int16(vload16(0, vp + 48)) * ww;
-        acc[3] += convert_long8(p3.even + p3.odd);
-    }
-}
-
-// out[d0 + k] for the g channels of one group: rounddiv(sum over keys, z), Wo's Q9 operand.
-__attribute__((always_inline)) inline void exd2_vstore(const long8 *acc, int g, long z, __global short *out) {
-    for (int k = 0; k < g; k++) {
-        const long4 h4 = (k & 1) ? acc[k >> 1].hi : acc[k >> 1].lo;
-        out[k] = (short)ex_rounddiv(h4.x + h4.y + h4.z + h4.w, z);
-    }
-}
-
 // exb_attend() of one decoding row and head with the caches above (kb, vb: the head's K and V),
-// keys 0..nk-1, in two sweeps over the keys: the scores (Q12) and their max; then per block of 8
-// keys the weights (Q15, ex_attn_weight() by the table), their sum z and, for the first 8
-// channels, the pair sums of e_p v_pd (heads of more channels: the weights kept in e, as int, for
-// one more sweep per 8 channels). e: scratch of nk + 8 ints.
-// The scores' dot products are narrow sums (LMC_EXACT_NARROW_L1) when the query's are.
+// keys 0..nk-1: the scores (Q12) and their max, then per block of 8 keys the weights (Q15,
+// ex_attn_weight() by the table) and, for every channel, the pair sums of e_p v_pd. e: scratch of
+// nk + 8 ints (the scores; then the weights as short over its first half).
 void exd2_attend(__global const int *restrict blob, __global const int *restrict lay, __global const short *restrict qr,
                  int nk, int hs, __global const short *restrict kb, __global const short *restrict vb,
                  __global int *restrict e, int perturb, __global short *restrict out) {
@@ -1044,11 +948,8 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     const long lim = (long)1 << 30;
     const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
     const int hp = (hs + 1) / 2;
-    uint ql1 = 0;
-    for (int c = 0; c < hs; c++) ql1 += abs((int)qr[c]);
-    const int narrow = ql1 <= LMC_EXACT_NARROW_L1;
     long8 mx8 = (long8)(-lim);
-    // heads of 8 channels (the 200k preset's): the 4 operand pairs of the query held across the keys
+    // heads of 8 channels (the presets'): the 4 operand pairs of the query held across the keys
     short2 q01 = (short2)0, q23 = q01, q45 = q01, q67 = q01;
     if (hs == 8) {
         q01 = vload2(0, qr);
@@ -1066,21 +967,13 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
         if (hs == 8) {
             const int16 u0 = convert_int16(vload16(0, kp)) * Q01, u1 = convert_int16(vload16(0, kp + 16)) * Q23;
             const int16 u2 = convert_int16(vload16(0, kp + 32)) * Q45, u3 = convert_int16(vload16(0, kp + 48)) * Q67;
-            if (narrow)
-                dot = convert_long8(((u0.even + u0.odd) + (u1.even + u1.odd)) + ((u2.even + u2.odd) + (u3.even + u3.odd))) +
-                      EXB_PERTURB_NARROW * lane;
-            else
-                dot = (convert_long8(u0.even + u0.odd) + convert_long8(u1.even + u1.odd)) +
-                      (convert_long8(u2.even + u2.odd) + convert_long8(u3.even + u3.odd));
-        } else {
-            int8 d32 = (int8)0;
-            for (int c = 0; c < hp; c++) {
-                const short2 qp = (short2)(qr[2 * c], 2 * c + 1 < hs ? qr[2 * c + 1] : (short)0);
-                const int16 pr = convert_int16(vload16(0, kp + 16 * c)) * convert_int16((short16)(qp, qp, qp, qp, qp, qp, qp, qp));
-                if (narrow) d32 += pr.even + pr.odd;
-                else dot += convert_long8(pr.even + pr.odd);
-            }
-            if (narrow) dot = convert_long8(d32) + EXB_PERTURB_NARROW * lane;
+            dot = (convert_long8(u0.even + u0.odd) + convert_long8(u1.even + u1.odd)) +
+                  (convert_long8(u2.even + u2.odd) + convert_long8(u3.even + u3.odd));
+        } else
+        for (int c = 0; c < hp; c++) {
+            const short2 qp = (short2)(qr[2 * c], 2 * c + 1 < hs ? qr[2 * c + 1] : (short)0);
+            const int16 pr = convert_int16(vload16(0, kp + 16 * c)) * convert_int16((short16)(qp, qp, qp, qp, qp, qp, qp, qp));
+            dot += convert_long8(pr.even + pr.odd);
         }
         mx8 = max(mx8, exb_score8(as_ulong8(dot), att_m, att_s, p, nk, e, perturb));
     }
@@ -1088,32 +981,62 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     long2 m2 = max(m4.lo, m4.hi);
     const long mx = max(m2.lo, m2.hi);
     const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0
-    const int g0 = min(8, hs);
-    long8 z8 = (long8)0, acc[4] = {(long8)0, (long8)0, (long8)0, (long8)0};
+    // the weights (Q15) of keys p..p+7 twice over at ew + 2p (16 shorts, over the block's own 8
+    // scores, already read), and their sum z: the products below load them as int16, the 8 keys
+    // once for each of a short16's two channels
+    __global short *ew = (__global short *)e;
+    long8 z8 = (long8)0;
     for (int p = 0; p < nk; p += 8) {
         long8 a = (long8)mx - convert_long8(vload8(0, e + p));
         long8 wl = (long8)0;
         if (any(a < (long8)a0)) // else every lane so far below the max that its weight is 0
             wl = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk);
         z8 += wl;
-        const int8 w = convert_int8(convert_short8_sat(wl)); // the identity (<= 32767) but in the negative controls
-        if (hs > 8) vstore8(w, 0, e + p);
-        if (!any(w != (int8)0)) continue;
-        exd2_vblock(vb + (size_t)(p >> 3) * hs * 8, (int16)(w, w), g0, acc);
+        const short8 w = convert_short8_sat(wl); // the identity (<= 32767) but in the negative controls
+        vstore16((short16)(w, w), 0, ew + 2 * (size_t)p);
     }
     long4 z4 = z8.lo + z8.hi;
     long2 z2 = z4.lo + z4.hi;
     const long z = z2.lo + z2.hi;
-    exd2_vstore(acc, g0, z, out);
-    for (int d0 = 8; d0 < hs; d0 += 8) { // channels past the first 8 (4 short16 loads of V per 8 keys)
-        const int g = min(8, hs - d0);
-        for (int k = 0; k < 4; k++) acc[k] = (long8)0;
+    // channels in groups of 8 (4 short16 loads of V per 8 keys)
+    for (int d0 = 0; d0 < hs; d0 += 8) {
+        long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0;
+        const int g = min(8, hs - d0); // channels in this group
         for (int p = 0; p < nk; p += 8) {
-            const int8 w = vload8(0, e + p);
-            if (!any(w != (int8)0)) continue;
-            exd2_vblock(vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8, (int16)(w, w), g, acc);
+            const short16 w2 = vload16(0, ew + 2 * (size_t)p);
+            if (!any(w2.lo != (short8)0)) continue;
+            const int16 ww = convert_int16(w2);
+            __global const short *vp = vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8;
+            // channels d0 + 2k, d0 + 2k + 1: lanes 0-3 and 4-7 of n_k (key pairs); past the group: 0
+            if (g == 8) {
+                const int16 p0 = convert_int16(vload16(0, vp)) * ww, p1 = convert_int16(vload16(0, vp + 16)) * ww;
+                const int16 p2 = convert_int16(vload16(0, vp + 32)) * ww, p3 = convert_int16(vload16(0, vp + 48)) * ww;
+                n0 += convert_long8(p0.even + p0.odd);
+                n1 += convert_long8(p1.even + p1.odd);
+                n2 += convert_long8(p2.even + p2.odd);
+                n3 += convert_long8(p3.even + p3.odd);
+                continue;
+            }
+            int16 p0 = convert_int16(vload16(0, vp)) * ww;
+            n0 += convert_long8(p0.even + p0.odd);
+            if (g > 2) {
+                int16 p1 = convert_int16(vload16(0, vp + 16)) * ww;
+                n1 += convert_long8(p1.even + p1.odd);
+            }
+            if (g > 4) {
+                int16 p2 = convert_int16(vload16(0, vp + 32)) * ww;
+                n2 += convert_long8(p2.even + p2.odd);
+            }
+            if (g > 6) {
+                int16 p3 = convert_int16(vload16(0, vp + 48)) * ww;
+                n3 += convert_long8(p3.even + p3.odd);
+            }
         }
-        exd2_vstore(acc, g, z, out + d0);
+        long8 acc[4] = {n0, n1, n2, n3};
+        for (int k = 0; k < g; k++) {
+            long4 h4 = (k & 1) ? acc[k >> 1].hi : acc[k >> 1].lo;
+            out[d0 + k] = (short)ex_rounddiv(h4.x + h4.y + h4.z + h4.w, z); // Q9: Wo's operand
+        }
     }
 }
 #endif

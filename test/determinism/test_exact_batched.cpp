@@ -242,45 +242,6 @@ TEST_P(ExactBatched, PerturbedKernelsAreDetected) {
     lmc_device_destroy(dev);
 }
 
-// lmc-exact-2's narrow sums (cl/exact/exact.cl, LMC_EXACT_NARROW_L1): a dot product whose
-// operands' L1 norm bounds every partial sum under 2^31 adds its pair sums in int, any other widens
-// each pair. Both are exact, so rows equal the oracle's either way: the suite above checks the
-// automatic mix; here every sum is widened (LMC_EXACT_NARROW_L1 0), on the tiny model (heads of
-// 8: the unrolled paths) and a 16-channel-head one (the pair loops). The negative control (the
-// narrow sums off by 2^24) shows that the narrow sums are taken on both paths, whole-window and
-// incremental, for both head widths, and that LMC_EXACT_NARROW_L1 0 leaves none.
-TEST_P(ExactBatched, NarrowSumsAreTakenAndWideOnesGiveTheSameRows) {
-    if (GetParam() != 2) GTEST_SKIP() << "lmc-exact-1 has no int16 operands";
-    ModelPtr tiny(LoadTiny(2), lmc_exact_model_destroy), m16(FreshModel(128, 1, 8, 40, 7, 2), lmc_exact_model_destroy);
-    ASSERT_TRUE(tiny && m16) << lmc_last_error();
-    lmc_device *dev = nullptr;
-    LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);
-    struct Case {
-        const lmc_exact_model *m;
-        std::vector<size_t> lens;
-        uint32_t W;
-        int C;
-    };
-    for (const Case &k : {Case{tiny.get(), {64, 17, 40}, 64, 16}, Case{m16.get(), {40, 37}, 40, 128}}) {
-        lmc_predictor *wide = MakePred(k.m, dev, 3, 0, "#define LMC_EXACT_NARROW_L1 0u\n");
-        lmc_predictor *off = MakePred(k.m, dev, 3, 0, "#define LMC_EXACT_PERTURB_NARROW 1\n");
-        lmc_predictor *wide_off = MakePred(k.m, dev, 3, 0, "#define LMC_EXACT_NARROW_L1 0u\n#define LMC_EXACT_PERTURB_NARROW 1\n");
-        ASSERT_TRUE(wide && off && wide_off);
-        Counts w = Compare(k.m, wide, k.lens, k.W), o = Compare(k.m, off, k.lens, k.W), wo = Compare(k.m, wide_off, k.lens, k.W);
-        EXPECT_GT(w.rows, 0u);
-        EXPECT_EQ(w.whole + w.incremental + w.tail, 0u) << "C " << k.C << ": every sum widened";
-        EXPECT_GT(o.whole, 0u) << "C " << k.C << ": no narrow sum in encoding";
-        EXPECT_GT(o.incremental, 0u) << "C " << k.C << ": no narrow sum in decoding";
-        EXPECT_EQ(wo.whole + wo.incremental, 0u) << "C " << k.C << ": LMC_EXACT_NARROW_L1 0 left narrow sums";
-        std::printf("C %d: %zu rows equal with every sum widened; the perturbed narrow sums change %zu + %zu\n", k.C,
-                    w.rows, o.whole, o.incremental);
-        lmc_exact_predictor_destroy(wide);
-        lmc_exact_predictor_destroy(off);
-        lmc_exact_predictor_destroy(wide_off);
-    }
-    lmc_device_destroy(dev);
-}
-
 // Encoding's chunk (LMC_EXACT_CHUNK_ROWS, which the calibration's choice also sets) splits a call's
 // windows into chunks of whole windows: one window a chunk (64 and 100 rows: the rows round down
 // to whole windows of 64), 3 windows (192: the 5 windows of a call as 3 + 2) and all of them at
