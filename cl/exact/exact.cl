@@ -981,9 +981,8 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     long2 m2 = max(m4.lo, m4.hi);
     const long mx = max(m2.lo, m2.hi);
     const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0
-    // the weights (Q15) of keys p..p+7 twice over at ew + 2p (16 shorts, over the block's own 8
-    // scores, already read), and their sum z: the products below load them as int16, the 8 keys
-    // once for each of a short16's two channels
+    // the weights (Q15) of keys p..p+7 at ew + p (8 shorts), and their sum z: the products below
+    // load them as int16, twice over (the 8 keys once for each of a short16's two channels)
     __global short *ew = (__global short *)e;
     long8 z8 = (long8)0;
     for (int p = 0; p < nk; p += 8) {
@@ -992,8 +991,9 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
         if (any(a < (long8)a0)) // else every lane so far below the max that its weight is 0
             wl = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk);
         z8 += wl;
-        const short8 w = convert_short8_sat(wl); // the identity (<= 32767) but in the negative controls
-        vstore16((short16)(w, w), 0, ew + 2 * (size_t)p);
+        // the identity (<= 32767) but in the negative controls; over bytes 2p .. 2p + 15 of e, scores
+        // of keys p / 2 .. p / 2 + 3, already read
+        vstore8(convert_short8_sat(wl), 0, ew + (size_t)p);
     }
     long4 z4 = z8.lo + z8.hi;
     long2 z2 = z4.lo + z4.hi;
@@ -1003,9 +1003,9 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
         long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0;
         const int g = min(8, hs - d0); // channels in this group
         for (int p = 0; p < nk; p += 8) {
-            const short16 w2 = vload16(0, ew + 2 * (size_t)p);
-            if (!any(w2.lo != (short8)0)) continue;
-            const int16 ww = convert_int16(w2);
+            const short8 w8 = vload8(0, ew + (size_t)p);
+            if (!any(w8 != (short8)0)) continue;
+            const int16 ww = convert_int16((short16)(w8, w8));
             __global const short *vp = vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8;
             // channels d0 + 2k, d0 + 2k + 1: lanes 0-3 and 4-7 of n_k (key pairs); past the group: 0
             if (g == 8) {
