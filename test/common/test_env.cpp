@@ -71,6 +71,13 @@ int FindDevice(const std::string &name) {
 
 std::vector<lmc_device_info> AllDevices() { return Devices(); }
 
+std::vector<std::string> GpuDeviceNames() {
+    std::vector<std::string> out;
+    for (const lmc_device_info &d : Devices())
+        if (d.is_gpu && !d.is_simulator) out.push_back(d.name);  // oclgrind reports GPU
+    return out;
+}
+
 std::vector<std::string> CoveredDeviceNames() {
     auto required = RequiredDevices();
     if (!required.empty()) return required;

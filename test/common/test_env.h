@@ -28,6 +28,11 @@ bool IsRequired(const std::string &name);
 // The index in Devices() of the one device whose "platform name" contains `name`, or -1.
 int FindDevice(const std::string &name);
 
+// The names of this machine's GPUs (OpenCL devices of type GPU; not oclgrind, which reports
+// one), for the tests that sweep batch and work-group sizes on each: empty on a machine without
+// one (CI's), where those tests skip.
+std::vector<std::string> GpuDeviceNames();
+
 // Every OpenCL device of this machine plus cpu-ref (cpu-ref last).
 std::vector<lmc_device_info> AllDevices();
 

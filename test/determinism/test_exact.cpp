@@ -242,6 +242,12 @@ void BatchSweep(const char *device, int format) {
 
 TEST_P(ExactCodec, BatchAndWorkGroupSizesGiveSameBytesOnPthread) { BatchSweep("pthread", GetParam()); }
 TEST_P(ExactCodec, BatchAndWorkGroupSizesGiveSameBytesOnBasic) { BatchSweep("basic", GetParam()); }
+// The same sweep, negative controls included, on each GPU of the machine (none in CI: skipped).
+TEST_P(ExactCodec, BatchAndWorkGroupSizesGiveSameBytesOnEachGpu) {
+    const std::vector<std::string> gpus = lmc_test::GpuDeviceNames();
+    if (gpus.empty()) GTEST_SKIP() << "no GPU on this machine";
+    for (const std::string &g : gpus) BatchSweep(g.c_str(), GetParam());
+}
 
 namespace {
 // Positions where the incremental rows (decode_begin / decode_next with a KV cache) differ from

@@ -199,6 +199,34 @@ TEST_P(ExactBatched, PresetHeadWidthModelsRowsEqualTheOracle) {
     lmc_device_destroy(dev);
 }
 
+// On each GPU of the machine (none in CI: skipped), where the driver's work-groups and the
+// calibrated sizes differ most from a CPU's: the tiny model at its full context, the odd-shaped
+// model and the preset head widths (16 and 32 channels) at batches 1 to 5 and work-groups of the
+// driver's choice, 1, 3, 4 and 32; every row equals the oracle's. Negative control: the perturbed
+// decode step, on the GPU, is reported by the same comparison.
+TEST_P(ExactBatched, RowsEqualTheOracleOnEachGpu) {
+    const std::vector<std::string> gpus = lmc_test::GpuDeviceNames();
+    if (gpus.empty()) GTEST_SKIP() << "no GPU on this machine";
+    ModelPtr tiny(LoadTiny(GetParam()), lmc_exact_model_destroy), odd(OddModel(GetParam()), lmc_exact_model_destroy);
+    ModelPtr m16(FreshModel(128, 1, 8, 40, 7, GetParam()), lmc_exact_model_destroy);
+    ModelPtr m32(FreshModel(256, 1, 8, 40, 8, GetParam()), lmc_exact_model_destroy);
+    ASSERT_TRUE(tiny && odd && m16 && m32) << lmc_last_error();
+    for (const std::string &g : gpus) {
+        Sweep(tiny.get(), g, {64, 17, 1, 40, 9}, 64, {{1, 0}, {5, 0}, {2, 1}, {5, 4}, {3, 3}, {4, 32}});
+        Sweep(odd.get(), g, {24, 5, 13}, 24, {{3, 0}, {2, 3}});
+        for (const lmc_exact_model *m : {m16.get(), m32.get()}) Sweep(m, g, {40, 37, 9}, 40, {{2, 0}, {3, 1}, {3, 32}});
+        lmc_device *dev = nullptr;
+        ASSERT_EQ(lmc_device_create(&lmc_test::Devices()[lmc_test::FindDevice(g)], &dev), LMC_OK) << lmc_last_error();
+        lmc_predictor *dec = MakePred(m16.get(), dev, 2, 0, "#define LMC_EXACT_PERTURB_DECODE 1\n");
+        ASSERT_TRUE(dec);
+        Counts cd = Compare(m16.get(), dec, {40, 37}, 40);
+        EXPECT_EQ(cd.whole, 0u) << g;
+        EXPECT_GT(cd.incremental, 0u) << g << ": the perturbed decode step must be reported";
+        lmc_exact_predictor_destroy(dec);
+        lmc_device_destroy(dev);
+    }
+}
+
 // Negative controls: the same comparison reports a kernel that rounds requantisations down, and
 // one that does so on the whole-window path only (then the incremental rows still agree), or only
 // in exb_attend4() (encoding) or only in exb_decode (decoding).
