@@ -30,7 +30,10 @@ run_suite() {
     # down ("Tracer caught signal 11 ... LeakSanitizer has encountered a fatal error", seen once
     # in a passing test on a loaded 2-core machine). Tests that failed are run once more, alone:
     # a real failure or leak fails again, so only that crash of the tool is forgiven.
-    (cd "$dir" && { ctest -j "$jobs" --timeout 1500 || ctest --rerun-failed --output-on-failure --timeout 1500; })
+    # The install tests (label `install`: files, exports, pkg-config, find_package, the man page)
+    # check packaging, which is the same in both builds: they run in the Release pass only.
+    (cd "$dir" && { ctest -j "$jobs" --timeout 1500 -LE install ||
+                    ctest --rerun-failed --output-on-failure --timeout 1500 -LE install; })
   else
     (cd "$dir" && ctest -j "$jobs" --timeout 1500)
   fi
@@ -44,7 +47,13 @@ if [ "$quick" -eq 0 ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}"
   export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug "-DLMC_SANITIZE=address;undefined"
+  # Debug (assertions on) at -O1, as AddressSanitizer's documentation advises for speed: the
+  # sanitizer pass's ctest took 423 s where it took 606 s at -O0 (two CI runs on 2-core AVX2 EPYC
+  # VMs, 2026-12-04), with the same checks. GCC 12 at -O1 with -fsanitize=address reports a false
+  # -Wmaybe-uninitialized inside libstdc++'s std::function (through std::regex); the Release
+  # build, at -O2, keeps that warning as an error.
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug "-DLMC_SANITIZE=address;undefined" \
+    "-DCMAKE_C_FLAGS_DEBUG=-g -O1" "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1 -Wno-maybe-uninitialized"
 
   # Bounded fuzzing of the .lmc readers (test/fuzz/): clang, libFuzzer, ASan + UBSan, seeded
   # from the committed sample stream; new inputs go to a scratch folder, not the repository.
