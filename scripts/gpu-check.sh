@@ -7,8 +7,9 @@
 #
 # What it shows, in order of value:
 #  1. the device is seen and passes the exactness probe (lmc devices --check);
-#  2. the same .lmc bytes as cpu-ref's for 4 KiB of text (two windows; cpu-ref is slow) with 200k-x2 and 200k, and the files
-#     decode on the GPU to their input (cross-device determinism, DESIGN.md §3);
+#  2. the same .lmc bytes as cpu-ref's for 4 KiB of text (two windows: cpu-ref is slow) with
+#     200k-x2 and 200k, and cpu-ref's files decode on the GPU to their input (cross-device
+#     determinism, DESIGN.md §3);
 #  3. the golden files decode and re-encode to the same bytes on it (test_golden);
 #  4. the determinism tests written for GPUs: batch and work-group sweeps on each GPU with their
 #     negative controls (ExactBatched.RowsEqualTheOracleOnEachGpu,
