@@ -7,7 +7,7 @@
 #
 # What it shows, in order of value:
 #  1. the device is seen and passes the exactness probe (lmc devices --check);
-#  2. the same .lmc bytes as cpu-ref's for 4 KiB of text (two windows: cpu-ref is slow) with
+#  2. the same .lmc bytes as cpu-ref's for 4 KiB of README.md (two windows: cpu-ref is slow) with
 #     200k-x2 and 200k, and cpu-ref's files decode on the GPU to their input (cross-device
 #     determinism, DESIGN.md §3);
 #  3. the golden files decode and re-encode to the same bytes on it (test_golden);
@@ -16,8 +16,8 @@
 #     ExactCodec.BatchAndWorkGroupSizesGiveSameBytesOnEachGpu), and the cross-device row, codec and
 #     perturbed-kernel tests with the GPU as the required device;
 #  5. lmc bench coding (200k-x2, 200k, 800k-x2; --profile once) and lmc bench train (200k, 800k).
-# It needs a Release build in build/ (test binaries included) and, for bench coding's text, the
-# corpora ($LMC_DATA_DIR; seeded random bytes without them).
+# It needs a Release build in build/ (test binaries included); bench coding finds the corpora as
+# lmc does ($LMC_DATA_DIR; seeded random bytes without them).
 #
 # An OpenCL driver installed without its ICD file (containers that mount only the NVIDIA driver's
 # libraries) is found by its library and named to the ICD loader through OCL_ICD_VENDORS.
@@ -74,10 +74,10 @@ step() {
     return $rc
 }
 
-# A fixed input: the eval text if present, else seeded bytes; cpu-ref's files are the reference.
+# A fixed input, the same on every machine: this README's first 4 KiB; cpu-ref's files are the
+# reference.
 IN=$OUT/in4k
-data=${LMC_DATA_DIR:-../shared/data}/text/eval/enwik8_bytes_2604491-4154399.xml
-if [ -f "$data" ]; then head -c 4096 "$data" >"$IN"; else head -c 4096 /dev/urandom >"$IN"; fi
+head -c 4096 README.md >"$IN"
 
 step devices 30 "$LMC" devices
 step devices_check 60 "$LMC" devices --check

@@ -53,11 +53,10 @@ static std::string Lower(std::string s) {
 
 int FindDevice(const std::string &name) {
     const auto &devices = Devices();
-    if (name == "cpu-ref") {
-        for (size_t i = 0; i < devices.size(); i++)
-            if (devices[i].kind == LMC_DEVICE_KIND_CPU_REF) return (int)i;
-        return -1;
-    }
+    // a selector ("cpu-ref", "P.D") names one device exactly, even among identical GPUs
+    for (size_t i = 0; i < devices.size(); i++)
+        if (name == devices[i].selector) return (int)i;
+    if (name == "cpu-ref") return -1;
     int found = -1;
     for (size_t i = 0; i < devices.size(); i++) {
         std::string hay = Lower(std::string(devices[i].platform) + " " + devices[i].name);
@@ -74,7 +73,7 @@ std::vector<lmc_device_info> AllDevices() { return Devices(); }
 std::vector<std::string> GpuDeviceNames() {
     std::vector<std::string> out;
     for (const lmc_device_info &d : Devices())
-        if (d.is_gpu && !d.is_simulator) out.push_back(d.name);  // oclgrind reports GPU
+        if (d.is_gpu && !d.is_simulator) out.push_back(d.selector);  // oclgrind reports GPU
     return out;
 }
 

@@ -25,12 +25,13 @@ std::vector<std::string> RequiredDevices();
 // Whether `name` (a selector substring) is in LMC_REQUIRE_DEVICES.
 bool IsRequired(const std::string &name);
 
-// The index in Devices() of the one device whose "platform name" contains `name`, or -1.
+// The index in Devices() of the device whose selector is `name` ("cpu-ref", "P.D"), else of the
+// one device whose "platform name" contains `name`, or -1.
 int FindDevice(const std::string &name);
 
-// The names of this machine's GPUs (OpenCL devices of type GPU; not oclgrind, which reports
-// one), for the tests that sweep batch and work-group sizes on each: empty on a machine without
-// one (CI's), where those tests skip.
+// The selectors ("P.D") of this machine's GPUs (OpenCL devices of type GPU; not oclgrind, which
+// reports one), for the tests that sweep batch and work-group sizes on each, two identical cards
+// included: empty on a machine without one (CI's), where those tests skip.
 std::vector<std::string> GpuDeviceNames();
 
 // Every OpenCL device of this machine plus cpu-ref (cpu-ref last).
