@@ -345,8 +345,10 @@ size_t exb_kv_index(int j, int t, int hs, int TS) {
 // lmc-exact-2's encoding K cache (one call's windows, one layer), short, in the operands' pairs:
 // per window (at twice its int offset) head hd at hd * 2 hp * TS, channel d of position t at
 // (d >> 1) * 2 TS + 2 t + (d & 1), so that one short16 holds 8 keys x 2 channels (hp = ceil(hs /
-// 2); a head's pad channel is never written and meets a query pad of 0). V stays as in lmc-exact-1
-// (int, (C, TS)), holding the operands.
+// 2); a head's pad channel is never written and meets a query pad of 0). V is as in lmc-exact-1,
+// (C, TS), but short, from the same twice the window's int offset: channel j of position t at j *
+// TS + t, so that 16 consecutive keys of a channel are one short16, to be multiplied with 16
+// weights in pairs of keys (exb_attend4()).
 size_t exe2_k_index(int j, int t, int hs, int TS) {
     const int hd = j / hs, d = j - hd * hs;
     return (size_t)hd * 2 * ((hs + 1) / 2) * TS + (size_t)(d >> 1) * 2 * TS + (size_t)t * 2 + (size_t)(d & 1);
@@ -412,6 +414,27 @@ __attribute__((always_inline)) inline long8 exb_exp8(__global const int *blob, _
     }
     return select(w, (long8)0, a >= (long8)65536);
 }
+
+#if EXB_QS
+// lmc-exact-2's weights of keys p..p+7 from their scores s (Q12, within +-2^30) and the max mx:
+// the table's entry for a = mx - s, 0 from a = 2^16 on and in the lanes at or past nk, in 32-bit
+// lanes (a <= 2^31 fits a uint; the weights fit 16 bits), so 8 keys are one AVX2 register, not
+// two. The perturbed variants compute them as exb_exp8() does (at most 2^16).
+uint8 exe2_weight8(__global const int *blob, __global const int *lay, int8 s, int mx, int p, int nk, int perturb) {
+    const uint8 a = (uint8)(uint)mx - as_uint8(s);
+    uint8 w;
+    if (!perturb) {
+        __global const ushort *tab = (__global const ushort *)(blob + lay[EX_LAY_EXP_TAB]); // entries <= 32767
+        const uint8 ia = min(a, (uint8)65535);
+        w = convert_uint8((ushort8)(tab[ia.s0], tab[ia.s1], tab[ia.s2], tab[ia.s3], tab[ia.s4], tab[ia.s5], tab[ia.s6],
+                                    tab[ia.s7]));
+        w = select(w, (uint8)0, a >= (uint8)65536);
+    } else {
+        w = convert_uint8(exb_exp8(blob, lay, convert_long8(a), perturb));
+    }
+    return select(w, (uint8)0, (int8)(0, 1, 2, 3, 4, 5, 6, 7) + p >= (int8)nk);
+}
+#endif
 
 // h (M, C) = embed[in[r]] + pos[t] for rows r < M; lmc-exact-2: xo (M, C) their operands, the
 // input the next linear layers read (exb_qkv; exb_linear_ln writes it for the later ones).
@@ -489,9 +512,11 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
             else if (omode == 1)
                 y[(size_t)obase + (size_t)wt.x * ows + (size_t)j * ots + wt.y] = o;
 #if EXB_QS
-            else // lmc-exact-2's K cache (exe2_k_index())
+            else if (omode == 2) // lmc-exact-2's K cache (exe2_k_index())
                 ((__global short *)y)[2 * ((size_t)obase + (size_t)wt.x * ows) +
                                       exe2_k_index(j, wt.y, lay[EX_LAY_C] / lay[EX_LAY_NH], ots)] = (short)o;
+            else // omode 3, lmc-exact-2's V cache: short, (C, TS) from twice the window's int offset
+                ((__global short *)y)[2 * ((size_t)obase + (size_t)wt.x * ows) + (size_t)j * ots + wt.y] = (short)o;
 #endif
         }
     }
@@ -513,7 +538,7 @@ __kernel void exb_qkv(__global const int *blob, __global const int *lay, int li,
     __global int *y = part == 0 ? q : part == 1 ? kt : vt;
     // lmc-exact-2: Q, K and V (attention's inputs only) are stored as their operands
     exb_linear_tile(blob, w16, lay, li + 3 * part, -1, C, C, h, M, rt, incr, 0, EX_ACT_LIM, y,
-                    part == 0 ? 0 : EXB_QS && part == 1 ? 2 : 1, obase, ows, ots, EXB_QS);
+                    part == 0 ? 0 : !EXB_QS ? 1 : part == 1 ? 2 : 3, obase, ows, ots, EXB_QS);
 }
 
 // y = LayerNorm(linear(x) + res) for rows r < M, one row per work-item: the linear as in
@@ -565,7 +590,8 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
 // of exe2_k_index() (kb unused).
 void exb_attend(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
                 int nk, int hs, __global const int *restrict kb, __global const int *restrict vb, int ps,
-                int cs, __global int *restrict e, int perturb, __global int *restrict out, __global const short *restrict kb2) {
+                int cs, __global int *restrict e, int perturb, __global int *restrict out, __global const short *restrict kb2,
+                __global const short *restrict vb2) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS; // q.k of the operands (ex_position())
     const long lim = (long)1 << 30;
@@ -621,11 +647,18 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
     const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0 (and 0 when perturbed)
     for (int d0 = 0; d0 < hs; d0 += 8) {
         // channel d of the 8 keys from p at vb + p * ps + d * cs (past the head's last channel:
-        // its last again, computed and not stored)
+        // its last again, computed and not stored); lmc-exact-2: at vb2, short
+#if EXB_QS
+        __global const short *v0 = vb2 + (size_t)d0 * cs, *v1 = vb2 + (size_t)min(d0 + 1, hs - 1) * cs;
+        __global const short *v2 = vb2 + (size_t)min(d0 + 2, hs - 1) * cs, *v3 = vb2 + (size_t)min(d0 + 3, hs - 1) * cs;
+        __global const short *v4 = vb2 + (size_t)min(d0 + 4, hs - 1) * cs, *v5 = vb2 + (size_t)min(d0 + 5, hs - 1) * cs;
+        __global const short *v6 = vb2 + (size_t)min(d0 + 6, hs - 1) * cs, *v7 = vb2 + (size_t)min(d0 + 7, hs - 1) * cs;
+#else
         __global const int *v0 = vb + (size_t)d0 * cs, *v1 = vb + (size_t)min(d0 + 1, hs - 1) * cs;
         __global const int *v2 = vb + (size_t)min(d0 + 2, hs - 1) * cs, *v3 = vb + (size_t)min(d0 + 3, hs - 1) * cs;
         __global const int *v4 = vb + (size_t)min(d0 + 4, hs - 1) * cs, *v5 = vb + (size_t)min(d0 + 5, hs - 1) * cs;
         __global const int *v6 = vb + (size_t)min(d0 + 6, hs - 1) * cs, *v7 = vb + (size_t)min(d0 + 7, hs - 1) * cs;
+#endif
         long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0, z8 = n0;
         for (int p = 0; p < nk; p += 8) {
             int8 wi; // the weights as int (Q16, at most 65536), widened below: products of two
@@ -675,7 +708,8 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
 // registers for heads of 8 channels.
 void exb_attend4(__global const int *restrict blob, __global const int *restrict lay, __global const int *restrict qr,
                  int qs, int t0, int hs, __global const int *restrict kb, __global const int *restrict vb, int TS,
-                 __global int *restrict e, int perturb, __global int *restrict out, __global const short *restrict kb2) {
+                 __global int *restrict e, int perturb, __global int *restrict out, __global const short *restrict kb2,
+                 __global const short *restrict vb2) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS; // q.k of the operands (ex_position())
     const long lim = (long)1 << 30;
@@ -749,6 +783,24 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         long2 m2 = max(m4.lo, m4.hi);
         long mx = max(m2.lo, m2.hi);
         __global int *ek = e + k * es;
+#if EXB_QS
+        // lmc-exact-2: the weights (Q15, at most 32767 but in the negative controls) in 32-bit lanes
+        // (exe2_weight8(); z per lane < 2^32 as in exd2_attend()), stored as short over the row's
+        // first half (bytes 2p .. 2p + 15: scores of keys p / 2 .. p / 2 + 3, already read; as 4 ints:
+        // a short8 vstore8 is 8 stores), then 8 zeros, so that the pairs' sweep below reads 16 keys
+        // at a time
+        uint8 z8 = (uint8)0;
+        for (int p = 0; p < nk; p += 8) {
+            const int8 s = vload8(0, ek + p);
+            uint8 w = (uint8)0;
+            if (any((uint8)(uint)mx - as_uint8(s) < (uint8)(uint)a0)) // as in exb_attend()
+                w = exe2_weight8(blob, lay, s, (int)mx, p, t0 + 1 + k, perturb);
+            z8 += w;
+            vstore4(as_int4(convert_short8_sat(w)), 0, ek + p / 2);
+        }
+        vstore4((int4)0, 0, ek + ((nk + 7) & ~7) / 2);
+        z[k] = (long)z8.s0 + z8.s1 + z8.s2 + z8.s3 + z8.s4 + z8.s5 + z8.s6 + z8.s7;
+#else
         long8 z8 = (long8)0;
         for (int p = 0; p < nk; p += 8) {
             long8 a = (long8)mx - convert_long8(vload8(0, ek + p));
@@ -763,8 +815,36 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         long4 z4 = z8.lo + z8.hi;
         long2 z2 = z4.lo + z4.hi;
         z[k] = z2.lo + z2.hi;
+#endif
     }
     // out_d = rounddiv(sum_p e_p v_pd, z), 2 channels of the 4 rows per sweep over the keys
+#if EXB_QS
+    // lmc-exact-2: weights and V both int16, so each pair of keys' two products and their sum fit
+    // an int (vpmaddwd on x86; dot2 on GPUs), widened to 64 bits only then: 16 keys per step, the
+    // weights' zeros past the row's last key meeting whatever V holds there
+    __global const short *ew = (__global const short *)e;
+    for (int d0 = 0; d0 < hs; d0 += 2) {
+        __global const short *va = vb2 + (size_t)d0 * TS, *vc = vb2 + (size_t)min(d0 + 1, hs - 1) * TS;
+        long8 a0 = (long8)0, a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        for (int p = 0; p < nk; p += 16) {
+            const int16 x = convert_int16(vload16(0, va + p)), y = convert_int16(vload16(0, vc + p));
+            const int16 e0 = convert_int16(vload16(0, ew + p)), e1 = convert_int16(vload16(0, ew + 2 * es + p));
+            const int16 e2 = convert_int16(vload16(0, ew + 4 * es + p)), e3 = convert_int16(vload16(0, ew + 6 * es + p));
+            int16 u0 = e0 * x, u1 = e1 * x, u2 = e2 * x, u3 = e3 * x;
+            a0 += convert_long8(u0.even + u0.odd);
+            a1 += convert_long8(u1.even + u1.odd);
+            a2 += convert_long8(u2.even + u2.odd);
+            a3 += convert_long8(u3.even + u3.odd);
+            u0 = e0 * y;
+            u1 = e1 * y;
+            u2 = e2 * y;
+            u3 = e3 * y;
+            c0 += convert_long8(u0.even + u0.odd);
+            c1 += convert_long8(u1.even + u1.odd);
+            c2 += convert_long8(u2.even + u2.odd);
+            c3 += convert_long8(u3.even + u3.odd);
+        }
+#else
     for (int d0 = 0; d0 < hs; d0 += 2) {
         __global const int *va = vb + (size_t)d0 * TS, *vc = vb + (size_t)min(d0 + 1, hs - 1) * TS;
         long8 a0 = (long8)0, a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
@@ -781,6 +861,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
             c2 += e2 * y;
             c3 += e3 * y;
         }
+#endif
         long8 acc[8] = {a0, a1, a2, a3, c0, c1, c2, c3};
         for (int k = 0; k < 8; k++) {
             int row = k & 3, d = d0 + (k >> 2);
@@ -814,7 +895,8 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
         if (whole) {
             exb_attend4(blob, lay, q + (size_t)r0 * C + hd * hs, C, w0.y, hs, kt + kvo, vt + kvo, TS, e,
                         EXB_PERTURB(w0.x, incr) | EXB_PERTURB_ATTEND4, att + (size_t)r0 * C + hd * hs,
-                        (__global const short *)kt + 2 * ((size_t)base + (size_t)w0.x * ws) + (size_t)hd * 2 * ((hs + 1) / 2) * TS);
+                        (__global const short *)kt + 2 * ((size_t)base + (size_t)w0.x * ws) + (size_t)hd * 2 * ((hs + 1) / 2) * TS,
+                        (__global const short *)vt + 2 * ((size_t)base + (size_t)w0.x * ws) + (size_t)hd * hs * TS);
             continue;
         }
         for (int r = r0; r < r0 + 4 && r < M; r++) {
@@ -822,7 +904,8 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
             size_t o = (size_t)base + (size_t)wt.x * ws + (size_t)hd * hs * TS;
             exb_attend(blob, lay, q + (size_t)r * C + hd * hs, wt.y + 1, hs, kt + o, vt + o, 1, TS, e, EXB_PERTURB(wt.x, incr),
                        att + (size_t)r * C + hd * hs,
-                       (__global const short *)kt + 2 * ((size_t)base + (size_t)wt.x * ws) + (size_t)hd * 2 * ((hs + 1) / 2) * TS);
+                       (__global const short *)kt + 2 * ((size_t)base + (size_t)wt.x * ws) + (size_t)hd * 2 * ((hs + 1) / 2) * TS,
+                       (__global const short *)vt + 2 * ((size_t)base + (size_t)wt.x * ws) + (size_t)hd * hs * TS);
         }
     }
 }
@@ -946,7 +1029,6 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS;
     const long lim = (long)1 << 30;
-    const long8 lane = (long8)(0, 1, 2, 3, 4, 5, 6, 7);
     const int hp = (hs + 1) / 2;
     long8 mx8 = (long8)(-lim);
     // heads of 8 channels (the presets'): the 4 operand pairs of the query held across the keys
@@ -984,20 +1066,19 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     // the weights (Q15) of keys p..p+7 at ew + p (8 shorts), and their sum z: the products below
     // load them as int16, twice over (the 8 keys once for each of a short16's two channels)
     __global short *ew = (__global short *)e;
-    long8 z8 = (long8)0;
+    // z per lane: at most 2^17 keys (contexts up to 2^20) of weights <= 32767 each, < 2^32
+    uint8 z8 = (uint8)0;
     for (int p = 0; p < nk; p += 8) {
-        long8 a = (long8)mx - convert_long8(vload8(0, e + p));
-        long8 wl = (long8)0;
-        if (any(a < (long8)a0)) // else every lane so far below the max that its weight is 0
-            wl = select(exb_exp8(blob, lay, a, perturb), (long8)0, lane + (long)p >= (long8)nk);
-        z8 += wl;
+        const int8 s = vload8(0, e + p);
+        uint8 w = (uint8)0;
+        if (any((uint8)(uint)mx - as_uint8(s) < (uint8)(uint)a0)) // else every lane so far below the max that its weight is 0
+            w = exe2_weight8(blob, lay, s, (int)mx, p, nk, perturb);
+        z8 += w;
         // the identity (<= 32767) but in the negative controls; over bytes 2p .. 2p + 15 of e, scores
-        // of keys p / 2 .. p / 2 + 3, already read
-        vstore8(convert_short8_sat(wl), 0, ew + (size_t)p);
+        // of keys p / 2 .. p / 2 + 3, already read; as 4 ints: a short8 vstore8 is 8 stores
+        vstore4(as_int4(convert_short8_sat(w)), 0, e + p / 2);
     }
-    long4 z4 = z8.lo + z8.hi;
-    long2 z2 = z4.lo + z4.hi;
-    const long z = z2.lo + z2.hi;
+    const long z = (long)z8.s0 + z8.s1 + z8.s2 + z8.s3 + z8.s4 + z8.s5 + z8.s6 + z8.s7;
     // channels in groups of 8 (4 short16 loads of V per 8 keys)
     for (int d0 = 0; d0 < hs; d0 += 8) {
         long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0;
@@ -1115,7 +1196,7 @@ __kernel void exb_decode(__global const int *restrict blob, __global const int *
         barrier(CLK_GLOBAL_MEM_FENCE);
         for (int hd = lid; hd < NH; hd += LS)
             exb_attend(blob, lay, q + hd * hs, t + 1, hs, kw + (size_t)hd * hs * TS, vw + (size_t)hd * hs * TS, hs, 8,
-                       e + (size_t)hd * (TS + 8), perturb, att + hd * hs, (__global const short *)0);
+                       e + (size_t)hd * (TS + 8), perturb, att + hd * hs, (__global const short *)0, (__global const short *)0);
         barrier(CLK_GLOBAL_MEM_FENCE);
         exd_linear(blob, w16, ly[EX_WO], ly[EX_WO + 1], ly[EX_WO + 2], -1, C, C, att, EX_ACT_LIM, -1, h, 1, perturb, tmp, 1, 0, 0);
         barrier(CLK_GLOBAL_MEM_FENCE);
