@@ -334,6 +334,44 @@ int exb_requant(__global const int *blob, ulong acc, int mo, int so, int bo, int
     return (int)ex_clamp(v, lim);
 }
 
+// exb_requant() of columns j .. j + 7 on 8 lanes, the shifts per lane. The multipliers are in
+// [2^14, 2^15) (the loader's check), so zero-extending them is the same value and spares LLVM one
+// of the three 32x32 products of a 64-bit multiply on x86 without AVX-512DQ.
+long8 exb_requant8(__global const int *blob, ulong8 acc, int mo, int so, int bo, int j, long lim, int perturb) {
+    const ulong8 m = convert_ulong8(as_uint8(vload8(0, blob + mo + j)));
+    const ulong8 s = convert_ulong8(as_uint8(vload8(0, blob + so + j) - (int8)EXB_QS_REQUANT)); // in [1, 62]
+    const ulong8 u = acc * m + (perturb ? (ulong8)0 : (ulong8)1 << (s - (ulong8)1));
+    const ulong8 neg = (ulong8)0 - (u >> (ulong8)63); // all ones where negative: ex_asr()'s floor
+    long8 v = as_long8(((u ^ neg) >> s) ^ neg);
+    if (bo >= 0) v += convert_long8(vload8(0, blob + bo + j));
+    return clamp(v, (long8)(-lim), (long8)lim);
+}
+
+// floor(v / 2^s) + rounding as ex_round_shift() on 8 lanes of 32 bits (v + the half fits an int).
+int8 exb_rs8i(int8 v, uint s, int perturb) {
+    const uint8 u = as_uint8(v) + (uint8)(perturb ? 0u : 1u << (s - 1));
+    const uint8 neg = (uint8)0 - (u >> (uint8)31);
+    return as_int8(((u ^ neg) >> (uint8)s) ^ neg);
+}
+
+// ex_gelu() on 8 lanes of 32 bits: x within +-2^30, the table's entries within +-2^24 (the
+// loader's check), so (hi - lo) * frac < 2^31 and every step fits an int.
+int8 exb_gelu8(__global const int *blob, int tab, int8 x, int perturb) {
+    const int8 u = clamp(x, (int8)(-32768), (int8)32767) + (int8)32768; // in [0, 65535]
+    const int8 idx = (u >> 6) + (int8)tab, frac = u & (int8)63;
+    const int8 lo = (int8)(blob[idx.s0], blob[idx.s1], blob[idx.s2], blob[idx.s3], blob[idx.s4], blob[idx.s5], blob[idx.s6],
+                           blob[idx.s7]);
+    const int8 hi = (int8)(blob[idx.s0 + 1], blob[idx.s1 + 1], blob[idx.s2 + 1], blob[idx.s3 + 1], blob[idx.s4 + 1],
+                           blob[idx.s5 + 1], blob[idx.s6 + 1], blob[idx.s7 + 1]);
+    const int8 g = lo + exb_rs8i((hi - lo) * frac, 6, perturb);
+    return select(select(g, (int8)0, x < (int8)(-32768)), x, x >= (int8)32768);
+}
+
+#if EXB_QS
+// ex_operand() on 8 lanes of 32 bits (x within +-2^30).
+int8 exb_operand8(int8 x) { return clamp(exb_rs8i(x, EXB_QS, 0), (int8)(-EX2_IN_LIM), (int8)EX2_IN_LIM); }
+#endif
+
 // The offset of channel j (of a row of C = NH * hs) at position t in a window's K or V cache
 // of TS positions per channel (the layout above).
 size_t exb_kv_index(int j, int t, int hs, int TS) {
@@ -357,6 +395,12 @@ size_t exe2_k_index(int j, int t, int hs, int TS) {
 // The operand pair (q[2c], q[2c + 1]) (0 past the head's hs channels) on 8 lanes of pairs.
 int16 exe2_qpair(__global const int *q, int c, int hs) {
     const short2 v = (short2)((short)q[2 * c], 2 * c + 1 < hs ? (short)q[2 * c + 1] : (short)0);
+    return convert_int16((short16)(v, v, v, v, v, v, v, v));
+}
+
+// The operand pair (x[0], x[1]) on 8 lanes of pairs: a linear layer's inputs i, i + 1.
+int16 exe2_xpair(__global const int *x) {
+    const short2 v = (short2)((short)x[0], (short)x[1]);
     return convert_int16((short16)(v, v, v, v, v, v, v, v));
 }
 
@@ -472,6 +516,36 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
     __global const int *x1 = x + (size_t)min(r0 + 1, M - 1) * K; // rows past M: computed, not stored
     __global const int *x2 = x + (size_t)min(r0 + 2, M - 1) * K;
     __global const int *x3 = x + (size_t)min(r0 + 3, M - 1) * K;
+#if EXB_QS
+    // lmc-exact-2: x and the weights are int16 operands (w16: the rows in pairs, as exd2_linear()
+    // reads them), so each pair of inputs (i, i + 1) is one vpmaddwd per 8 columns, its pair sums
+    // widened to 64 bits only then (K is even: d_model is)
+    __global const short *wp = w16 + wo + 2 * j0, *wq = w16 + wo + 2 * jb;
+    long8 l0 = (long8)0, l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;
+    for (int i = 0; i < K; i += 2) {
+        const size_t ro = (size_t)(i >> 1) * 2 * N;
+        const int16 wv = convert_int16(vload16(0, wp + ro)), wu = convert_int16(vload16(0, wq + ro));
+        const int16 v0 = exe2_xpair(x0 + i), v1 = exe2_xpair(x1 + i), v2 = exe2_xpair(x2 + i), v3 = exe2_xpair(x3 + i);
+        int16 u = v0 * wv;
+        l0 += convert_long8(u.even + u.odd);
+        u = v0 * wu;
+        m0 += convert_long8(u.even + u.odd);
+        u = v1 * wv;
+        l1 += convert_long8(u.even + u.odd);
+        u = v1 * wu;
+        m1 += convert_long8(u.even + u.odd);
+        u = v2 * wv;
+        l2 += convert_long8(u.even + u.odd);
+        u = v2 * wu;
+        m2 += convert_long8(u.even + u.odd);
+        u = v3 * wv;
+        l3 += convert_long8(u.even + u.odd);
+        u = v3 * wu;
+        m3 += convert_long8(u.even + u.odd);
+    }
+    const ulong8 a0 = as_ulong8(l0), a1 = as_ulong8(l1), a2 = as_ulong8(l2), a3 = as_ulong8(l3);
+    const ulong8 b0 = as_ulong8(m0), b1 = as_ulong8(m1), b2 = as_ulong8(m2), b3 = as_ulong8(m3);
+#else
     __global const short *wp = w16 + wo + j0, *wq = w16 + wo + jb;
     ulong8 a0 = (ulong8)0, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     for (int i = 0; i < K; i++) {
@@ -488,6 +562,7 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
         a3 += v3 * wv;
         b3 += v3 * wu;
     }
+#endif
     ulong acc[EXB_RB][16];
     vstore8(a0, 0, acc[0]);
     vstore8(b0, 0, acc[0] + 8);
@@ -497,27 +572,47 @@ void exb_linear_tile(__global const int *blob, __global const short *w16, __glob
     vstore8(b2, 0, acc[2] + 8);
     vstore8(a3, 0, acc[3]);
     vstore8(b3, 0, acc[3] + 8);
+    const int hs = lay[EX_LAY_C] / lay[EX_LAY_NH];
     for (int q = 0; q < EXB_RB && r0 + q < M; q++) {
         int r = r0 + q;
         int2 wt = rt[r];
         int perturb = EXB_PERTURB(wt.x, incr);
-        for (int c = 0; c < 16; c++) {
-            int j = (c < 8 ? j0 : jb) + (c & 7);
-            if (j >= N || (c >= 8 && jb == j0)) continue;
-            int o = exb_requant(blob, acc[q][c], mo, so, bo, j, lim, perturb);
-            if (gelu) o = ex_gelu(blob, lay[EX_LAY_GELU], o, perturb);
-            if (op_out) o = (int)ex_operand(o, EXB_QS); // a value only products read: stored as its operand
-            if (omode == 0)
-                y[(size_t)r * N + j] = o;
-            else if (omode == 1)
-                y[(size_t)obase + (size_t)wt.x * ows + (size_t)j * ots + wt.y] = o;
+        for (int h = 0; h < 2 && !(h && jb == j0); h++) {
+            const int jh = h ? jb : j0;
+            int ov[8], n = 8; // the block's outputs: 8 lanes at once, or a tensor's last < 8 columns one by one
+            if (jh + 8 <= N) {
+                int8 o = convert_int8(exb_requant8(blob, vload8(0, acc[q] + 8 * h), mo, so, bo, jh, lim, perturb));
+                if (gelu) o = exb_gelu8(blob, lay[EX_LAY_GELU], o, perturb);
 #if EXB_QS
-            else if (omode == 2) // lmc-exact-2's K cache (exe2_k_index())
-                ((__global short *)y)[2 * ((size_t)obase + (size_t)wt.x * ows) +
-                                      exe2_k_index(j, wt.y, lay[EX_LAY_C] / lay[EX_LAY_NH], ots)] = (short)o;
-            else // omode 3, lmc-exact-2's V cache: short, (C, TS) from twice the window's int offset
-                ((__global short *)y)[2 * ((size_t)obase + (size_t)wt.x * ows) + (size_t)j * ots + wt.y] = (short)o;
+                if (op_out) o = exb_operand8(o); // a value only products read: stored as its operand
 #endif
+                if (omode == 0) {
+                    vstore8(o, 0, y + (size_t)r * N + jh);
+                    continue;
+                }
+                vstore8(o, 0, ov);
+            } else {
+                n = N - jh;
+                for (int c = 0; c < n; c++) {
+                    int o = exb_requant(blob, acc[q][8 * h + c], mo, so, bo, jh + c, lim, perturb);
+                    if (gelu) o = ex_gelu(blob, lay[EX_LAY_GELU], o, perturb);
+                    if (op_out) o = (int)ex_operand(o, EXB_QS);
+                    ov[c] = o;
+                }
+            }
+            for (int c = 0; c < n; c++) {
+                const int j = jh + c, o = ov[c];
+                if (omode == 0)
+                    y[(size_t)r * N + j] = o;
+                else if (omode == 1)
+                    y[(size_t)obase + (size_t)wt.x * ows + (size_t)j * ots + wt.y] = o;
+#if EXB_QS
+                else if (omode == 2) // lmc-exact-2's K cache (exe2_k_index())
+                    ((__global short *)y)[2 * ((size_t)obase + (size_t)wt.x * ows) + exe2_k_index(j, wt.y, hs, ots)] = (short)o;
+                else // omode 3, lmc-exact-2's V cache: short, (C, TS) from twice the window's int offset
+                    ((__global short *)y)[2 * ((size_t)obase + (size_t)wt.x * ows) + (size_t)j * ots + wt.y] = (short)o;
+#endif
+            }
         }
     }
 }
@@ -557,20 +652,39 @@ __kernel void exb_linear_ln(__global const int *blob, __global const int *lay, i
     __global int *tr = tmp + (size_t)r * C;
     for (int j0 = 0; j0 < C; j0 += 16) { // two blocks of 8 columns per sweep over x (exb_linear_tile)
         const int jb = j0 + 8 < C ? j0 + 8 : j0; // jb = j0: computed, not stored
+#if EXB_QS // lmc-exact-2: the operands (att, ff) and the weights in pairs, as in exb_linear_tile()
+        __global const short *wp = w16 + wo + 2 * j0, *wq = w16 + wo + 2 * jb;
+        long8 la = (long8)0, lb = (long8)0;
+        for (int i = 0; i < K; i += 2) {
+            const size_t ro = (size_t)(i >> 1) * 2 * C;
+            const int16 xx = exe2_xpair(xr + i);
+            const int16 u = xx * convert_int16(vload16(0, wp + ro)), v = xx * convert_int16(vload16(0, wq + ro));
+            la += convert_long8(u.even + u.odd);
+            lb += convert_long8(v.even + v.odd);
+        }
+        const ulong8 a = as_ulong8(la), b = as_ulong8(lb);
+#else
         __global const short *wp = w16 + wo + j0, *wq = w16 + wo + jb; // the weights as int16
         ulong8 a = (ulong8)0, b = (ulong8)0;
         for (int i = 0; i < K; i++) {
-            ulong8 xv = (ulong8)(ulong)(long)xr[i]; // lmc-exact-2: operands already (att, ff)
+            ulong8 xv = (ulong8)(ulong)(long)xr[i];
             a += xv * as_ulong8(convert_long8(vload8(0, wp + (size_t)i * C)));
             b += xv * as_ulong8(convert_long8(vload8(0, wq + (size_t)i * C)));
         }
+#endif
         ulong acc[16];
         vstore8(a, 0, acc);
         vstore8(b, 0, acc + 8);
-        for (int c = 0; c < 16; c++) {
-            int j = (c < 8 ? j0 : jb) + (c & 7);
-            if (j >= C || (c >= 8 && jb == j0)) continue;
-            tr[j] = exb_requant(blob, acc[c], mo, so, bo, j, EX_ACT_LIM, perturb) + res[(size_t)r * C + j];
+        for (int h = 0; h < 2 && !(h && jb == j0); h++) {
+            const int jh = h ? jb : j0;
+            if (jh + 8 <= C) { // 8 lanes at once, or a row's last < 8 columns one by one
+                vstore8(convert_int8(exb_requant8(blob, vload8(0, acc + 8 * h), mo, so, bo, jh, EX_ACT_LIM, perturb)) +
+                            vload8(0, res + (size_t)r * C + jh),
+                        0, tr + jh);
+                continue;
+            }
+            for (int j = jh; j < C; j++)
+                tr[j] = exb_requant(blob, acc[8 * h + j - jh], mo, so, bo, j, EX_ACT_LIM, perturb) + res[(size_t)r * C + j];
         }
     }
     ex_layernorm(blob, tr, C, lay[gs], lay[bs], perturb, y + (size_t)r * C);

@@ -228,6 +228,10 @@ static lmc_status launch(ex_pred *p, cl_kernel k, cl_uint dims, const size_t *gl
     return LMC_OK;
 }
 
+/* The encoding linears' weights: lmc-exact-1 reads them as they are laid out (d_w16), lmc-exact-2 with
+ * the rows in pairs (d_w2), one vpmaddwd per pair of inputs. */
+static cl_mem *enc_weights(ex_pred *p) { return p->d_w2 ? &p->d_w2 : &p->d_w16; }
+
 /* y (M, N) = linear(x) of M rows through the tensor triple at lay slot li (bias slot bi, -1: none). */
 static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int K, int N, cl_mem x, int gelu,
                              cl_long lim, cl_mem y, int role) {
@@ -245,7 +249,7 @@ static lmc_status run_linear(ex_pred *p, size_t M, int incr, int li, int bi, int
     ARG_INT(k, 10, gelu);
     LMC_TRY(arg(k, 11, sizeof lim, &lim));
     ARG_MEM(k, 12, y);
-    ARG_MEM(k, 13, p->d_w16);
+    ARG_MEM(k, 13, *enc_weights(p));
     size_t global[2] = {((size_t)N + 15) / 16, (M + 3) / 4}; /* 16 columns, 4 rows per work-item */
     return launch(p, k, 2, global, p->local_size, role, 2.0 * (double)M * K * N, 4.0 * ((double)K * N + (double)M * (K + N)));
 }
@@ -268,7 +272,7 @@ static lmc_status run_linear_ln(ex_pred *p, size_t M, int incr, int li, int bi, 
     ARG_INT(k, 11, incr);
     ARG_MEM(k, 12, p->d_tmp);
     ARG_MEM(k, 13, y);
-    ARG_MEM(k, 14, p->d_w16);
+    ARG_MEM(k, 14, *enc_weights(p));
     ARG_MEM(k, 15, p->d_xop);
     const double C = p->m->config.d_model;
     return launch(p, k, 1, &M, p->local_size, role, 2.0 * (double)M * K * C, 4.0 * ((double)K * C + (double)M * (K + 3 * C)));
@@ -323,7 +327,7 @@ static lmc_status cl_forward(ex_pred *p, size_t M, int incr, cl_mem kt, cl_mem v
         ARG_INT(k, 10, base);
         ARG_INT(k, 11, ws);
         ARG_INT(k, 12, TS);
-        ARG_MEM(k, 13, p->d_w16);
+        ARG_MEM(k, 13, *enc_weights(p));
         size_t g3[3] = {((size_t)C + 15) / 16, (M + 3) / 4, 3};
         LMC_TRY(launch(p, k, 3, g3, p->local_size, EXR_QKV, 6.0 * (double)M * C * C, 4.0 * (3.0 * C * C + 4.0 * M * C)));
         k = p->k_attention;
