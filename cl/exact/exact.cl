@@ -464,7 +464,7 @@ __attribute__((always_inline)) inline long8 exb_exp8(__global const int *blob, _
 // the table's entry for a = mx - s, 0 from a = 2^16 on and in the lanes at or past nk, in 32-bit
 // lanes (a <= 2^31 fits a uint; the weights fit 16 bits), so 8 keys are one AVX2 register, not
 // two. The perturbed variants compute them as exb_exp8() does (at most 2^16).
-uint8 exe2_weight8(__global const int *blob, __global const int *lay, int8 s, int mx, int p, int nk, int perturb) {
+__attribute__((always_inline)) uint8 exe2_weight8(__global const int *blob, __global const int *lay, int8 s, int mx, int p, int nk, int perturb) {
     const uint8 a = (uint8)(uint)mx - as_uint8(s);
     uint8 w;
     if (!perturb) {
@@ -1033,6 +1033,32 @@ __kernel void exb_attention(__global const int *restrict blob, __global const in
 // heads, so any work-group size gives the same values. Per row scratch: h, q, att, tmp, a (C
 // each), ff (4C), then NH score rows of TS + 8 ints.
 
+// A decoding linear layer's outputs jh .. jh + n - 1 (n = min(8, N - jh)) into ov from their 64-bit
+// sums acc: requantised (+ bias, clamped to +-lim), then gelu (gelu_tab >= 0) or + res[j]
+// (res_on), exd_linear()'s rule; 8 lanes at once (exb_requant8(), exb_gelu8()) or, for a
+// tensor's last < 8 columns, one by one. Returns n.
+__attribute__((always_inline)) int exd_outputs(__global const int *blob, ulong8 acc, int mo, int so, int bo, int jh, int N,
+                                               long lim, int gelu_tab, __global const int *res, int res_on, int perturb,
+                                               int *ov) {
+    if (jh + 8 <= N) {
+        int8 o = convert_int8(exb_requant8(blob, acc, mo, so, bo, jh, lim, perturb));
+        if (gelu_tab >= 0) o = exb_gelu8(blob, gelu_tab, o, perturb);
+        if (res_on) o += vload8(0, res + jh);
+        vstore8(o, 0, ov);
+        return 8;
+    }
+    ulong a[8];
+    vstore8(acc, 0, a);
+    const int n = N - jh;
+    for (int c = 0; c < n; c++) {
+        int o = exb_requant(blob, a[c], mo, so, bo, jh + c, lim, perturb);
+        if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
+        if (res_on) o += res[jh + c];
+        ov[c] = o;
+    }
+    return n;
+}
+
 // One row's linear layer in a work-group: y[j * ys] for j < N (kv_hs > 0: y is a K or V cache of
 // ys positions per channel and heads of kv_hs channels, written at position kv_t, y[exb_kv_index(j,
 // kv_t, kv_hs, ys)]), 8 columns per work-item at a time:
@@ -1055,16 +1081,11 @@ void exd_linear(__global const int *blob, __global const short *w16, int wo, int
             a += xv * as_ulong8(convert_long8(vload8(0, wa + (size_t)i * N)));
             b += xv * as_ulong8(convert_long8(vload8(0, wb + (size_t)i * N)));
         }
-        ulong acc[16];
-        vstore8(a, 0, acc);
-        vstore8(b, 0, acc + 8);
-        for (int c = 0; c < 16; c++) {
-            int j = (c < 8 ? ja : jb) + (c & 7);
-            if (j >= N || (c >= 8 && jb == ja)) continue;
-            int o = exb_requant(blob, acc[c], mo, so, bo, j, lim, perturb);
-            if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
-            if (res_on) o += res[j];
-            y[kv_hs > 0 ? exb_kv_index(j, kv_t, kv_hs, ys) : (size_t)j * ys] = o;
+        for (int hb = 0; hb < 2 && !(hb && jb == ja); hb++) {
+            const int jh = hb ? jb : ja;
+            int ov[8];
+            const int n = exd_outputs(blob, hb ? b : a, mo, so, bo, jh, N, lim, gelu_tab, res, res_on, perturb, ov);
+            for (int c = 0; c < n; c++) y[kv_hs > 0 ? exb_kv_index(jh + c, kv_t, kv_hs, ys) : (size_t)(jh + c) * ys] = ov[c];
         }
     }
 }
@@ -1112,18 +1133,22 @@ void exd2_linear(__global const int *blob, __global const short *w2, int wo, int
             a += convert_long8(pa.even + pa.odd);
             b += convert_long8(pb.even + pb.odd);
         }
-        long acc[16];
-        vstore8(a, 0, acc);
-        vstore8(b, 0, acc + 8);
-        for (int c = 0; c < 16; c++) {
-            int j = (c < 8 ? ja : jb) + (c & 7);
-            if (j >= N || (c >= 8 && jb == ja)) continue;
-            int o = exb_requant(blob, (ulong)acc[c], mo, so, bo, j, lim, perturb);
-            if (gelu_tab >= 0) o = ex_gelu(blob, gelu_tab, o, perturb);
-            if (res_on) o += res[j];
-            if (omode == 0) y[j] = o;
-            else if (omode == 1) yo[j] = (short)ex_operand(o, EXB_QS);
-            else yo[exd2_kv_index(j, kv_t, kv_hs, TS, omode == 2)] = (short)ex_operand(o, EXB_QS);
+        for (int hb = 0; hb < 2 && !(hb && jb == ja); hb++) {
+            const int jh = hb ? jb : ja;
+            int ov[8];
+            const int n = exd_outputs(blob, as_ulong8(hb ? b : a), mo, so, bo, jh, N, lim, gelu_tab, res, res_on, perturb, ov);
+            if (n == 8 && omode < 2) { // 8 lanes stored at once: 8 ints, or their operands as 4 ints (a short8 vstore8 is 8 stores)
+                const int8 o = vload8(0, ov);
+                if (omode == 0) vstore8(o, 0, y + jh);
+                else vstore4(as_int4(convert_short8(exb_operand8(o))), 0, (__global int *)(yo + jh)); // jh % 8 == 0, yo int-aligned
+                continue;
+            }
+            for (int c = 0; c < n; c++) {
+                const int j = jh + c, o = ov[c];
+                if (omode == 0) y[j] = o;
+                else if (omode == 1) yo[j] = (short)ex_operand(o, EXB_QS);
+                else yo[exd2_kv_index(j, kv_t, kv_hs, TS, omode == 2)] = (short)ex_operand(o, EXB_QS);
+            }
         }
     }
 }
