@@ -308,6 +308,13 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 #else
 #define EXB_PERTURB_DECODE 0
 #endif
+// ... and in the 64-bit lanes of lmc-exact-2's 8-channel scores only (exe2_score8()): ordinary
+// models never reach them, saturated queries and keys do.
+#ifdef LMC_EXACT_PERTURB_WIDE_SCORE
+#define EXE2_PERTURB_WIDE_SCORE 1
+#else
+#define EXE2_PERTURB_WIDE_SCORE 0
+#endif
 
 #define EXB_RB 4 // rows per work-item of exb_linear
 
@@ -427,6 +434,34 @@ long8 exb_score8(ulong8 dot, long att_m, int att_s, int p, int nk, __global int 
     long8 s = clamp(as_long8(exb_rs8(dot * (ulong)att_m, (ulong)att_s, perturb)), (long8)(-lim), (long8)lim);
     s = select((long8)(-lim), s, (long8)(0, 1, 2, 3, 4, 5, 6, 7) + (long)p < (long8)nk);
     vstore8(convert_int8(s), 0, e + p);
+    return s;
+}
+
+// lmc-exact-2's scores of keys p..p+7 in heads of 8 channels, from the four pair sums d0..d3 of
+// each key's dot product (|pair| <= 2 * 32767^2 < 2^31): exb_score8()'s values, stored as it stores
+// them and returned, computed in 32-bit lanes (8 a register, no 64-bit multiply or shift to
+// emulate) where that is exact: fast (16 <= att_s <= 40, 0 < att_m < 2^15) and every |pair| < 2^29
+// in the block, so the dot fits an int; else in exb_score8()'s 64-bit lanes (which
+// LMC_EXACT_PERTURB_WIDE_SCORE, a negative control, gives the negated dot).
+// The 32-bit form: dot = dh 2^16 + dl (0 <= dl < 2^16, |dh| <= 2^15), the rounding term c = 2^(s-1)
+// (0 perturbed), s = att_s: floor((dot m + c) / 2^s) = (dh m + ((dl m + c_lo) >> 16) + c_hi) >> (s - 16)
+// with c_lo = c when s = 16, c_hi = c / 2^16 when s > 16 (dl m + c_lo >= 0 and floor(floor(x / a) / b)
+// = floor(x / (a b))); |dh m| < 2^30, dl m + c_lo < 2^31, c_hi <= 2^23: no term or sum overflows.
+__attribute__((always_inline)) inline int8 exe2_score8(int8 d0, int8 d1, int8 d2, int8 d3, int att_m, int att_s, int fast,
+                                                       int p, int nk, __global int *e, int perturb) {
+    const int lim = 1 << 30;
+    const int8 mag = (d0 ^ (d0 >> 31)) | (d1 ^ (d1 >> 31)) | (d2 ^ (d2 >> 31)) | (d3 ^ (d3 >> 31)); // |d| or |d| - 1
+    if (!fast || any(mag >= (int8)(1 << 29))) {
+        const long8 dot = (convert_long8(d0) + convert_long8(d1)) + (convert_long8(d2) + convert_long8(d3));
+        return convert_int8(exb_score8(as_ulong8(EXE2_PERTURB_WIDE_SCORE ? -dot : dot), att_m, att_s, p, nk, e, perturb));
+    }
+    const int8 dot = (d0 + d1) + (d2 + d3);
+    const int c_lo = !perturb && att_s == 16 ? 1 << 15 : 0, c_hi = !perturb && att_s > 16 ? 1 << (att_s - 17) : 0;
+    const int8 t = (dot >> 16) * att_m + (((dot & 0xFFFF) * att_m + c_lo) >> 16) + c_hi;
+    // the bounds as vectors: oclgrind computes clamp(int8, int, int) wrong (its incremental rows differed)
+    int8 s = clamp(t >> (att_s - 16), (int8)(-lim), (int8)lim);
+    s = select((int8)(-lim), s, (int8)(0, 1, 2, 3, 4, 5, 6, 7) + p < (int8)nk);
+    vstore8(s, 0, e + p);
     return s;
 }
 
@@ -1158,6 +1193,22 @@ void exd2_operands(__global const int *x, int n, __global short *xo) {
     for (int i = (int)get_local_id(0); i < n; i += (int)get_local_size(0)) xo[i] = (short)ex_operand(x[i], EXB_QS);
 }
 
+// Adds the 8 pair sums of the int16 products u ((e_a v_a + e_b v_b), within +-2^31) to a split
+// 32-bit accumulator (lo, hi): lo += pair (mod 2^32), hi += pair >> 16 (exd2_attend()).
+#define EXE2_SPLIT_ADD(lo, hi, u)                                                                      \
+    do {                                                                                                   \
+        const int8 pair_ = (u).even + (u).odd;                                                             \
+        lo += as_uint8(pair_);                                                                             \
+        hi += pair_ >> 16;                                                                                 \
+    } while (0)
+
+// The exact sum of at most 2^16 pair sums per lane from their split accumulator (lo, hi):
+// hi * 2^16 + r, r = lo - hi * 2^16 mod 2^32 (the low 16 bits' sum, in [0, 2^32)).
+long8 exe2_split_sum(uint8 lo, int8 hi) {
+    const uint8 r = lo - (as_uint8(hi) << (uint8)16);
+    return convert_long8(hi) * 65536 + convert_long8(r);
+}
+
 // exb_attend() of one decoding row and head with the caches above (kb, vb: the head's K and V),
 // keys 0..nk-1: the scores (Q12) and their max, then per block of 8 keys the weights (Q15,
 // ex_attn_weight() by the table) and, for every channel, the pair sums of e_p v_pd. e: scratch of
@@ -1167,9 +1218,10 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
                  __global int *restrict e, int perturb, __global short *restrict out) {
     const long att_m = blob[lay[EX_LAY_ATT_M]];
     const int att_s = blob[lay[EX_LAY_ATT_S]] - 2 * EXB_QS;
-    const long lim = (long)1 << 30;
+    const int lim = 1 << 30;
     const int hp = (hs + 1) / 2;
-    long8 mx8 = (long8)(-lim);
+    const int fast = att_s >= 16 && att_s <= 40 && att_m > 0 && att_m < 32768; // exe2_score8()'s 32-bit lanes
+    int8 mx8 = (int8)(-lim);
     // heads of 8 channels (the presets'): the 4 operand pairs of the query held across the keys
     short2 q01 = (short2)0, q23 = q01, q45 = q01, q67 = q01;
     if (hs == 8) {
@@ -1184,22 +1236,23 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     const int16 Q67 = convert_int16((short16)(q67, q67, q67, q67, q67, q67, q67, q67));
     for (int p = 0; p < nk; p += 8) {
         __global const short *kp = kb + (size_t)(p >> 3) * hp * 16;
-        long8 dot = (long8)0;
         if (hs == 8) {
             const int16 u0 = convert_int16(vload16(0, kp)) * Q01, u1 = convert_int16(vload16(0, kp + 16)) * Q23;
             const int16 u2 = convert_int16(vload16(0, kp + 32)) * Q45, u3 = convert_int16(vload16(0, kp + 48)) * Q67;
-            dot = (convert_long8(u0.even + u0.odd) + convert_long8(u1.even + u1.odd)) +
-                  (convert_long8(u2.even + u2.odd) + convert_long8(u3.even + u3.odd));
-        } else
+            mx8 = max(mx8, exe2_score8(u0.even + u0.odd, u1.even + u1.odd, u2.even + u2.odd, u3.even + u3.odd, (int)att_m,
+                                       att_s, fast, p, nk, e, perturb));
+            continue;
+        }
+        long8 dot = (long8)0;
         for (int c = 0; c < hp; c++) {
             const short2 qp = (short2)(qr[2 * c], 2 * c + 1 < hs ? qr[2 * c + 1] : (short)0);
             const int16 pr = convert_int16(vload16(0, kp + 16 * c)) * convert_int16((short16)(qp, qp, qp, qp, qp, qp, qp, qp));
             dot += convert_long8(pr.even + pr.odd);
         }
-        mx8 = max(mx8, exb_score8(as_ulong8(dot), att_m, att_s, p, nk, e, perturb));
+        mx8 = max(mx8, convert_int8(exb_score8(as_ulong8(dot), att_m, att_s, p, nk, e, perturb)));
     }
-    long4 m4 = max(mx8.lo, mx8.hi);
-    long2 m2 = max(m4.lo, m4.hi);
+    int4 m4 = max(mx8.lo, mx8.hi);
+    int2 m2 = max(m4.lo, m4.hi);
     const long mx = max(m2.lo, m2.hi);
     const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // weights of a >= a0 are 0
     // the weights (Q15) of keys p..p+7 at ew + p (8 shorts), and their sum z: the products below
@@ -1218,39 +1271,53 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
         vstore4(as_int4(convert_short8_sat(w)), 0, e + p / 2);
     }
     const long z = (long)z8.s0 + z8.s1 + z8.s2 + z8.s3 + z8.s4 + z8.s5 + z8.s6 + z8.s7;
-    // channels in groups of 8 (4 short16 loads of V per 8 keys)
+    // channels in groups of 8 (4 short16 loads of V per 8 keys). The pair sums (|e_a v_a + e_b v_b|
+    // <= 2 * 32767^2 < 2^31) add in 32-bit lanes, exactly: lo their sum mod 2^32 (wrapping), hi the
+    // sum of (pair >> 16), each in [-2^15, 2^15), so at most 2^16 of them (a chunk of 2^19 keys)
+    // fit an int; the sum is then hi * 2^16 + r with r the sum of the pairs' low 16 bits, in
+    // [0, 2^32) and = lo - hi * 2^16 mod 2^32: one vpaddd, vpsrad, vpaddd per pair sum instead of
+    // its widening to 64 bits and two 64-bit adds.
     for (int d0 = 0; d0 < hs; d0 += 8) {
         long8 n0 = (long8)0, n1 = n0, n2 = n0, n3 = n0;
         const int g = min(8, hs - d0); // channels in this group
-        for (int p = 0; p < nk; p += 8) {
-            const short8 w8 = vload8(0, ew + (size_t)p);
-            if (!any(w8 != (short8)0)) continue;
-            const int16 ww = convert_int16((short16)(w8, w8));
-            __global const short *vp = vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8;
-            // channels d0 + 2k, d0 + 2k + 1: lanes 0-3 and 4-7 of n_k (key pairs); past the group: 0
-            if (g == 8) {
-                const int16 p0 = convert_int16(vload16(0, vp)) * ww, p1 = convert_int16(vload16(0, vp + 16)) * ww;
-                const int16 p2 = convert_int16(vload16(0, vp + 32)) * ww, p3 = convert_int16(vload16(0, vp + 48)) * ww;
-                n0 += convert_long8(p0.even + p0.odd);
-                n1 += convert_long8(p1.even + p1.odd);
-                n2 += convert_long8(p2.even + p2.odd);
-                n3 += convert_long8(p3.even + p3.odd);
-                continue;
+        for (int c0 = 0; c0 < nk; c0 += 1 << 19) {
+            uint8 lo0 = (uint8)0, lo1 = lo0, lo2 = lo0, lo3 = lo0;
+            int8 hi0 = (int8)0, hi1 = hi0, hi2 = hi0, hi3 = hi0;
+            const int c1 = min(nk, c0 + (1 << 19));
+            for (int p = c0; p < c1; p += 8) {
+                const short8 w8 = vload8(0, ew + (size_t)p);
+                if (!any(w8 != (short8)0)) continue;
+                const int16 ww = convert_int16((short16)(w8, w8));
+                __global const short *vp = vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8;
+                // channels d0 + 2k, d0 + 2k + 1: lanes 0-3 and 4-7 of n_k (key pairs); past the group: 0
+                if (g == 8) {
+                    const int16 p0 = convert_int16(vload16(0, vp)) * ww, p1 = convert_int16(vload16(0, vp + 16)) * ww;
+                    const int16 p2 = convert_int16(vload16(0, vp + 32)) * ww, p3 = convert_int16(vload16(0, vp + 48)) * ww;
+                    EXE2_SPLIT_ADD(lo0, hi0, p0);
+                    EXE2_SPLIT_ADD(lo1, hi1, p1);
+                    EXE2_SPLIT_ADD(lo2, hi2, p2);
+                    EXE2_SPLIT_ADD(lo3, hi3, p3);
+                    continue;
+                }
+                const int16 p0 = convert_int16(vload16(0, vp)) * ww;
+                EXE2_SPLIT_ADD(lo0, hi0, p0);
+                if (g > 2) {
+                    const int16 p1 = convert_int16(vload16(0, vp + 16)) * ww;
+                    EXE2_SPLIT_ADD(lo1, hi1, p1);
+                }
+                if (g > 4) {
+                    const int16 p2 = convert_int16(vload16(0, vp + 32)) * ww;
+                    EXE2_SPLIT_ADD(lo2, hi2, p2);
+                }
+                if (g > 6) {
+                    const int16 p3 = convert_int16(vload16(0, vp + 48)) * ww;
+                    EXE2_SPLIT_ADD(lo3, hi3, p3);
+                }
             }
-            int16 p0 = convert_int16(vload16(0, vp)) * ww;
-            n0 += convert_long8(p0.even + p0.odd);
-            if (g > 2) {
-                int16 p1 = convert_int16(vload16(0, vp + 16)) * ww;
-                n1 += convert_long8(p1.even + p1.odd);
-            }
-            if (g > 4) {
-                int16 p2 = convert_int16(vload16(0, vp + 32)) * ww;
-                n2 += convert_long8(p2.even + p2.odd);
-            }
-            if (g > 6) {
-                int16 p3 = convert_int16(vload16(0, vp + 48)) * ww;
-                n3 += convert_long8(p3.even + p3.odd);
-            }
+            n0 += exe2_split_sum(lo0, hi0);
+            n1 += exe2_split_sum(lo1, hi1);
+            n2 += exe2_split_sum(lo2, hi2);
+            n3 += exe2_split_sum(lo3, hi3);
         }
         long8 acc[4] = {n0, n1, n2, n3};
         for (int k = 0; k < g; k++) {

@@ -129,6 +129,34 @@ lmc_exact_model *FreshModel(int C, int L, int NH, int T, uint64_t seed, int form
 // A model of odd shape: C 12, 1 layer, 3 heads of 4, context 24, fresh weights of seed 5.
 lmc_exact_model *OddModel(int format) { return FreshModel(12, 1, 3, 24, 5, format); }
 
+// C 16, 1 layer, 2 heads of 8 (the presets' head width), context 40, fresh weights of seed 11 with
+// the query and key projections scaled by `scale`. At 4000 queries and keys are hundreds, so
+// lmc-exact-2's operands saturate at +-32767 and a key's pair sums (q_a k_a + q_b k_b) reach
+// 2 * 32767^2 > 2^29, past what exe2_score8()'s 32-bit lanes take; at 300 they are tens, operands
+// of thousands: dot products of 2^20 to 2^30, both lanes' kinds in one head.
+lmc_exact_model *SaturatedAttentionModel(int format, float scale) {
+    lmc_model_params p = lmc_model_params_default();
+    p.config.d_model = 16;
+    p.config.n_layers = 1;
+    p.config.n_heads = 2;
+    p.config.context = 40;
+    p.seed = 11;
+    lmc_model *f = nullptr;
+    lmc_exact_model *m = nullptr;
+    if (lmc_model_create(&p, &f) != LMC_OK) return nullptr;
+    float *w = lmc_model_params_data(f);
+    for (size_t i = 0; i < lmc_model_num_tensors(&p.config); i++) {
+        lmc_tensor_desc d;
+        if (lmc_model_tensor_desc(&p.config, i, &d) != LMC_OK) break;
+        const std::string name = d.name;
+        if (name.size() > 3 && (name.compare(name.size() - 3, 3, ".wq") == 0 || name.compare(name.size() - 3, 3, ".wk") == 0))
+            for (size_t k = 0; k < d.size; k++) w[d.offset + k] *= scale;
+    }
+    lmc_status st = lmc_exact_quantize_format(f, format, &m);
+    lmc_model_destroy(f);
+    return st == LMC_OK ? m : nullptr;
+}
+
 }  // namespace
 
 // Every test runs for both coding model formats: lmc-exact-1 (64-bit products) and lmc-exact-2
@@ -196,6 +224,35 @@ TEST_P(ExactBatched, PresetHeadWidthModelsRowsEqualTheOracle) {
     EXPECT_EQ(cd.whole, 0u);
     EXPECT_GT(cd.incremental, 0u);
     lmc_exact_predictor_destroy(dec);
+    lmc_device_destroy(dev);
+}
+
+// Saturated and large queries and keys (SaturatedAttentionModel() at 4000 and 300): the rows equal
+// the oracle's on pthread, basic and oclgrind (4000) or pthread and basic (300), whole-window and
+// incremental. For lmc-exact-2, the decode step's 64-bit score
+// lanes perturbed (LMC_EXACT_PERTURB_WIDE_SCORE) are reported in this model's incremental rows and
+// in none of the tiny model's: the saturated model reaches the 64-bit lanes, an ordinary one runs
+// on the 32-bit lanes alone, and both agree with the oracle.
+TEST_P(ExactBatched, SaturatedScoresEqualTheOracle) {
+    ModelPtr sat(SaturatedAttentionModel(GetParam(), 4000.0f), lmc_exact_model_destroy);
+    ModelPtr large(SaturatedAttentionModel(GetParam(), 300.0f), lmc_exact_model_destroy), tiny(LoadTiny(GetParam()), lmc_exact_model_destroy);
+    ASSERT_TRUE(sat && large && tiny) << lmc_last_error();
+    for (const char *d : {"pthread", "basic"})
+        for (const lmc_exact_model *m : {sat.get(), large.get()}) Sweep(m, d, {40, 37, 9}, 40, {{2, 0}, {3, 1}});
+    Sweep(sat.get(), "oclgrind", {10, 3}, 10, {{2, 0}});
+    if (GetParam() != 2) return;
+    lmc_device *dev = nullptr;
+    LMC_OPEN_DEVICE_OR_SKIP("pthread", dev);
+    for (const lmc_exact_model *m : {sat.get(), tiny.get()}) {
+        lmc_predictor *wide = MakePred(m, dev, 2, 0, "#define LMC_EXACT_PERTURB_WIDE_SCORE 1\n");
+        ASSERT_TRUE(wide);
+        const uint32_t W = m == sat.get() ? 40 : 64;
+        Counts c = Compare(m, wide, {W, 17}, W);
+        EXPECT_EQ(c.whole, 0u);
+        if (m == sat.get()) EXPECT_GT(c.incremental, 0u) << "the saturated model must reach the 64-bit score lanes";
+        else EXPECT_EQ(c.incremental, 0u) << "the tiny model's scores must all be on the 32-bit lanes";
+        lmc_exact_predictor_destroy(wide);
+    }
     lmc_device_destroy(dev);
 }
 
