@@ -308,8 +308,9 @@ EX_STATIC void ex_position(EX_G const ex_i32 *blob, EX_G const ex_i32 *lay, EX_G
 #else
 #define EXB_PERTURB_DECODE 0
 #endif
-// ... and in the 64-bit lanes of lmc-exact-2's 8-channel scores only (exe2_score8()): ordinary
-// models never reach them, saturated queries and keys do.
+// ... and in the 64-bit lanes of lmc-exact-2's 8-channel scores only (exe2_score8(), encoding's
+// exb_attend4() and decoding's exd2_attend()): ordinary models never reach them, saturated queries
+// and keys do.
 #ifdef LMC_EXACT_PERTURB_WIDE_SCORE
 #define EXE2_PERTURB_WIDE_SCORE 1
 #else
@@ -411,12 +412,32 @@ int16 exe2_xpair(__global const int *x) {
     return convert_int16((short16)(v, v, v, v, v, v, v, v));
 }
 
-// sum over the pairs of one short16 of K (8 keys x 2 channels) times a query pair, per key.
-long8 exe2_dot(__global const short *k, int16 qp) {
+// The pair sums of one short16 of K (8 keys x 2 channels) times a query pair, per key (|sum| <=
+// 2 * 32767^2 < 2^31: vpmaddwd on x86) ...
+int8 exe2_pairs(__global const short *k, int16 qp) {
     const int16 u = convert_int16(vload16(0, k)) * qp;
-    return convert_long8(u.even + u.odd);
+    return u.even + u.odd;
 }
+
+// ... and widened, to sum over more pairs than 4.
+long8 exe2_dot(__global const short *k, int16 qp) { return convert_long8(exe2_pairs(k, qp)); }
 #endif
+
+// Adds the 8 pair sums of the int16 products u ((e_a v_a + e_b v_b), within +-2^31) to a split
+// 32-bit accumulator (lo, hi): lo += pair (mod 2^32), hi += pair >> 16 (exb_attend4(), exd2_attend()).
+#define EXE2_SPLIT_ADD(lo, hi, u)                                                                      \
+    do {                                                                                                   \
+        const int8 pair_ = (u).even + (u).odd;                                                             \
+        lo += as_uint8(pair_);                                                                             \
+        hi += pair_ >> 16;                                                                                 \
+    } while (0)
+
+// The exact sum of at most 2^16 pair sums per lane from their split accumulator (lo, hi):
+// hi * 2^16 + r, r = lo - hi * 2^16 mod 2^32 (the low 16 bits' sum, in [0, 2^32)).
+long8 exe2_split_sum(uint8 lo, int8 hi) {
+    const uint8 r = lo - (as_uint8(hi) << (uint8)16);
+    return convert_long8(hi) * 65536 + convert_long8(r);
+}
 
 // ex_round_shift() on 8 lanes: v holds two's-complement values; unsigned operations only.
 ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
@@ -868,6 +889,9 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
     long8 mx0 = (long8)(-lim), mx1 = mx0, mx2 = mx0, mx3 = mx0;
 #if EXB_QS
     const int h8 = hs == 8;
+    // heads of 8 channels: the scores of exe2_score8() (32-bit lanes where exact), their maxima here
+    const int fast = att_s >= 16 && att_s <= 40 && att_m > 0 && att_m < 32768;
+    int8 nx0 = (int8)(-(1 << 30)), nx1 = nx0, nx2 = nx0, nx3 = nx0;
     const int16 A0 = exe2_qpair(q0, 0, hs), A1 = exe2_qpair(q0, h8, hs), A2 = exe2_qpair(q0, 2 * h8, hs), A3 = exe2_qpair(q0, 3 * h8, hs);
     const int16 B0 = exe2_qpair(q1, 0, hs), B1 = exe2_qpair(q1, h8, hs), B2 = exe2_qpair(q1, 2 * h8, hs), B3 = exe2_qpair(q1, 3 * h8, hs);
     const int16 C0 = exe2_qpair(q2, 0, hs), C1 = exe2_qpair(q2, h8, hs), C2 = exe2_qpair(q2, 2 * h8, hs), C3 = exe2_qpair(q2, 3 * h8, hs);
@@ -879,10 +903,16 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         __global const short *kp = kb2 + 2 * (size_t)p; // channel pair c at kp + c * 2 TS
         if (h8) {
             const size_t c1 = 2 * (size_t)TS, c2 = 4 * (size_t)TS, c3 = 6 * (size_t)TS;
-            d0 = as_ulong8((exe2_dot(kp, A0) + exe2_dot(kp + c1, A1)) + (exe2_dot(kp + c2, A2) + exe2_dot(kp + c3, A3)));
-            d1 = as_ulong8((exe2_dot(kp, B0) + exe2_dot(kp + c1, B1)) + (exe2_dot(kp + c2, B2) + exe2_dot(kp + c3, B3)));
-            d2 = as_ulong8((exe2_dot(kp, C0) + exe2_dot(kp + c1, C1)) + (exe2_dot(kp + c2, C2) + exe2_dot(kp + c3, C3)));
-            d3 = as_ulong8((exe2_dot(kp, D0) + exe2_dot(kp + c1, D1)) + (exe2_dot(kp + c2, D2) + exe2_dot(kp + c3, D3)));
+            const int m = (int)att_m;
+            nx0 = max(nx0, exe2_score8(exe2_pairs(kp, A0), exe2_pairs(kp + c1, A1), exe2_pairs(kp + c2, A2), exe2_pairs(kp + c3, A3), m,
+                                       att_s, fast, p, t0 + 1, e, perturb));
+            nx1 = max(nx1, exe2_score8(exe2_pairs(kp, B0), exe2_pairs(kp + c1, B1), exe2_pairs(kp + c2, B2), exe2_pairs(kp + c3, B3), m,
+                                       att_s, fast, p, t0 + 2, e + es, perturb));
+            nx2 = max(nx2, exe2_score8(exe2_pairs(kp, C0), exe2_pairs(kp + c1, C1), exe2_pairs(kp + c2, C2), exe2_pairs(kp + c3, C3), m,
+                                       att_s, fast, p, t0 + 3, e + 2 * es, perturb));
+            nx3 = max(nx3, exe2_score8(exe2_pairs(kp, D0), exe2_pairs(kp + c1, D1), exe2_pairs(kp + c2, D2), exe2_pairs(kp + c3, D3), m,
+                                       att_s, fast, p, t0 + 4, e + 3 * es, perturb));
+            continue;
         } else {
             long8 e0 = (long8)0, e1 = e0, e2 = e0, e3 = e0;
             for (int c = 0; c < (hs + 1) / 2; c++) {
@@ -924,6 +954,12 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         mx2 = max(mx2, s2);
         mx3 = max(mx3, s3);
     }
+#if EXB_QS
+    mx0 = max(mx0, convert_long8(nx0)); // -2^30 where hs != 8 (the 64-bit lanes' maxima then)
+    mx1 = max(mx1, convert_long8(nx1));
+    mx2 = max(mx2, convert_long8(nx2));
+    mx3 = max(mx3, convert_long8(nx3));
+#endif
     long8 mxs[4] = {mx0, mx1, mx2, mx3};
     long z[4];
     const long a0 = blob[lay[EX_LAY_EXP_TAB] - 1]; // as in exb_attend()
@@ -975,23 +1011,38 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
     for (int d0 = 0; d0 < hs; d0 += 2) {
         __global const short *va = vb2 + (size_t)d0 * TS, *vc = vb2 + (size_t)min(d0 + 1, hs - 1) * TS;
         long8 a0 = (long8)0, a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        for (int p = 0; p < nk; p += 16) {
-            const int16 x = convert_int16(vload16(0, va + p)), y = convert_int16(vload16(0, vc + p));
-            const int16 e0 = convert_int16(vload16(0, ew + p)), e1 = convert_int16(vload16(0, ew + 2 * es + p));
-            const int16 e2 = convert_int16(vload16(0, ew + 4 * es + p)), e3 = convert_int16(vload16(0, ew + 6 * es + p));
-            int16 u0 = e0 * x, u1 = e1 * x, u2 = e2 * x, u3 = e3 * x;
-            a0 += convert_long8(u0.even + u0.odd);
-            a1 += convert_long8(u1.even + u1.odd);
-            a2 += convert_long8(u2.even + u2.odd);
-            a3 += convert_long8(u3.even + u3.odd);
-            u0 = e0 * y;
-            u1 = e1 * y;
-            u2 = e2 * y;
-            u3 = e3 * y;
-            c0 += convert_long8(u0.even + u0.odd);
-            c1 += convert_long8(u1.even + u1.odd);
-            c2 += convert_long8(u2.even + u2.odd);
-            c3 += convert_long8(u3.even + u3.odd);
+        // the pair sums in split 32-bit accumulators (EXE2_SPLIT_ADD), chunks of 2^20 keys: 2^16
+        // steps of 16 keys, one pair sum per lane each, as exe2_split_sum() takes
+        for (int k0 = 0; k0 < nk; k0 += 1 << 20) {
+            uint8 la0 = (uint8)0, la1 = la0, la2 = la0, la3 = la0, lc0 = la0, lc1 = la0, lc2 = la0, lc3 = la0;
+            int8 ha0 = (int8)0, ha1 = ha0, ha2 = ha0, ha3 = ha0, hc0 = ha0, hc1 = ha0, hc2 = ha0, hc3 = ha0;
+            const int k1 = min(nk, k0 + (1 << 20));
+            for (int p = k0; p < k1; p += 16) {
+                const int16 x = convert_int16(vload16(0, va + p)), y = convert_int16(vload16(0, vc + p));
+                const int16 e0 = convert_int16(vload16(0, ew + p)), e1 = convert_int16(vload16(0, ew + 2 * es + p));
+                const int16 e2 = convert_int16(vload16(0, ew + 4 * es + p)), e3 = convert_int16(vload16(0, ew + 6 * es + p));
+                int16 u0 = e0 * x, u1 = e1 * x, u2 = e2 * x, u3 = e3 * x;
+                EXE2_SPLIT_ADD(la0, ha0, u0);
+                EXE2_SPLIT_ADD(la1, ha1, u1);
+                EXE2_SPLIT_ADD(la2, ha2, u2);
+                EXE2_SPLIT_ADD(la3, ha3, u3);
+                u0 = e0 * y;
+                u1 = e1 * y;
+                u2 = e2 * y;
+                u3 = e3 * y;
+                EXE2_SPLIT_ADD(lc0, hc0, u0);
+                EXE2_SPLIT_ADD(lc1, hc1, u1);
+                EXE2_SPLIT_ADD(lc2, hc2, u2);
+                EXE2_SPLIT_ADD(lc3, hc3, u3);
+            }
+            a0 += exe2_split_sum(la0, ha0);
+            a1 += exe2_split_sum(la1, ha1);
+            a2 += exe2_split_sum(la2, ha2);
+            a3 += exe2_split_sum(la3, ha3);
+            c0 += exe2_split_sum(lc0, hc0);
+            c1 += exe2_split_sum(lc1, hc1);
+            c2 += exe2_split_sum(lc2, hc2);
+            c3 += exe2_split_sum(lc3, hc3);
         }
 #else
     for (int d0 = 0; d0 < hs; d0 += 2) {
@@ -1191,22 +1242,6 @@ void exd2_linear(__global const int *blob, __global const short *w2, int wo, int
 // x (n) -> xo (n): the operands of Q12 values.
 void exd2_operands(__global const int *x, int n, __global short *xo) {
     for (int i = (int)get_local_id(0); i < n; i += (int)get_local_size(0)) xo[i] = (short)ex_operand(x[i], EXB_QS);
-}
-
-// Adds the 8 pair sums of the int16 products u ((e_a v_a + e_b v_b), within +-2^31) to a split
-// 32-bit accumulator (lo, hi): lo += pair (mod 2^32), hi += pair >> 16 (exd2_attend()).
-#define EXE2_SPLIT_ADD(lo, hi, u)                                                                      \
-    do {                                                                                                   \
-        const int8 pair_ = (u).even + (u).odd;                                                             \
-        lo += as_uint8(pair_);                                                                             \
-        hi += pair_ >> 16;                                                                                 \
-    } while (0)
-
-// The exact sum of at most 2^16 pair sums per lane from their split accumulator (lo, hi):
-// hi * 2^16 + r, r = lo - hi * 2^16 mod 2^32 (the low 16 bits' sum, in [0, 2^32)).
-long8 exe2_split_sum(uint8 lo, int8 hi) {
-    const uint8 r = lo - (as_uint8(hi) << (uint8)16);
-    return convert_long8(hi) * 65536 + convert_long8(r);
 }
 
 // exb_attend() of one decoding row and head with the caches above (kb, vb: the head's K and V),
