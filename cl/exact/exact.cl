@@ -439,6 +439,24 @@ long8 exe2_split_sum(uint8 lo, int8 hi) {
     return convert_long8(hi) * 65536 + convert_long8(r);
 }
 
+// any() of a comparison's lanes (-1 or 0) as one OR reduction and one sign test: pocl's any()
+// tests the lanes one by one, a branch each, which cost several percent of the attention loops.
+__attribute__((always_inline)) inline int ex_any_int8(int8 m) {
+    const int4 a = m.lo | m.hi;
+    const int2 b = a.lo | a.hi;
+    return (b.x | b.y) < 0;
+}
+__attribute__((always_inline)) inline int ex_any_short8(short8 m) {
+    const short4 a = m.lo | m.hi;
+    const short2 b = a.lo | a.hi;
+    return (short)(b.x | b.y) < 0;
+}
+__attribute__((always_inline)) inline int ex_any_long8(long8 m) {
+    const long4 a = m.lo | m.hi;
+    const long2 b = a.lo | a.hi;
+    return (b.x | b.y) < 0;
+}
+
 // ex_round_shift() on 8 lanes: v holds two's-complement values; unsigned operations only.
 ulong8 exb_rs8(ulong8 v, ulong s, int perturb) {
     ulong8 u = v + (perturb ? (ulong)0 : ((ulong)1 << (s - 1)));
@@ -472,7 +490,7 @@ __attribute__((always_inline)) inline int8 exe2_score8(int8 d0, int8 d1, int8 d2
                                                        int p, int nk, __global int *e, int perturb) {
     const int lim = 1 << 30;
     const int8 mag = (d0 ^ (d0 >> 31)) | (d1 ^ (d1 >> 31)) | (d2 ^ (d2 >> 31)) | (d3 ^ (d3 >> 31)); // |d| or |d| - 1
-    if (!fast || any(mag >= (int8)(1 << 29))) {
+    if (!fast || ex_any_int8(mag >= (int8)(1 << 29))) {
         const long8 dot = (convert_long8(d0) + convert_long8(d1)) + (convert_long8(d2) + convert_long8(d3));
         return convert_int8(exb_score8(as_ulong8(EXE2_PERTURB_WIDE_SCORE ? -dot : dot), att_m, att_s, p, nk, e, perturb));
     }
@@ -835,7 +853,7 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
                      // sign-extended ints are one 32x32->64 multiply per lane (vpmuldq)
             if (d0 == 0) { // ex_exp() of score - max on 8 lanes; masked lanes 0
                 long8 a = (long8)mx - convert_long8(vload8(0, e + p));
-                if (!any(a < (long8)a0)) { // every lane so far below the max that its weight is 0
+                if (!ex_any_long8(a < (long8)a0)) { // every lane so far below the max that its weight is 0
                     vstore8((int8)0, 0, e + p);
                     continue;
                 }
@@ -844,7 +862,7 @@ void exb_attend(__global const int *restrict blob, __global const int *restrict 
                 z8 += convert_long8(wi);
             } else {
                 wi = vload8(0, e + p);
-                if (!any(wi != (int8)0)) continue;
+                if (!ex_any_int8(wi != (int8)0)) continue;
             }
             const long8 w = convert_long8(wi);
             const size_t pb = (size_t)p * ps;
@@ -978,7 +996,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         for (int p = 0; p < nk; p += 8) {
             const int8 s = vload8(0, ek + p);
             uint8 w = (uint8)0;
-            if (any((uint8)(uint)mx - as_uint8(s) < (uint8)(uint)a0)) // as in exb_attend()
+            if (ex_any_int8((uint8)(uint)mx - as_uint8(s) < (uint8)(uint)a0)) // as in exb_attend()
                 w = exe2_weight8(blob, lay, s, (int)mx, p, t0 + 1 + k, perturb);
             z8 += w;
             vstore4(as_int4(convert_short8_sat(w)), 0, ek + p / 2);
@@ -989,7 +1007,7 @@ void exb_attend4(__global const int *restrict blob, __global const int *restrict
         long8 z8 = (long8)0;
         for (int p = 0; p < nk; p += 8) {
             long8 a = (long8)mx - convert_long8(vload8(0, ek + p));
-            if (!any(a < (long8)a0)) { // as in exb_attend()
+            if (!ex_any_long8(a < (long8)a0)) { // as in exb_attend()
                 vstore8((int8)0, 0, ek + p);
                 continue;
             }
@@ -1298,7 +1316,7 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
     for (int p = 0; p < nk; p += 8) {
         const int8 s = vload8(0, e + p);
         uint8 w = (uint8)0;
-        if (any((uint8)(uint)mx - as_uint8(s) < (uint8)(uint)a0)) // else every lane so far below the max that its weight is 0
+        if (ex_any_int8((uint8)(uint)mx - as_uint8(s) < (uint8)(uint)a0)) // else every lane so far below the max that its weight is 0
             w = exe2_weight8(blob, lay, s, (int)mx, p, nk, perturb);
         z8 += w;
         // the identity (<= 32767) but in the negative controls; over bytes 2p .. 2p + 15 of e, scores
@@ -1321,7 +1339,7 @@ void exd2_attend(__global const int *restrict blob, __global const int *restrict
             const int c1 = min(nk, c0 + (1 << 19));
             for (int p = c0; p < c1; p += 8) {
                 const short8 w8 = vload8(0, ew + (size_t)p);
-                if (!any(w8 != (short8)0)) continue;
+                if (!ex_any_short8(w8 != (short8)0)) continue;
                 const int16 ww = convert_int16((short16)(w8, w8));
                 __global const short *vp = vb + (size_t)(p >> 3) * hs * 8 + (size_t)d0 * 8;
                 // channels d0 + 2k, d0 + 2k + 1: lanes 0-3 and 4-7 of n_k (key pairs); past the group: 0
